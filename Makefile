@@ -1,0 +1,32 @@
+# docqa: `make chat` sets everything up and opens the chat; `make test` runs the test suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DOCQA := $(VENV)/bin/docqa
+
+.PHONY: install chat ingest ask test lint eval bench clean
+
+install: $(VENV)/.installed
+
+# torch first, pinned to the CPU build (a plain `torch` would pull a multi-GB CUDA build)
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev,llm]'
+	touch $@
+
+ingest: install  ## index corpus/ (incremental: unchanged files are skipped)
+	$(DOCQA) ingest
+
+chat: ingest  ## open the chat (terminal chat until the web chat lands)
+	$(DOCQA) chat
+
+test: install  ## the whole suite, slow/browser/server tests included
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check docqa ingest app eval tests
+	$(VENV)/bin/ruff format --check docqa ingest app eval tests
+
+clean:
+	rm -rf data .pytest_cache

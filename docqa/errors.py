@@ -1,0 +1,34 @@
+"""docqa's error hierarchy. Faces (CLI, API, chat) translate these into user messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DocqaError(Exception):
+    """Base class of every error a user can cause or fix."""
+
+
+class LoaderError(DocqaError):
+    """A file could not be read into pages; names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path.name}: {reason}")
+
+
+class IndexMissingError(DocqaError):
+    """No index has been built yet under the data directory."""
+
+
+class EmbeddingModelMismatchError(DocqaError):
+    """The index was built with another embedding model than the one configured."""
+
+
+class ConfigError(DocqaError):
+    """A setting has a value docqa cannot use."""
+
+
+class LLMError(DocqaError):
+    """The configured chat model could not be reached or gave no usable answer."""

@@ -1,0 +1,71 @@
+"""The question-answering engine: index + hybrid retriever + answerer, loaded once and shared by every face."""
+
+from __future__ import annotations
+
+import time
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from docqa.answering import ExtractiveAnswerer, build_answerer
+from docqa.errors import DocqaError
+from docqa.retrieval import HybridRetriever
+from docqa.schema import Answer, Hit
+from docqa.settings import Settings
+from docqa.store import Index
+
+MAX_QUESTION_CHARS = 2000
+
+
+class QA:
+    """Answers questions and searches passages over one index.
+
+    >>> qa = QA(Settings())                                   # doctest: +SKIP
+    >>> qa.ask("Combien d'emplois d'ici 2025 ?").citations[0].doc_id  # doctest: +SKIP
+    'aec-ia-industries-sante'
+    """
+
+    def __init__(self, settings: Settings, index: Index | None = None):
+        self.settings = settings
+        self.index = index or Index(settings)
+        self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
+        self.extractive = ExtractiveAnswerer(self.index, settings)
+        self.answerer = build_answerer(self.index, settings, fallback=self.extractive)
+
+    def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` passages most relevant to `query`, best first, optionally only from documents `docs`."""
+        query = self._check(query, k, docs)
+        return self.retriever.search(query, k=k or self.settings.top_k, docs=docs)
+
+    def ask(self, question: str, k: int | None = None, docs: list[str] | None = None) -> Answer:
+        """A cited answer to `question` from the `k` best passages (abstains when the reports do not say)."""
+        started = time.perf_counter()
+        hits = self.search(question, k=k, docs=docs)
+        retrieved = time.perf_counter()
+        answer = self.answerer.answer(question.strip(), hits)
+        done = time.perf_counter()
+        answer.timings = {
+            "retrieve_ms": round((retrieved - started) * 1000, 1),
+            "answer_ms": round((done - retrieved) * 1000, 1),
+            "total_ms": round((done - started) * 1000, 1),
+        }
+        return answer
+
+    def chain(self) -> Runnable[str, Answer]:
+        """The answer chain as a LangChain Runnable: `qa.chain().invoke("question")` -> `Answer`."""
+        return RunnableLambda(self.ask, name="docqa")
+
+    def _check(self, query: str, k: int | None, docs: list[str] | None) -> str:
+        query = (query or "").strip()
+        if not query:
+            raise DocqaError("the question is empty")
+        if len(query) > MAX_QUESTION_CHARS:
+            raise DocqaError(f"the question is too long ({len(query)} characters, at most {MAX_QUESTION_CHARS})")
+        if k is not None and not 1 <= k <= 50:
+            raise DocqaError(f"k must be between 1 and 50, got {k}")
+        self.index.require_content()
+        if docs:
+            known = {d.doc_id for d in self.index.documents()}
+            unknown = sorted(set(docs) - known)
+            if unknown:
+                raise DocqaError(f"unknown document(s): {', '.join(unknown)} (indexed: {', '.join(sorted(known))})")
+        return query

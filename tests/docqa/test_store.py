@@ -1,0 +1,97 @@
+import pytest
+
+from docqa.errors import EmbeddingModelMismatchError
+from docqa.schema import DocumentInfo, Page
+from docqa.settings import Settings
+from docqa.store import Index
+from ingest.chunking import chunk_pages
+
+
+class TinyEmbeddings:
+    """A deterministic stand-in embedder for store mechanics (the real models are tested elsewhere)."""
+
+    def __init__(self, name: str = "tiny"):
+        self.name = name
+
+    def embed_documents(self, texts):
+        return [self.embed_query(t) for t in texts]
+
+    def embed_query(self, text):
+        return [text.count(c) + 1.0 for c in "aeiou"]
+
+
+def add(index: Index, doc_id: str, texts: list[str]) -> None:
+    pages = [Page(doc_id=doc_id, page=i, text=t) for i, t in enumerate(texts, start=1)]
+    chunks = list(chunk_pages(pages, 200, 40))
+    info = DocumentInfo(doc_id=doc_id, title=f"Titre {doc_id}", content_hash=doc_id)
+    index.replace_document(info, chunks, index.embedder.embed_documents([c.text for c in chunks]))
+
+
+@pytest.fixture
+def index(tmp_path):
+    return Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings())
+
+
+def test_replace_document_replaces_exactly_its_chunks(index):
+    add(index, "a", ["Les startups d’IA en santé sont 97.", "Page deux sur les données."])
+    add(index, "b", ["Le Health Data Hub héberge les données."])
+    before_b = {h.chunk_id for h in index.lexical_search("Health Data Hub", 10)}
+    add(index, "a", ["Les startups d’IA en santé sont près de 100."])
+    docs = {d.doc_id: d for d in index.documents()}
+    assert docs["a"].chunks == 1 and docs["b"].chunks == 1
+    assert index.lexical_search("97", 5) == []
+    assert index.lexical_search("100 startups", 5)[0].doc_id == "a"
+    assert {h.chunk_id for h in index.lexical_search("Health Data Hub", 10)} == before_b
+
+
+def test_same_content_is_an_upsert_not_a_duplicate(index):
+    add(index, "a", ["Une phrase.", "Une autre phrase."])
+    count = index.count()
+    add(index, "a", ["Une phrase.", "Une autre phrase."])
+    assert index.count() == count
+
+
+def test_delete_document_and_lexical_index_follows(index):
+    add(index, "a", ["Les startups d’IA en santé."])
+    add(index, "b", ["Le Health Data Hub."])
+    assert index.delete_document("a") == 1
+    assert [d.doc_id for d in index.documents()] == ["b"]
+    assert index.lexical_search("startups", 5) == []
+
+
+def test_lexical_index_is_persisted_and_rebuilt_when_stale(tmp_path, index):
+    add(index, "a", ["Les startups d’IA en santé."])
+    index.lexical_search("startups", 5)
+    assert (tmp_path / "bm25" / "docqa" / "fingerprint.json").exists()
+    reopened = Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings())
+    assert reopened.lexical_search("startups", 5)[0].doc_id == "a"
+    add(reopened, "b", ["Les startups de la healthtech."])
+    assert {h.doc_id for h in reopened.lexical_search("startups", 5)} == {"a", "b"}
+
+
+def test_refuses_to_mix_embedding_models(tmp_path, index):
+    add(index, "a", ["Une phrase."])
+    with pytest.raises(EmbeddingModelMismatchError, match="tiny.*other|other.*tiny"):
+        Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings("other"))
+
+
+def test_reset_allows_a_new_model(tmp_path, index):
+    add(index, "a", ["Une phrase."])
+    index.reset()
+    assert index.count() == 0
+    assert Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings("other")).count() == 0
+
+
+def test_page_text_rebuilds_the_page_at_chunk_offsets(index):
+    text = " ".join(f"Phrase numéro {i} sur la santé." for i in range(30))
+    add(index, "a", [text])
+    page = index.page_text("a", 1)
+    for hit in index.lexical_search("phrase santé", 50):
+        assert page[hit.start : hit.end] == hit.text
+
+
+def test_filter_by_document(index):
+    add(index, "a", ["Les startups d’IA en santé."])
+    add(index, "b", ["Les startups de la healthtech."])
+    assert {h.doc_id for h in index.lexical_search("startups", 5, docs=["b"])} == {"b"}
+    assert {h.doc_id for h in index.dense_search("startups", 5, docs=["a"])} == {"a"}

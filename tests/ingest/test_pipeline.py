@@ -1,0 +1,90 @@
+"""Incremental ingestion with the real default embedder and a real embedded Chroma in a tmp dir."""
+
+import json
+
+import pytest
+
+from docqa.settings import Settings
+from docqa.store import Index
+from ingest.pipeline import ingest
+
+PAGE_1 = "Les startups d’IA en santé sont près de 100 en France.\nElles emploient des data scientists."
+PAGE_2 = "Environ 5 000 emplois directement liés à l’IA devraient être créés d’ici 2025."
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "etude.txt").write_text(f"{PAGE_1}\f{PAGE_2}", encoding="utf-8")
+    (folder / "note.md").write_text("# Note\n\nLe Health Data Hub héberge des données de santé.", encoding="utf-8")
+    manifest = {"documents": [{"doc_id": "etude", "file": "etude.txt", "title": "Étude IA", "year": 2020}]}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(data_dir=tmp_path / "data", chunk_size=300, chunk_overlap=50)
+
+
+@pytest.fixture
+def index(settings):
+    return Index(settings)
+
+
+def test_ingest_then_reingest_is_a_no_op(corpus, index, settings):
+    first = ingest([corpus], index, settings)
+    assert sorted(first.indexed) == ["etude", "note"] and first.chunks == index.count()
+    docs = {d.doc_id: d for d in index.documents()}
+    assert docs["etude"].title == "Étude IA" and docs["etude"].year == 2020 and docs["etude"].pages == 2
+    assert docs["note"].title == "note"  # no manifest entry: named after the file
+    ids = sorted(index._collection.get(include=[])["ids"])
+
+    second = ingest([corpus], index, settings)
+    assert second.indexed == [] and sorted(second.unchanged) == ["etude", "note"]
+    assert sorted(index._collection.get(include=[])["ids"]) == ids
+
+
+def test_changed_file_replaces_only_its_chunks(corpus, index, settings):
+    ingest([corpus], index, settings)
+    note_ids = {h.chunk_id for h in index.lexical_search("Health Data Hub", 10)}
+    (corpus / "etude.txt").write_text(f"{PAGE_1}\fLe scénario prévoit 7 000 emplois.", encoding="utf-8")
+    report = ingest([corpus], index, settings)
+    assert report.indexed == ["etude"] and report.unchanged == ["note"]
+    assert index.lexical_search("5 000", 5) == []
+    assert index.lexical_search("7 000 emplois", 5)[0].page == 2
+    assert {h.chunk_id for h in index.lexical_search("Health Data Hub", 10)} == note_ids
+
+
+def test_deleted_file_is_removed(corpus, index, settings):
+    ingest([corpus], index, settings)
+    (corpus / "note.md").unlink()
+    report = ingest([corpus], index, settings)
+    assert report.removed == ["note"]
+    assert [d.doc_id for d in index.documents()] == ["etude"]
+
+
+def test_bad_files_are_skipped_with_their_reason_and_the_others_indexed(corpus, index, settings):
+    (corpus / "corrompu.pdf").write_bytes(b"%PDF-1.4 garbage \x00\x01")
+    (corpus / "vide.txt").write_bytes(b"")
+    (corpus / "latin1.txt").write_bytes("données".encode("latin-1"))
+    report = ingest([corpus], index, settings)
+    assert sorted(report.indexed) == ["etude", "note"]
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
+    assert set(reasons) == {"corrompu.pdf", "vide.txt", "latin1.txt"}
+    assert "empty" in reasons["vide.txt"] and "UTF-8" in reasons["latin1.txt"]
+    assert report.ok
+
+
+def test_nothing_indexable_is_not_ok(tmp_path, index, settings):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf")
+    report = ingest([bad, tmp_path / "missing.txt"], index, settings)
+    assert not report.ok and len(report.skipped) == 2
+
+
+def test_changed_chunking_settings_reindex(corpus, index, settings):
+    ingest([corpus], index, settings)
+    other = settings.model_copy(update={"chunk_size": 200})
+    assert sorted(ingest([corpus], index, other).indexed) == ["etude", "note"]
