@@ -4,12 +4,10 @@ or abstains), and a generative one over any LangChain chat model whose output is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-import numpy as np
-
-from docqa.analysis import QUESTION_WORDS, detect_language, fold, normalize_numbers, tokenize
+from docqa.analysis import detect_language, fold, normalize_numbers, tokenize
 from docqa.schema import Answer, Citation, Hit
+from docqa.scoring import ScoredSentence, SentenceScorer
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import split_sentences
@@ -18,11 +16,6 @@ ABSTENTION = {
     "fr": "Les rapports ne permettent pas de répondre à cette question.",
     "en": "The reports do not answer this question.",
 }
-_NUMBER_QUESTION = re.compile(
-    r"\b(combien|montant|nombre|proportion|part|taux|pourcentage|budget|taille|effectifs?|date|quand|annee|mois|"
-    r"salaire|prix|cout|chiffre|valeur|duree|age|"
-    r"how many|how much|percentage|share|rate|cost|amount|number|when|year|date)\b"
-)
 # What kind of value a question asks for, and how a sentence states one (matched on folded text).
 _MONEY_QUESTION = re.compile(
     r"\b(budget|montant|cout|couter|prix|salaire|financement|investissement|levee|dote|dotation|chiffre d'affaires|"
@@ -35,94 +28,61 @@ _PERCENT = re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b")
 _TIME_FRAME = re.compile(
     r"\b(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after)\s+((?:19|20)\d{2})\b"
 )
+# The thing a French question asks for: "quel est le salaire ...", "combien de startups ...", "quelles mesures".
+_FOCUS = re.compile(
+    r"(?:^|, )(?:quel(?:le)?s?\b(?: (?:est|sont|etait|etaient|sera|seront))?(?: (?:le|la|les|l'))?"
+    r"|combien d'|combien de)"
+    r" ?(?:(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+|grand|grands|principale?s?) )*([a-z]{3,})"
+)
+# Focus words that name a kind of answer rather than a subject: the answer states a value or a name instead.
+_GENERIC_FOCUS = frozenset(
+    "proportion part nombre taux pourcentage montant date annee mois jour chiffre valeur niveau type role "
+    "definition objectif objectifs difference place moyen moyens facteur facteurs raison raisons nom "
+    "startup startups entreprise entreprises organisme organismes structure structures societe pays ville "
+    "region programme personne institut acteur acteurs etablissement etablissements mesure mesures "
+    "categorie categories etape etapes metier metiers domaine domaines".split()
+)
 _HAS_NUMBER = re.compile(r"\d")
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
-_MISSING_NUMBER_PENALTY = 0.6
-_NO_NUMBER_PENALTY = 0.75
 _LIST_ITEMS = 6  # sentences taken after one that announces a list
 _MAX_LIST_CHARS = 600
-
-
-@dataclass
-class _Sentence:
-    hit: int  # index into the hits
-    start: int
-    end: int
-    text: str
-    lexical: float = 0.0
-    dense: float = 0.0
-    score: float = 0.0
-    covered: frozenset[str] = frozenset()
 
 
 class ExtractiveAnswerer:
     """Answers by quoting the retrieved sentences that best match the question, each with its citation.
 
-    A sentence's score mixes its coverage of the question's informative words (IDF-weighted, stemmed), its
-    embedding similarity to the question, whether it holds a number when a number is asked, and the rank of its
-    passage. It abstains when no passage is relevant enough.
+    Sentences are scored by `SentenceScorer`. It abstains when the best sentence scores under the
+    `abstain_threshold` setting, or when the answer does not state the kind of value asked (an amount, a
+    percentage, the year the question sets).
     """
 
     name = "extractive"
 
-    def __init__(self, index: Index, settings: Settings):
+    def __init__(self, index: Index, settings: Settings, scorer: SentenceScorer | None = None):
         self.index = index
         self.settings = settings
+        self.scorer = scorer or SentenceScorer(index)
 
     def answer(self, question: str, hits: list[Hit]) -> Answer:
         language = detect_language(question)
-        sentences = self._score(question, hits)
+        sentences = self.scorer.score(question, hits)
         chosen = self._choose(sentences, hits) if sentences else []
         if (
             not chosen
             or sentences[0].score < self.settings.abstain_threshold
-            or not _states_what_is_asked(question, " ".join(c.text for c in chosen))
+            or not _states_what_is_asked(question, chosen, hits)
         ):
             return Answer(question=question, answer=ABSTENTION[language], abstained=True, hits=hits, language=language)
         return _compose(question, language, chosen, hits, self.name, self.index)
 
-    # ---- scoring ----------------------------------------------------------------------------------
-    def _score(self, question: str, hits: list[Hit]) -> list[_Sentence]:
-        sentences = [
-            _Sentence(hit=i, start=s, end=e, text=hit.text[s:e])
-            for i, hit in enumerate(hits)
-            for s, e in split_sentences(hit.text)
-            if len(hit.text[s:e]) >= 12
-        ]
-        if not sentences:
-            return []
-        q_tokens = sorted(set(tokenize(question, drop=QUESTION_WORDS)))
-        weights = dict(zip(q_tokens, self.index.idf(q_tokens), strict=True))
-        total = sum(weights.values()) or 1.0
-        vectors = np.array(self.index.embedder.embed_documents([s.text for s in sentences]))
-        query = np.array(self.index.embedder.embed_query(question))
-        dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
-        wants_number = bool(_NUMBER_QUESTION.search(fold(question)))
-        asked_numbers = _numbers(question)
-        passage_numbers = [_numbers(hit.text) for hit in hits]
-        for sentence, similarity in zip(sentences, dense, strict=True):
-            words = set(tokenize(sentence.text))
-            sentence.covered = frozenset(t for t in weights if t in words and weights[t] > 0)
-            sentence.lexical = sum(weights[t] for t in sentence.covered) / total
-            sentence.dense = float(similarity)
-            gives_number = bool(_numbers(sentence.text) - asked_numbers)
-            prior = 0.1 / (1 + sentence.hit)
-            sentence.score = 0.55 * sentence.lexical + 0.45 * sentence.dense + prior
-            if wants_number:  # a quantity or date is asked: the sentence should state one
-                sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
-            # a number the question names (a year, an amount) must appear in the passage
-            if asked_numbers - passage_numbers[sentence.hit]:
-                sentence.score *= _MISSING_NUMBER_PENALTY
-        return sorted(sentences, key=lambda s: -s.score)
-
-    def _following(self, sentence: _Sentence, hits: list[Hit], n: int) -> list[_Sentence]:
+    def _following(self, sentence: ScoredSentence, hits: list[Hit], n: int) -> list[ScoredSentence]:
         """The `n` sentences after `sentence` on its page, read past the end of its chunk if need be."""
         hit = hits[sentence.hit]
         page = self.index.page_text(hit.doc_id, hit.page) or hit.text
         offset = hit.start + sentence.end
         spans = split_sentences(page[offset:])[:n]
         return [
-            _Sentence(
+            ScoredSentence(
                 hit=sentence.hit,
                 start=offset + a - hit.start,
                 end=offset + b - hit.start,
@@ -131,12 +91,12 @@ class ExtractiveAnswerer:
             for a, b in spans
         ]
 
-    def _choose(self, sentences: list[_Sentence], hits: list[Hit]) -> list[_Sentence]:
+    def _choose(self, sentences: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
         """The best sentence, then the sentences that cover parts of the question it leaves out (multi-part
         questions), within the sentence limit; a sentence that announces a list ("... :") is completed by
         the list, which ends the answer."""
         best = sentences[0]
-        chosen: list[_Sentence] = []
+        chosen: list[ScoredSentence] = []
         covered: set[str] = set()
         for sentence in sentences:
             if len(chosen) >= self.settings.max_answer_sentences or sentence.score < 0.6 * best.score:
@@ -171,20 +131,25 @@ def _is_heading(text: str) -> bool:
     return not folded.endswith(tuple(".!?…»):;")) and len(folded.split()) <= 12 and not _HAS_NUMBER.search(folded)
 
 
-def _states_what_is_asked(question: str, answer: str) -> bool:
-    """Whether the answer states the kind of value the question asks for: an amount of money for a budget or a
-    cost, a percentage for a share or a rate, and the year the question sets as its time frame."""
-    question, answer = fold(question), normalize_numbers(fold(answer))
-    if _MONEY_QUESTION.search(question) and not _MONEY.search(answer):
+def _states_what_is_asked(question: str, chosen: list[ScoredSentence], hits: list[Hit]) -> bool:
+    """Whether the answer is about what the question asks: an amount of money for a budget or a cost, a
+    percentage for a share or a rate; the year the question sets as its time frame in the main sentence (or
+    the list it announces); and the thing asked for ("quel est le salaire ...",
+    "combien de startups ...") named in the main sentence's passage, unless it is a generic word."""
+    folded = fold(question)
+    answer = normalize_numbers(fold(" ".join(c.text for c in chosen)))
+    if _MONEY_QUESTION.search(folded) and not _MONEY.search(answer):
         return False
-    if _PERCENT_QUESTION.search(question) and not _PERCENT.search(answer):
+    if _PERCENT_QUESTION.search(folded) and not _PERCENT.search(answer):
         return False
-    return all(year in answer for year in _TIME_FRAME.findall(question))
-
-
-def _numbers(text: str) -> set[str]:
-    """The numbers written in `text`, thousands separators removed: "5 000 et 18" -> {"5000", "18"}."""
-    return set(re.findall(r"\d+(?:[,.]\d+)?", normalize_numbers(text)))
+    main_sentences = [c for c in chosen if c.hit == chosen[0].hit] if _announces(chosen[0].text) else chosen[:1]
+    main = normalize_numbers(fold(" ".join(c.text for c in main_sentences)))
+    if not all(year in main for year in _TIME_FRAME.findall(folded)):
+        return False
+    focus = _FOCUS.search(folded)
+    if focus and focus.group(1) not in _GENERIC_FOCUS:
+        return set(tokenize(focus.group(1))) <= set(tokenize(hits[chosen[0].hit].text))
+    return True
 
 
 def _passage(hit: Hit, end: int, index: Index) -> str:
@@ -195,12 +160,12 @@ def _passage(hit: Hit, end: int, index: Index) -> str:
     return page[hit.start : hit.start + end] if page else hit.text
 
 
-def _overlaps(a: _Sentence, b: _Sentence) -> bool:
+def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:
     return a.hit == b.hit and a.start < b.end and b.start < a.end
 
 
 def _compose(
-    question: str, language: str, chosen: list[_Sentence], hits: list[Hit], answerer: str, index: Index
+    question: str, language: str, chosen: list[ScoredSentence], hits: list[Hit], answerer: str, index: Index
 ) -> Answer:
     numbers: dict[int, int] = {}
     citations: list[Citation] = []

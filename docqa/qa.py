@@ -28,7 +28,7 @@ class QA:
         self.settings = settings
         self.index = index or Index(settings)
         self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
-        self.extractive = ExtractiveAnswerer(self.index, settings)
+        self.extractive = ExtractiveAnswerer(self.index, settings, scorer=self.retriever.scorer)
         self.answerer = build_answerer(self.index, settings, fallback=self.extractive)
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:

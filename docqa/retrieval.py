@@ -1,5 +1,5 @@
-"""Hybrid retrieval: BM25 and dense candidates fused by weighted reciprocal rank fusion, as a LangChain
-`BaseRetriever`."""
+"""Hybrid retrieval as a LangChain `BaseRetriever`: BM25 and dense candidates fused by weighted reciprocal rank
+fusion, near-duplicates dropped, then the best candidates re-ranked by their best sentence."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 
 from docqa.analysis import tokenize
 from docqa.schema import Hit
+from docqa.scoring import SentenceScorer
 from docqa.store import Index
 
 
@@ -64,6 +65,11 @@ class HybridRetriever(BaseRetriever):
     index: Index
     k: int = Field(5, ge=1, le=100)
     docs: list[str] | None = None
+    scorer: SentenceScorer | None = None
+
+    def model_post_init(self, context: object) -> None:
+        if self.scorer is None:
+            self.scorer = SentenceScorer(self.index)
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
         """The fused `Hit`s, best first."""
@@ -78,7 +84,20 @@ class HybridRetriever(BaseRetriever):
             rankings.append((settings.lexical_weight, self.index.lexical_search(query, n, docs)))
         if settings.dense_weight > 0:
             rankings.append((settings.dense_weight, self.index.dense_search(query, n, docs)))
-        return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=settings.rrf_k), k)
+        fused = drop_near_duplicates(
+            reciprocal_rank_fusion(rankings, k=settings.rrf_k), max(k, settings.rerank_candidates)
+        )
+        return self._rerank(query, fused)[:k] if settings.rerank_candidates else fused[:k]
+
+    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """Order the fused candidates by w * (score of their best sentence) + (1 - w) / (1 + fused rank)."""
+        best: dict[int, float] = {}
+        for sentence in self.scorer.score(query, hits):
+            best.setdefault(sentence.hit, sentence.score)
+        weight = self.index.settings.rerank_weight
+        scores = [weight * best.get(i, 0.0) + (1 - weight) / (1 + i) for i in range(len(hits))]
+        order = sorted(range(len(hits)), key=lambda i: -scores[i])
+        return [hits[i].model_copy(update={"score": round(scores[i], 4)}) for i in order]
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [hit_to_document(hit) for hit in self.search(query)]

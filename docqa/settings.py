@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
+    rerank_candidates: int = Field(20, ge=0, le=200, description="Fused candidates re-ranked by best sentence.")
+    rerank_weight: float = Field(0.7, ge=0, le=1, description="Weight of the best sentence vs. the fused rank.")
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"

@@ -1,0 +1,99 @@
+"""Sentence-level relevance, shared by the retriever (re-ranking its candidates by their best sentence) and the
+extractive answerer (quoting the best sentences)."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from docqa.analysis import QUESTION_WORDS, fold, normalize_numbers, tokenize
+from docqa.schema import Hit
+from docqa.store import Index
+from ingest.chunking import split_sentences
+
+_NUMBER_QUESTION = re.compile(
+    r"\b(combien|montant|nombre|proportion|part|taux|pourcentage|budget|taille|effectifs?|date|quand|annee|mois|"
+    r"salaire|prix|cout|chiffre|valeur|duree|age|"
+    r"how many|how much|percentage|share|rate|cost|amount|number|when|year|date)\b"
+)
+_MISSING_NUMBER_PENALTY = 0.6
+_NO_NUMBER_PENALTY = 0.75
+_MIN_SENTENCE_CHARS = 12
+
+
+@dataclass
+class ScoredSentence:
+    """A sentence of hit number `hit`; `start`/`end` are offsets into that hit's text."""
+
+    hit: int
+    start: int
+    end: int
+    text: str
+    lexical: float = 0.0  # IDF-weighted share of the question's informative words it contains
+    dense: float = 0.0  # cosine similarity of its embedding to the question's
+    score: float = 0.0
+    covered: frozenset[str] = frozenset()  # the question's (stemmed) words it contains
+
+
+class SentenceScorer:
+    """Scores every sentence of some passages against a question.
+
+    score = 0.55 lexical + 0.45 dense + a small prior for the passage's rank; when the question asks for a
+    quantity or a date, sentences that state a number (other than the question's) gain and the others lose;
+    a number the question names (a year, an amount) must appear in the sentence's passage.
+    """
+
+    def __init__(self, index: Index, cache_size: int = 20_000):
+        self.index = index
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def score(self, question: str, hits: list[Hit]) -> list[ScoredSentence]:
+        """All sentences of `hits`, best first."""
+        sentences = [
+            ScoredSentence(hit=i, start=s, end=e, text=hit.text[s:e])
+            for i, hit in enumerate(hits)
+            for s, e in split_sentences(hit.text)
+            if e - s >= _MIN_SENTENCE_CHARS
+        ]
+        if not sentences:
+            return []
+        q_tokens = sorted(set(tokenize(question, drop=QUESTION_WORDS)))
+        weights = dict(zip(q_tokens, self.index.idf(q_tokens), strict=True))
+        total = sum(weights.values()) or 1.0
+        vectors = self._embed([s.text for s in sentences])
+        query = np.asarray(self.index.embedder.embed_query(question))
+        dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
+        wants_number = bool(_NUMBER_QUESTION.search(fold(question)))
+        asked_numbers = numbers(question)
+        passage_numbers = [numbers(hit.text) for hit in hits]
+        for sentence, similarity in zip(sentences, dense, strict=True):
+            words = set(tokenize(sentence.text))
+            sentence.covered = frozenset(t for t in weights if t in words and weights[t] > 0)
+            sentence.lexical = sum(weights[t] for t in sentence.covered) / total
+            sentence.dense = float(similarity)
+            sentence.score = 0.55 * sentence.lexical + 0.45 * sentence.dense + 0.1 / (1 + sentence.hit)
+            if wants_number:
+                gives_number = bool(numbers(sentence.text) - asked_numbers)
+                sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
+            if asked_numbers - passage_numbers[sentence.hit]:
+                sentence.score *= _MISSING_NUMBER_PENALTY
+        return sorted(sentences, key=lambda s: -s.score)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Passage embeddings of sentences, cached: the re-ranker and the answerer see the same sentences."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            for text, vector in zip(missing, self.index.embedder.embed_documents(missing), strict=True):
+                self._cache[text] = np.asarray(vector, dtype=np.float32)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers written in `text`, thousands separators removed: "5 000 et 18" -> {"5000", "18"}."""
+    return set(re.findall(r"\d+(?:[,.]\d+)?", normalize_numbers(text)))

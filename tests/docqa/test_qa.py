@@ -1,0 +1,87 @@
+"""The answer chain end to end on a generated multi-page PDF, with the real default embedder."""
+
+import pytest
+from fpdf import FPDF
+
+from docqa.errors import DocqaError
+from docqa.qa import QA
+from docqa.settings import Settings
+from ingest.pipeline import ingest
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+PAGES = [
+    "Rapport sur l’IA en santé. Ce document présente le contexte général de l’étude.",
+    "Le Health Data Hub a été créé pour faciliter l’accès aux données de santé. "
+    "Son budget s’élevait à 9,7 M€ en 2020.",
+    "Dans le scénario de référence, environ 5 000 emplois liés à l’IA devraient être créés d’ici 2025. "
+    "Les métiers de la donnée sont les plus recherchés.",
+]
+
+
+def make_pdf(path, pages):
+    pdf = FPDF()
+    pdf.add_font("DejaVu", fname=FONT)
+    pdf.set_font("DejaVu", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory):
+    root = tmp_path_factory.mktemp("qa")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    make_pdf(corpus / "rapport.pdf", PAGES)
+    (corpus / "autre.txt").write_text("Les startups de la healthtech lèvent des fonds.", encoding="utf-8")
+    settings = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=50)
+    engine = QA(settings)
+    assert ingest([corpus], engine.index, settings).ok
+    return engine
+
+
+def test_answer_cites_the_right_page_of_the_pdf(qa):
+    answer = qa.ask("Combien d'emplois liés à l'IA devraient être créés d'ici 2025 ?")
+    assert not answer.abstained
+    assert "5 000" in answer.answer and "[1]" in answer.answer
+    first = answer.citations[0]
+    assert (first.doc_id, first.page) == ("rapport", 3)
+    assert first.quote in first.passage and "5 000" in first.quote
+    assert set(answer.timings) == {"retrieve_ms", "answer_ms", "total_ms"}
+
+
+def test_every_answer_sentence_is_a_cited_quote(qa):
+    answer = qa.ask("Quel était le budget du Health Data Hub en 2020 ?")
+    assert "9,7 M€" in answer.answer
+    assert answer.citations[0].page == 2
+    for citation in answer.citations:
+        for quote in citation.quote.split(" … "):
+            assert quote.lstrip("•- ") in answer.answer
+
+
+def test_abstains_when_the_documents_do_not_say(qa):
+    answer = qa.ask("Quel est le prix moyen d'un appartement à Lyon en 2023 ?")
+    assert answer.abstained and answer.citations == []
+    assert "ne permettent pas" in answer.answer
+    english = qa.ask("What is the average price of a flat in Lyon in 2023?")
+    assert english.abstained and english.language == "en" and "do not" in english.answer
+
+
+def test_filter_by_document(qa):
+    hits = qa.search("startups", k=3, docs=["autre"])
+    assert hits and {h.doc_id for h in hits} == {"autre"}
+    with pytest.raises(DocqaError, match="unknown document.*nope"):
+        qa.search("startups", docs=["nope"])
+
+
+@pytest.mark.parametrize("question, k", [("", None), ("x" * 3000, None), ("budget", 0), ("budget", 99)])
+def test_bad_input_is_a_clear_error(qa, question, k):
+    with pytest.raises(DocqaError):
+        qa.ask(question, k=k)
+
+
+def test_chain_and_retriever_are_langchain_runnables(qa):
+    assert "5 000" in qa.chain().invoke("Combien d'emplois d'ici 2025 ?").answer
+    documents = qa.retriever.invoke("Health Data Hub")
+    assert documents[0].metadata["doc_id"] == "rapport" and documents[0].metadata["page"] == 2
