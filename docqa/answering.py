@@ -7,7 +7,7 @@ import re
 
 from docqa.analysis import detect_language, fold, normalize_numbers, tokenize
 from docqa.schema import Answer, Citation, Hit
-from docqa.scoring import ScoredSentence, SentenceScorer
+from docqa.scoring import MIN_SENTENCE_CHARS, ScoredSentence, SentenceScorer
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import split_sentences
@@ -80,7 +80,7 @@ class ExtractiveAnswerer:
         hit = hits[sentence.hit]
         page = self.index.page_text(hit.doc_id, hit.page) or hit.text
         offset = hit.start + sentence.end
-        spans = split_sentences(page[offset:])[:n]
+        spans = [(a, b) for a, b in split_sentences(page[offset:]) if b - a >= MIN_SENTENCE_CHARS][:n]
         return [
             ScoredSentence(
                 hit=sentence.hit,

@@ -19,9 +19,15 @@ _NUMBER_QUESTION = re.compile(
     r"salaire|prix|cout|chiffre|valeur|duree|age|"
     r"how many|how much|percentage|share|rate|cost|amount|number|when|year|date)\b"
 )
+_DEFINITION_QUESTION = re.compile(r"\b(definition|definit|qu'est-ce qu|que designe|what is|what are|define|meaning)\b")
+_DEFINITION = re.compile(
+    r"\b(est une?|sont des|designe|designent|consiste|se definit|definie? comme|on entend|vise a)\b"
+)
+_QUESTION_SENTENCE_PENALTY = 0.6  # a sentence that asks a question rarely answers one
+_SHORT_SENTENCE_PENALTY = 0.75  # a few words (a heading, a label) say little on their own
 _MISSING_NUMBER_PENALTY = 0.6
 _NO_NUMBER_PENALTY = 0.75
-_MIN_SENTENCE_CHARS = 12
+MIN_SENTENCE_CHARS = 12
 
 
 @dataclass
@@ -43,7 +49,8 @@ class SentenceScorer:
 
     score = 0.55 lexical + 0.45 dense + a small prior for the passage's rank; when the question asks for a
     quantity or a date, sentences that state a number (other than the question's) gain and the others lose;
-    a number the question names (a year, an amount) must appear in the sentence's passage.
+    a number the question names (a year, an amount) must appear in the sentence's passage; questions and
+    sentences of a few words lose; a definition gains when one is asked.
     """
 
     def __init__(self, index: Index, cache_size: int = 20_000):
@@ -57,7 +64,7 @@ class SentenceScorer:
             ScoredSentence(hit=i, start=s, end=e, text=hit.text[s:e])
             for i, hit in enumerate(hits)
             for s, e in split_sentences(hit.text)
-            if e - s >= _MIN_SENTENCE_CHARS
+            if e - s >= MIN_SENTENCE_CHARS
         ]
         if not sentences:
             return []
@@ -68,6 +75,7 @@ class SentenceScorer:
         query = np.asarray(self.index.embedder.embed_query(question))
         dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
         wants_number = bool(_NUMBER_QUESTION.search(fold(question)))
+        wants_definition = bool(_DEFINITION_QUESTION.search(fold(question)))
         asked_numbers = numbers(question)
         passage_numbers = [numbers(hit.text) for hit in hits]
         for sentence, similarity in zip(sentences, dense, strict=True):
@@ -81,6 +89,12 @@ class SentenceScorer:
                 sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
             if asked_numbers - passage_numbers[sentence.hit]:
                 sentence.score *= _MISSING_NUMBER_PENALTY
+            if sentence.text.rstrip().endswith("?"):
+                sentence.score *= _QUESTION_SENTENCE_PENALTY
+            if len(sentence.text.split()) < 5:
+                sentence.score *= _SHORT_SENTENCE_PENALTY
+            if wants_definition and _DEFINITION.search(fold(sentence.text)):
+                sentence.score += 0.1
         return sorted(sentences, key=lambda s: -s.score)
 
     def _embed(self, texts: list[str]) -> np.ndarray:

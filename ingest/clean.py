@@ -14,7 +14,8 @@ _GLUE_WORDS = frozenset(
     "que qu’ qu' qui dont où ce cette ces son sa ses leur leurs notre nos votre vos selon comme of the "
     "and to in for with by".split()
 )
-_BULLET = re.compile(r"^([•▪◦●○■□➢✓\-–*]|\d{1,2}[.)])\s")
+_LIST_NUMBER = re.compile(r"^(\d{1,2}|[a-z])[.)]$")
+_BULLET = re.compile(r"^([•▪◦●○■□➢✓\-–*]|\d{1,2}[.)])(\s|$)")
 
 
 def clean_text(text: str) -> str:
@@ -44,6 +45,8 @@ def clean_text(text: str) -> str:
 
 
 def _continues(previous: str, line: str) -> bool:
+    if _LIST_NUMBER.match(previous):  # "1." alone on its line: the item's text is on the next one
+        return True
     if previous.endswith(_TERMINAL) or _BULLET.match(line):
         return False
     first = line[0]

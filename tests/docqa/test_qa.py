@@ -11,8 +11,7 @@ from ingest.pipeline import ingest
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PAGES = [
     "Rapport sur l’IA en santé. Ce document présente le contexte général de l’étude.",
-    "Le Health Data Hub a été créé pour faciliter l’accès aux données de santé. "
-    "Son budget s’élevait à 9,7 M€ en 2020.",
+    "Le Health Data Hub a été créé pour faciliter l’accès aux données de santé. Son budget s’élevait à 9,7 M€ en 2020.",
     "Dans le scénario de référence, environ 5 000 emplois liés à l’IA devraient être créés d’ici 2025. "
     "Les métiers de la donnée sont les plus recherchés.",
 ]

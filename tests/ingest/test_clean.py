@@ -21,3 +21,10 @@ def test_normalises_unicode_and_spaces():
     assert clean_text("5\u202f000\u00a0emplois\u200b  en\tFrance") == "5 000 emplois en France"
     assert clean_text("e\u0301tude") == "étude"  # NFC
     assert clean_text("médico-\nadministratives") == "médico-administratives"
+
+
+def test_joins_a_list_number_alone_on_its_line_with_its_item():
+    assert (
+        clean_text("Les enjeux :\n1.\nAccès aux données\n2.\nFormation")
+        == "Les enjeux :\n1. Accès aux données\n2. Formation"
+    )

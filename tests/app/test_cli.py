@@ -1,0 +1,117 @@
+"""The `docqa` command line on small real corpora (real embedder, real Chroma in tmp dirs)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from docqa.settings import get_settings
+
+REPO = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "etude.txt").write_text(
+        "Contexte de l’étude sur l’IA en santé.\f"
+        "Environ 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.",
+        encoding="utf-8",
+    )
+    (corpus / "note.md").write_text("Le Health Data Hub héberge des données de santé.", encoding="utf-8")
+    monkeypatch.setenv("DOCQA_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield corpus
+    get_settings.cache_clear()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_ingest_docs_and_unchanged_reingest(env):
+    first = run("ingest")
+    assert first.exit_code == 0, first.output
+    assert "etude" in first.output and "note" in first.output
+    docs = json.loads(run("docs", "--json").output)
+    assert {d["doc_id"] for d in docs["documents"]} == {"etude", "note"}
+    assert docs["embedding_model"] and docs["chunks"] >= 2
+    again = run("ingest")
+    assert again.exit_code == 0 and "unchanged" in again.output
+
+
+def test_ask_json_has_the_documented_keys_and_page(env):
+    run("ingest")
+    result = run("ask", "Combien d'emplois d'ici 2025 ?", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert {"answer", "abstained", "citations", "timings"} <= set(answer)
+    assert "5 000" in answer["answer"] and answer["abstained"] is False
+    citation = answer["citations"][0]
+    assert set(citation) == {"n", "doc_id", "title", "page", "quote", "score"}
+    assert (citation["doc_id"], citation["page"]) == ("etude", 2)
+
+
+def test_ask_readable_output_shows_sources(env):
+    run("ingest")
+    result = run("ask", "Combien d'emplois d'ici 2025 ?")
+    assert result.exit_code == 0 and "[1]" in result.output and "p. 2" in result.output
+
+
+def test_search_json_and_doc_filter(env):
+    run("ingest")
+    hits = json.loads(run("search", "données de santé", "--json", "-k", "2", "--doc", "note").output)["hits"]
+    assert hits and {h["doc_id"] for h in hits} == {"note"}
+    assert {"doc_id", "title", "page", "text", "score"} <= set(hits[0])
+
+
+def test_bad_file_is_skipped_others_indexed(env):
+    (env / "bad.pdf").write_bytes(b"\x00garbage, not a PDF")
+    result = run("ingest")
+    assert result.exit_code == 0
+    assert "bad.pdf" in result.output and "corrupt PDF" in result.output
+    assert {d["doc_id"] for d in json.loads(run("docs", "--json").output)["documents"]} == {"etude", "note"}
+
+
+def test_nothing_indexable_exits_non_zero(env, tmp_path):
+    bad = tmp_path / "only.pdf"
+    bad.write_bytes(b"garbage")
+    result = run("ingest", str(bad))
+    assert result.exit_code == 1 and "only.pdf" in result.output
+
+
+def test_user_errors_are_clean_messages(env):
+    empty_index = run("ask", "Combien ?")
+    assert empty_index.exit_code == 1 and "docqa ingest" in empty_index.output
+    assert "Traceback" not in empty_index.output
+    run("ingest")
+    for args in (["ask", "  "], ["ask", "question", "--doc", "nope"], ["search", "x", "-k", "0"]):
+        result = run(*args)
+        assert result.exit_code == 1 and result.output.startswith("Error:"), result.output
+        assert "Traceback" not in result.output
+
+
+def test_terminal_chat(env):
+    run("ingest")
+    result = runner.invoke(app, ["chat"], input="Combien d'emplois d'ici 2025 ?\nexit\n")
+    assert result.exit_code == 0 and "5 000" in result.output
+
+
+@pytest.mark.slow
+def test_real_corpus_answers_and_abstains(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCQA_CORPUS_DIR", str(REPO / "corpus"))
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    assert run("ingest").exit_code == 0
+    question = "Combien d'emplois directement liés à la programmation de solutions d'IA en santé d'ici 2025 ?"
+    answer = json.loads(run("ask", question, "--json").output)
+    assert "5 000" in answer["answer"].replace("\u202f", " ")
+    assert answer["citations"][0]["doc_id"] == "aec-ia-industries-sante"
+    unknown = json.loads(run("ask", "Quel est le prix moyen d'un appartement à Lyon en 2023 ?", "--json").output)
+    assert unknown["abstained"] is True and unknown["citations"] == []
+    get_settings.cache_clear()
