@@ -1,30 +1,19 @@
 """The answer chain end to end on a generated multi-page PDF, with the real default embedder."""
 
 import pytest
-from fpdf import FPDF
 
 from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.settings import Settings
 from ingest.pipeline import ingest
+from tests.pdfs import make_pdf
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PAGES = [
     "Rapport sur l’IA en santé. Ce document présente le contexte général de l’étude.",
     "Le Health Data Hub a été créé pour faciliter l’accès aux données de santé. Son budget s’élevait à 9,7 M€ en 2020.",
     "Dans le scénario de référence, environ 5 000 emplois liés à l’IA devraient être créés d’ici 2025. "
     "Les métiers de la donnée sont les plus recherchés.",
 ]
-
-
-def make_pdf(path, pages):
-    pdf = FPDF()
-    pdf.add_font("DejaVu", fname=FONT)
-    pdf.set_font("DejaVu", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
 
 
 @pytest.fixture(scope="module")
