@@ -23,6 +23,9 @@ _DEFINITION_QUESTION = re.compile(r"\b(definition|definit|qu'est-ce qu|que desig
 _DEFINITION = re.compile(
     r"\b(est une?|sont des|designe|designent|consiste|se definit|definie? comme|on entend|vise a)\b"
 )
+# Bibliography and source lines: "Sources : ...", "Titre (2018) - Éditeur", URLs
+_REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–]", re.IGNORECASE)
+_REFERENCE_PENALTY = 0.5
 _QUESTION_SENTENCE_PENALTY = 0.6  # a sentence that asks a question rarely answers one
 _SHORT_SENTENCE_PENALTY = 0.75  # a few words (a heading, a label) say little on their own
 _MISSING_NUMBER_PENALTY = 0.6
@@ -49,8 +52,8 @@ class SentenceScorer:
 
     score = 0.55 lexical + 0.45 dense + a small prior for the passage's rank; when the question asks for a
     quantity or a date, sentences that state a number (other than the question's) gain and the others lose;
-    a number the question names (a year, an amount) must appear in the sentence's passage; questions and
-    sentences of a few words lose; a definition gains when one is asked.
+    a number the question names (a year, an amount) must appear in the sentence's passage; bibliography
+    lines, questions and sentences of a few words lose; a definition gains when one is asked.
     """
 
     def __init__(self, index: Index, cache_size: int = 20_000):
@@ -89,6 +92,8 @@ class SentenceScorer:
                 sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
             if asked_numbers - passage_numbers[sentence.hit]:
                 sentence.score *= _MISSING_NUMBER_PENALTY
+            if _REFERENCE.search(sentence.text):
+                sentence.score *= _REFERENCE_PENALTY
             if sentence.text.rstrip().endswith("?"):
                 sentence.score *= _QUESTION_SENTENCE_PENALTY
             if len(sentence.text.split()) < 5:

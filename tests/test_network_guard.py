@@ -4,6 +4,7 @@ import pytest
 from pytest_socket import SocketConnectBlockedError
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_non_loopback_connections_fail():
     with pytest.raises(SocketConnectBlockedError), socket.create_connection(("10.255.255.1", 80), timeout=0.1):
         pass
