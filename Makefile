@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DOCQA := $(VENV)/bin/docqa
 
-.PHONY: install chat ingest ask test lint eval bench clean
+.PHONY: install chat ingest test lint eval eval-check bench clean
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,15 @@ chat: ingest  ## open the chat (terminal chat until the web chat lands)
 
 test: install  ## the whole suite, slow/browser/server tests included
 	$(VENV)/bin/pytest
+
+eval: ingest  ## quality on the dev set (writes eval/runs/<time>/)
+	$(DOCQA) eval eval/data/qa-dev.jsonl
+
+eval-check: ingest  ## dev eval, failing if a metric dropped below eval/baseline.json
+	$(DOCQA) eval eval/data/qa-dev.jsonl --check-baseline
+
+bench: ingest  ## speed figures (see BENCHMARKS.md)
+	$(PY) -m eval.bench
 
 lint: install
 	$(VENV)/bin/ruff check docqa ingest app eval tests

@@ -171,6 +171,69 @@ def chat() -> None:
 _CITATION_KEYS = {"n", "doc_id", "title", "page", "quote", "score"}
 
 
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="JSONL questions.")] = Path("eval/data/qa-dev.jsonl"),
+    config: Annotated[list[str] | None, typer.Option("--config", help="Configuration name or key=value,...")] = None,
+    compare: Annotated[
+        list[str] | None, typer.Option("--compare", help="Configurations to compare (repeat or comma-separate).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: eval/runs/<time>).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
+    check_baseline: Annotated[bool, typer.Option("--check-baseline", help="Fail if a metric dropped.")] = False,
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop below the baseline.")] = 0.02,
+    update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Save this run as the baseline.")] = False,
+) -> None:
+    """Evaluate answers against known facts; compare configurations; check against the baseline."""
+    from datetime import datetime
+
+    from eval.baseline import load_baseline, regressions, save_baseline
+    from eval.dataset import load_dataset
+    from eval.harness import run_config
+    from eval.report import comparison_markdown, write_run
+
+    settings = _settings()
+    names = (
+        [n for spec in (compare or config or ["default"]) for n in spec.split(",") if n]
+        if compare
+        else (config or ["default"])
+    )
+    try:
+        questions = load_dataset(dataset)[:limit]
+        out = out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+        summaries: dict[str, dict] = {}
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            tasks: dict[str, int] = {}
+
+            def update(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            for name in names:
+                results, summary = run_config(name, settings, questions, update)
+                write_run(out / name if len(names) > 1 else out, name, results, summary)
+                summaries[name] = summary
+    except DocqaError as exc:
+        _fail(str(exc))
+    table = Table("metric", *names, title=f"{dataset} ({len(questions)} questions) -> {out}")
+    for key in next(iter(summaries.values()))["metrics"]:
+        table.add_row(key, *[str(summaries[n]["metrics"][key]) for n in names])
+    console.print(table)
+    if len(names) > 1:
+        (out / "comparison.md").write_text(comparison_markdown(summaries), encoding="utf-8")
+    first = summaries[names[0]]
+    if update_baseline:
+        save_baseline(first)
+        console.print("Baseline saved to eval/baseline.json")
+    if check_baseline:
+        dropped = regressions(first["metrics"], load_baseline()["metrics"], tolerance)
+        if dropped:
+            _fail("quality dropped below the baseline: " + "; ".join(dropped))
+        console.print(f"[green]No metric dropped below the baseline (tolerance {tolerance}).[/]")
+
+
 def answer_json(answer: Answer) -> dict:
     return {
         "question": answer.question,

@@ -52,6 +52,21 @@ def contains_evidence(evidence: str, passage: str) -> bool:
     return quote in text or quote[:half] in text or quote[-half:] in text
 
 
+def citations_valid(answer, sources: Sequence[str]) -> bool:
+    """Every citation marker of the answer has its citation, and every cited passage is quoted from it and
+    comes from one of the expected documents (no citation at all is valid only for an abstention)."""
+    if answer.abstained:
+        return not answer.citations
+    if not answer.citations:
+        return False
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    numbers = {c.n for c in answer.citations}
+    quoted = all(
+        normalize(q) in normalize(c.passage or c.quote) for c in answer.citations for q in c.quote.split(" … ")
+    )
+    return markers == numbers and quoted and all(c.doc_id in sources for c in answer.citations)
+
+
 def first_rank(flags: Sequence[bool]) -> int | None:
     """1-based rank of the first true flag, None when there is none."""
     return next((i for i, flag in enumerate(flags, start=1) if flag), None)

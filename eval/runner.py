@@ -28,6 +28,7 @@ class Result(BaseModel):
     source_rank: int | None
     fact_recall_at_5: bool
     fact_accuracy: bool
+    citation_validity: bool
     citation_support: bool
     answer_chars: int
     retrieve_ms: float
@@ -35,6 +36,7 @@ class Result(BaseModel):
 
 
 def evaluate(question: Question, qa: QA, k: int = 10) -> Result:
+    """Retrieve the top `k` passages (retrieval metrics), answer from the top `top_k` (answer metrics)."""
     started = time.perf_counter()
     hits = qa.search(question.question, k=k)
     retrieved = time.perf_counter()
@@ -57,6 +59,7 @@ def evaluate(question: Question, qa: QA, k: int = 10) -> Result:
         source_rank=source_rank,
         fact_recall_at_5=metrics.contains_all_facts(question.facts, top5),
         fact_accuracy=not answer.abstained and metrics.contains_all_facts(question.facts, answer.answer),
+        citation_validity=metrics.citations_valid(answer, question.sources),
         citation_support=bool(answer.citations) and metrics.contains_all_facts(question.facts, cited),
         answer_chars=len(answer.answer),
         retrieve_ms=(retrieved - started) * 1000,
@@ -71,6 +74,12 @@ def run(questions: list[Question], qa: QA, progress: Callable[[int, int], None] 
         if progress:
             progress(n, len(questions))
     return results
+
+
+def by_kind(results: list[Result]) -> dict[str, dict[str, float]]:
+    """`summarize` for each question kind."""
+    kinds = sorted({r.kind for r in results})
+    return {kind: summarize([r for r in results if r.kind == kind]) for kind in kinds}
 
 
 def summarize(results: list[Result]) -> dict[str, float]:
@@ -92,6 +101,7 @@ def summarize(results: list[Result]) -> dict[str, float]:
         "mrr": mean([metrics.reciprocal_rank(r.evidence_rank) for r in answerable]),
         "fact_recall_at_5": mean([float(r.fact_recall_at_5) for r in answerable]),
         "answer_fact_accuracy": mean([float(r.fact_accuracy) for r in answerable]),
+        "citation_validity": mean([float(r.citation_validity) for r in answerable]),
         "citation_support": mean([float(r.citation_support) for r in answerable]),
         "abstention_recall": mean([float(r.abstained) for r in unanswerable]),
         "abstention_precision": mean([float(not r.answerable) for r in abstained]) if abstained else 1.0,

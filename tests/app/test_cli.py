@@ -115,3 +115,43 @@ def test_real_corpus_answers_and_abstains(tmp_path, monkeypatch):
     unknown = json.loads(run("ask", "Quel est le prix moyen d'un appartement à Lyon en 2023 ?", "--json").output)
     assert unknown["abstained"] is True and unknown["citations"] == []
     get_settings.cache_clear()
+
+
+def test_eval_writes_a_run_and_compares_configurations(env, tmp_path):
+    dataset = tmp_path / "set.jsonl"
+    rows = [
+        {
+            "id": "emplois",
+            "question": "Combien d'emplois d'ici 2025 ?",
+            "reference": "5 000.",
+            "facts": ["5 000"],
+            "sources": ["etude"],
+            "answerable": True,
+            "kind": "numeric",
+            "evidence": "Environ 5 000 emplois",
+        },
+        {
+            "id": "lyon",
+            "question": "Quel est le prix d'un appartement à Lyon en 2023 ?",
+            "reference": "",
+            "facts": [],
+            "sources": [],
+            "answerable": False,
+            "kind": "unanswerable",
+            "evidence": "",
+        },
+    ]
+    dataset.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "run"
+    result = run("eval", str(dataset), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"results.jsonl", "summary.json", "report.md", "plot.png"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["answer_fact_accuracy"] == 1.0 and summary["metrics"]["abstention_recall"] == 1.0
+    compared = run("eval", str(dataset), "--out", str(tmp_path / "cmp"), "--compare", "default,bm25,naive")
+    assert compared.exit_code == 0, compared.output
+    assert (tmp_path / "cmp" / "comparison.md").exists() and (tmp_path / "cmp" / "naive" / "summary.json").exists()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}', encoding="utf-8")
+    failed = run("eval", str(bad))
+    assert failed.exit_code == 1 and "bad.jsonl:1: field" in failed.output
