@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     embedder: str = Field("use", description="use | e5 | minilm | <sentence-transformers name or path>")
     embed_batch_size: int = Field(32, ge=1)
 
+    max_file_mb: float = Field(20, gt=0, description="Larger files are refused at ingest.")
+
     # Chunking
     chunk_size: int = Field(800, ge=100, le=8000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters of context repeated between chunks.")

@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from docqa.analysis import tokenize
 from docqa.embeddings import embedder_name, get_embedder
-from docqa.errors import ConfigError, EmbeddingModelMismatchError, IndexMissingError
+from docqa.errors import ConfigError, DocqaError, EmbeddingModelMismatchError, IndexMissingError
 from docqa.schema import Chunk, DocumentInfo, Hit
 from docqa.settings import Settings
 
@@ -52,8 +52,11 @@ def open_chroma(settings: Settings) -> Any:
                 "start it with `chroma run --path DIR` or set DOCQA_CHROMA_MODE=embedded"
             ) from None
     path = settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    except Exception as exc:  # OSError, sqlite and chroma errors: all mean the same to the user
+        raise DocqaError(f"cannot open the index under {path}: {exc}; check DOCQA_DATA_DIR") from None
 
 
 class Index:
@@ -109,6 +112,7 @@ class Index:
             old_ids = set(self._collection.get(where={"doc_id": info.doc_id}, include=[])["ids"])
             new_ids = [c.id for c in chunks]
             doc_meta = {k: v for k, v in info.model_dump(include=set(_DOC_FIELDS)).items() if v is not None}
+            doc_meta["doc_chunks"] = len(chunks)  # lets a reader tell a complete document from an interrupted write
             for i in range(0, len(chunks), 1000):  # Chroma caps the batch size
                 part = chunks[i : i + 1000]
                 self._collection.upsert(
@@ -241,14 +245,20 @@ class _Snapshot:
             self.by_page[key].append(i)
         self.documents: dict[str, DocumentInfo] = {}
         counts: dict[str, int] = defaultdict(int)
+        versions: dict[str, set[tuple[str, int]]] = defaultdict(set)
         for m in metas:
             counts[m["doc_id"]] += 1
+            versions[m["doc_id"]].add((m.get("content_hash", ""), m.get("doc_chunks", -1)))
             if m["doc_id"] not in self.documents:
                 self.documents[m["doc_id"]] = DocumentInfo(
                     doc_id=m["doc_id"], **{k: m[k] for k in _DOC_FIELDS if k in m}
                 )
         for doc_id, n in counts.items():
             self.documents[doc_id].chunks = n
+            # a write interrupted half-way leaves chunks of two versions, or too few: no valid content hash,
+            # so that the next ingest rewrites the document
+            if len(versions[doc_id]) != 1 or next(iter(versions[doc_id]))[1] != n:
+                self.documents[doc_id].content_hash = ""
         self.titles = [self.documents[d].title for d in self.doc_ids]
         self.bm25 = self._lexical_index(bm25_dir) if self.ids else None
         self.df = np.diff(self.bm25.scores["indptr"]) if self.bm25 is not None else np.zeros(0)

@@ -84,6 +84,9 @@ def content_hash(path: Path, settings: Settings) -> str:
 
 def prepare(path: Path, info: DocumentInfo, settings: Settings) -> list[Chunk]:
     """Load, clean and chunk one file."""
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > settings.max_file_mb:
+        raise LoaderError(path, f"file too large ({size_mb:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)")
     pages = [Page(doc_id=info.doc_id, page=p.page, text=clean_text(p.text)) for p in load(path, doc_id=info.doc_id)]
     pages = [p for p in pages if p.text]
     if not pages:
