@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from docqa.analysis import detect_language, fold, normalize_numbers, tokenize
+from docqa.analysis import detect_language, fold, normalize_numbers, terms
 from docqa.schema import Answer, Citation, Hit
-from docqa.scoring import MIN_SENTENCE_CHARS, ScoredSentence, SentenceScorer
+from docqa.scoring import MIN_SENTENCE_CHARS, ScoredSentence, SentenceScorer, asks_for_number, asks_for_year, numbers
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import split_sentences
@@ -18,7 +18,7 @@ ABSTENTION = {
 }
 # What kind of value a question asks for, and how a sentence states one (matched on folded text).
 _MONEY_QUESTION = re.compile(
-    r"\b(budget|montant|cout|couter|prix|salaire|financement|investissement|levee|dote|dotation|chiffre d'affaires|"
+    r"\b(budget|montant|cout\w*|prix|salaire|financement|investissement|levee|dotation|chiffre d'affaires|"
     r"how much money|cost|funding|salary|price|budget)\b"
 )
 _MONEY = re.compile(r"\d\s*(€|k€|m€|md€|mds?\s*€|euros?|millions?|milliards?|mds?|\$|dollars?|£|billion|million)")
@@ -28,19 +28,11 @@ _PERCENT = re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b")
 _TIME_FRAME = re.compile(
     r"\b(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after)\s+((?:19|20)\d{2})\b"
 )
-# The thing a French question asks for: "quel est le salaire ...", "combien de startups ...", "quelles mesures".
-_FOCUS = re.compile(
-    r"(?:^|, )(?:quel(?:le)?s?\b(?: (?:est|sont|etait|etaient|sera|seront))?(?: (?:le|la|les|l'))?"
-    r"|combien d'|combien de)"
-    r" ?(?:(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+|grand|grands|principale?s?) )*([a-z]{3,})"
-)
-# Focus words that name a kind of answer rather than a subject: the answer states a value or a name instead.
-_GENERIC_FOCUS = frozenset(
-    "proportion part nombre taux pourcentage montant date annee mois jour chiffre valeur niveau type role "
-    "definition objectif objectifs difference place moyen moyens facteur facteurs raison raisons nom "
-    "startup startups entreprise entreprises organisme organismes structure structures societe pays ville "
-    "region programme personne institut acteur acteurs etablissement etablissements mesure mesures "
-    "categorie categories etape etapes metier metiers domaine domaines".split()
+_APOSTROPHE = str.maketrans({"’": " ", "'": " "})
+_COUNT_QUESTION = re.compile(r"\b(combien|how many|nombre de|number of)\b")
+# Capitalised words of questions that are not names
+_NOT_NAMES = frozenset(
+    "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which".split()
 )
 _HAS_NUMBER = re.compile(r"\d")
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
@@ -65,15 +57,38 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: list[Hit]) -> Answer:
         language = detect_language(question)
+        self.wants_number, self.wants_year = asks_for_number(question), asks_for_year(question)
         sentences = self.scorer.score(question, hits)
         chosen = self._choose(sentences, hits) if sentences else []
         if (
             not chosen
             or sentences[0].score < self.settings.abstain_threshold
-            or not _states_what_is_asked(question, chosen, hits)
+            or not _states_what_is_asked(question, chosen, _text_before(chosen[0], hits))
+            or not self._names_what_is_asked(question, chosen, hits)
         ):
             return Answer(question=question, answer=ABSTENTION[language], abstained=True, hits=hits, language=language)
         return _compose(question, language, chosen, hits, self.name, self.index)
+
+    def _names_what_is_asked(self, question: str, chosen: list[ScoredSentence], hits: list[Hit]) -> bool:
+        """The names the question gives (acronyms, capitalised words: "ANS", "Jean Zay") are found in the
+        passages the answer quotes or in their documents' title and publisher; with three names or more, one
+        in three may be missing (English names of French things)."""
+        names = question_names(question)
+        if not names:
+            return True
+        documents = {d.doc_id: d for d in self.index.documents()}
+        texts = []
+        for i in {c.hit for c in chosen}:
+            doc = documents.get(hits[i].doc_id)
+            texts += [hits[i].text, hits[i].title, doc.publisher if doc else ""]
+        context = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", " ".join(texts))  # "AP-HP" == "APHP"
+        words = set(terms(context))
+        missing = [
+            name
+            for name in names
+            if not (re.search(rf"\b{re.escape(name)}\b", context) if name.isupper() else fold(name) in words)
+        ]
+        return len(missing) <= len(names) // 3
 
     def _following(self, sentence: ScoredSentence, hits: list[Hit], n: int) -> list[ScoredSentence]:
         """The `n` sentences after `sentence` on its page, read past the end of its chunk if need be."""
@@ -115,6 +130,11 @@ class ExtractiveAnswerer:
                         break
                     chosen.append(item)
                 break
+        label = _label_before(best, sentences)
+        if label is not None and label not in chosen:
+            chosen.insert(0, label)
+        if self.wants_number and not any(_states_number(c.text, self.wants_year) for c in chosen):
+            chosen += [s for s in self._following(best, hits, 1) if _states_number(s.text, self.wants_year)]
         return chosen
 
 
@@ -131,25 +151,55 @@ def _is_heading(text: str) -> bool:
     return not folded.endswith(tuple(".!?…»):;")) and len(folded.split()) <= 12 and not _HAS_NUMBER.search(folded)
 
 
-def _states_what_is_asked(question: str, chosen: list[ScoredSentence], hits: list[Hit]) -> bool:
-    """Whether the answer is about what the question asks: an amount of money for a budget or a cost, a
-    percentage for a share or a rate; the year the question sets as its time frame in the main sentence (or
-    the list it announces); and the thing asked for ("quel est le salaire ...",
-    "combien de startups ...") named in the main sentence's passage, unless it is a generic word."""
+def _states_what_is_asked(question: str, chosen: list[ScoredSentence], context_before: str = "") -> bool:
+    """Whether the answer states the kind of value the question asks for: an amount of money for a budget or a
+    cost, a percentage for a share or a rate, a number that is not a year (nor the question's) for a count,
+    and the year the question sets as its time frame in the main sentence (or the list it announces) or in
+    `context_before`, the text just before it."""
     folded = fold(question)
     answer = normalize_numbers(fold(" ".join(c.text for c in chosen)))
     if _MONEY_QUESTION.search(folded) and not _MONEY.search(answer):
         return False
     if _PERCENT_QUESTION.search(folded) and not _PERCENT.search(answer):
         return False
-    main_sentences = [c for c in chosen if c.hit == chosen[0].hit] if _announces(chosen[0].text) else chosen[:1]
-    main = normalize_numbers(fold(" ".join(c.text for c in main_sentences)))
-    if not all(year in main for year in _TIME_FRAME.findall(folded)):
+    if _COUNT_QUESTION.search(folded) and not numbers(answer, years=asks_for_year(question)) - numbers(folded):
         return False
-    focus = _FOCUS.search(folded)
-    if focus and focus.group(1) not in _GENERIC_FOCUS:
-        return set(tokenize(focus.group(1))) <= set(tokenize(hits[chosen[0].hit].text))
-    return True
+    main_sentences = [c for c in chosen if c.hit == chosen[0].hit] if _announces(chosen[0].text) else chosen[:1]
+    main = normalize_numbers(fold(" ".join([context_before] + [c.text for c in main_sentences])))
+    return all(year in main for year in _TIME_FRAME.findall(folded))
+
+
+def _text_before(sentence: ScoredSentence, hits: list[Hit], chars: int = 300) -> str:
+    """Up to `chars` characters of the passage before `sentence` (what sets its context)."""
+    return hits[sentence.hit].text[max(0, sentence.start - chars) : sentence.start]
+
+
+def _label_before(best: ScoredSentence, sentences: list[ScoredSentence]) -> ScoredSentence | None:
+    """The short line ending with ':' right before the best sentence in its passage (a slide's label such as
+    "Servier – WeHealth Digital Medicine :"), which says what the sentence is about."""
+    before = [s for s in sentences if s.hit == best.hit and s.end <= best.start]
+    if not before:
+        return None
+    previous = max(before, key=lambda s: s.start)
+    is_label = previous.text.rstrip().endswith(":") and len(previous.text.split()) <= 12
+    return previous if is_label and best.start - previous.end <= 2 else None
+
+
+def _states_number(text: str, years: bool) -> bool:
+    return bool(numbers(text, years=years))
+
+
+def question_names(question: str) -> list[str]:
+    """Names in a question: acronyms as written, and capitalised words that do not start it, folded
+    ("Quel budget pour l'Agence du numérique (ANS) ?" -> ["agence", "ANS"])."""
+    words = re.findall(r"[^\W\d_][\w-]*", question.translate(_APOSTROPHE))
+    names: list[str] = []
+    for i, word in enumerate(words):
+        if word.isupper() and len(word) > 1:
+            names.append(word.replace("-", ""))
+        elif i > 0 and word[0].isupper():
+            names += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1]
+    return names
 
 
 def _passage(hit: Hit, end: int, index: Index) -> str:

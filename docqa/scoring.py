@@ -28,6 +28,8 @@ _REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–
 _REFERENCE_PENALTY = 0.5
 _QUESTION_SENTENCE_PENALTY = 0.6  # a sentence that asks a question rarely answers one
 _SHORT_SENTENCE_PENALTY = 0.75  # a few words (a heading, a label) say little on their own
+_YEAR_QUESTION = re.compile(r"\b(quand|date|annee|mois|when|year|month|depuis quand)\b")
+_YEAR = re.compile(r"(19|20)\d\d")
 _MISSING_NUMBER_PENALTY = 0.6
 _NO_NUMBER_PENALTY = 0.75
 MIN_SENTENCE_CHARS = 12
@@ -77,7 +79,7 @@ class SentenceScorer:
         vectors = self._embed([s.text for s in sentences])
         query = np.asarray(self.index.embedder.embed_query(question))
         dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
-        wants_number = bool(_NUMBER_QUESTION.search(fold(question)))
+        wants_number, wants_year = asks_for_number(question), asks_for_year(question)
         wants_definition = bool(_DEFINITION_QUESTION.search(fold(question)))
         asked_numbers = numbers(question)
         passage_numbers = [numbers(hit.text) for hit in hits]
@@ -88,7 +90,7 @@ class SentenceScorer:
             sentence.dense = float(similarity)
             sentence.score = 0.55 * sentence.lexical + 0.45 * sentence.dense + 0.1 / (1 + sentence.hit)
             if wants_number:
-                gives_number = bool(numbers(sentence.text) - asked_numbers)
+                gives_number = bool(numbers(sentence.text, years=wants_year) - asked_numbers)
                 sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
             if asked_numbers - passage_numbers[sentence.hit]:
                 sentence.score *= _MISSING_NUMBER_PENALTY
@@ -113,6 +115,18 @@ class SentenceScorer:
         return np.stack([self._cache[t] for t in texts])
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers written in `text`, thousands separators removed: "5 000 et 18" -> {"5000", "18"}."""
-    return set(re.findall(r"\d+(?:[,.]\d+)?", normalize_numbers(text)))
+def asks_for_number(question: str) -> bool:
+    """Whether the question asks for a quantity, an amount or a date."""
+    return bool(_NUMBER_QUESTION.search(fold(question)))
+
+
+def asks_for_year(question: str) -> bool:
+    """Whether the question asks when (so that a year is an answer, not noise)."""
+    return bool(_YEAR_QUESTION.search(fold(question)))
+
+
+def numbers(text: str, years: bool = True) -> set[str]:
+    """The numbers written in `text`, thousands separators removed, not those glued to letters ("M1", "3ème"):
+    "5 000 et 18" -> {"5000", "18"}; without the years (1900-2099) when `years` is false."""
+    found = set(re.findall(r"(?<![^\W\d_])\d+(?:[,.]\d+)?(?![^\W\d_])", normalize_numbers(text)))
+    return found if years else {n for n in found if not _YEAR.fullmatch(n)}

@@ -7,7 +7,8 @@ import unicodedata
 
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u2009\u200a]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\ufeff\u00ad]")
-_TERMINAL = tuple(".!?;:…»)")
+_TERMINAL = tuple(".!?…")  # ends a sentence
+_PAUSE = tuple(";:»)")  # may end a sentence, or be followed by its lowercase continuation
 # A line ending with one of these words is cut inside a sentence, whatever the next line starts with.
 _GLUE_WORDS = frozenset(
     "à au aux de des du d’ d' en et ou le la les l’ l' un une par pour sur sous dans avec sans entre chez "
@@ -50,5 +51,7 @@ def _continues(previous: str, line: str) -> bool:
     if previous.endswith(_TERMINAL) or _BULLET.match(line):
         return False
     first = line[0]
+    if previous.endswith(_PAUSE):
+        return first.islower()
     last_word = previous.rsplit(" ", 1)[-1]
     return first.islower() or first.isdigit() or previous.endswith(",") or last_word in _GLUE_WORDS

@@ -1,115 +1,140 @@
-"""One loader per format, each turning a file into `Page`s; a file that cannot be read raises `LoaderError`
-naming the file and the reason."""
+"""One loader per format, each turning a file into `Page`s.
+
+A file that cannot be read raises `LoaderError` naming the file and the reason in plain words: no parser exception
+escapes as a traceback. Text is returned as the format gives it, with `\\r\\n` made `\\n`; cleaning and reflow are
+`ingest.clean`'s job.
+
+>>> [(p.page, p.text[:12]) for p in load(Path("corpus/aec-ia-industries-sante.txt"))][:2]
+[(1, 'Cette étude '), (2, '… et a quatr')]
+"""
 
 from __future__ import annotations
 
+import html
+import io
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from docqa.errors import LoaderError
 from docqa.schema import Page
 
-MAX_PDF_PAGES = 5000  # guard against PDF bombs
-logging.getLogger("pypdf").setLevel(logging.ERROR)
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+MAX_PDF_PAGES = 5000  # a guard against PDF bombs
+ENCRYPTED = "encrypted PDF: a password is required"
+NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not supported"
+_UPDATED = re.compile(r"Mis à jour le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)? \w+ \d{4})")
+_DATELESS = re.compile(r"^Mis à jour le\s*:?\s*$", re.MULTILINE)
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.DOTALL | re.IGNORECASE)
+
+for _noisy in ("pypdf", "trafilatura", "htmldate"):  # warnings about damaged files or odd markup: we report our own
+    logging.getLogger(_noisy).setLevel(logging.ERROR)
 
 
 def load(path: Path, doc_id: str | None = None) -> list[Page]:
-    """The pages of `path` (PDF, HTML, TXT or Markdown), for document `doc_id` (default: the file stem)."""
+    """The pages of a PDF, HTML, text or Markdown file, for document `doc_id` (default: the file's stem).
+
+    Raises `LoaderError` when the file is missing, empty, of an unsupported type or unreadable.
+    """
     path = Path(path)
+    if not path.exists():
+        raise LoaderError(path, "file not found")
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
-        supported = ", ".join(sorted(_LOADERS))
-        raise LoaderError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {supported})")
-    if not path.is_file():
-        raise LoaderError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise LoaderError(path, "empty file")
-    return loader(path, doc_id or path.stem)
-
-
-def load_pdf(path: Path, doc_id: str) -> list[Page]:
-    """One Page per PDF page that has text, numbered from 1 as in the PDF."""
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
-
+        suffix = path.suffix or "(none)"
+        raise LoaderError(path, f"unsupported file type '{suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoaderError(path, "encrypted PDF: a password is required")
-        count = len(reader.pages)
-        if count > MAX_PDF_PAGES:
-            raise LoaderError(path, f"too many pages ({count} > {MAX_PDF_PAGES})")
-        pages = []
-        for number, page in enumerate(reader.pages, start=1):
-            text = (page.extract_text() or "").replace("\r\n", "\n")
-            if text.strip():
-                pages.append(Page(doc_id=doc_id, page=number, text=text))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoaderError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if not data:
+        raise LoaderError(path, "empty file")
+    return loader(path, data, doc_id or path.stem)
+
+
+def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
+    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped)."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    if b"%PDF-" not in data[:1024]:
+        raise LoaderError(path, "corrupt PDF: not a PDF file (no %PDF- header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):  # many PDFs are encrypted with an empty user password
+            raise LoaderError(path, ENCRYPTED)
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
+        texts = [page.extract_text() for page in reader.pages]
     except LoaderError:
         raise
     except FileNotDecryptedError:
-        raise LoaderError(path, "encrypted PDF: a password is required") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
-        raise LoaderError(path, f"corrupt PDF: {_short(exc)}") from None
-    except Exception as exc:  # pypdf raises many internal types on damaged files; none may escape
-        raise LoaderError(path, f"corrupt PDF: {_short(exc)}") from None
+        raise LoaderError(path, ENCRYPTED) from None
+    except DependencyError as exc:  # AES encryption without the `cryptography` package
+        raise LoaderError(path, f"PDF needs a package that is not installed: {exc}") from None
+    except Exception as exc:  # pypdf raises many exception types on damaged files
+        raise LoaderError(path, f"corrupt PDF: {_first_line(exc)}") from None
+    pages = [
+        Page(doc_id=doc_id, page=number, text=text.replace("\r\n", "\n"))
+        for number, text in enumerate(texts, start=1)
+        if text.strip()
+    ]
     if not pages:
-        raise LoaderError(path, "no text layer (scanned PDF?); OCR is not supported")
+        raise LoaderError(path, NO_TEXT_LAYER)
     return pages
 
 
-def load_html(path: Path, doc_id: str) -> list[Page]:
-    """The main text of a web page (trafilatura: no navigation, banners or footer), as one page."""
+def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
+    """The main text of a web page (trafilatura drops menus, banners and footers), as one unnumbered Page.
+
+    Headings and list items keep a line each. The page's "Mis à jour le <date>" line is appended when
+    trafilatura left it out.
+    """
     import trafilatura
 
-    html = _read_utf8(path)
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=True, favor_precision=True, deduplicate=False
-    )
+    markup = _decode(path, data)
+    text = trafilatura.extract(markup, favor_precision=True, include_tables=True, deduplicate=False)
     if not text or not text.strip():
         raise LoaderError(path, "no main text found in the HTML page")
-    metadata = trafilatura.extract_metadata(html)
-    date = getattr(metadata, "date", None) if metadata else None
-    if date and date[:4] not in text:  # keep the page's update date, which trafilatura moves to metadata
-        year, month, day = date[:10].split("-")
-        text += f"\nMis à jour le {day}/{month}/{year}"
-    return [Page(doc_id=doc_id, page=None, text=text)]
+    updated = _UPDATED.search(html.unescape(_TAGS.sub(" ", markup)))
+    if updated and updated.group(1) not in text:  # trafilatura drops <time> elements, sometimes the whole line
+        line = f"Mis à jour le {updated.group(1)}"
+        text, filled = _DATELESS.subn(line, text, count=1)
+        text += "" if filled else f"\n{line}"
+    return [Page(doc_id=doc_id, page=None, text=text.replace("\r\n", "\n"))]
 
 
-def load_text(path: Path, doc_id: str) -> list[Page]:
-    """Plain text or Markdown; a form feed separates pages (numbered from 1), otherwise one unnumbered page."""
-    text = _read_utf8(path).replace("\r\n", "\n")
-    if "\f" not in text:
-        return [Page(doc_id=doc_id, page=None, text=text)] if text.strip() else _empty(path)
-    pages = [Page(doc_id=doc_id, page=n, text=t) for n, t in enumerate(text.split("\f"), start=1) if t.strip()]
-    return pages or _empty(path)
+def _load_text(path: Path, data: bytes, doc_id: str) -> list[Page]:
+    """Plain text or Markdown. With form feeds, one Page per form-feed page, numbered from 1 (blank pages are
+    skipped, numbering kept); without, one unnumbered Page."""
+    text = _decode(path, data).replace("\r\n", "\n")
+    if "\f" in text:
+        pages = [Page(doc_id=doc_id, page=n, text=t) for n, t in enumerate(text.split("\f"), start=1) if t.strip()]
+    else:
+        pages = [Page(doc_id=doc_id, page=None, text=text)] if text.strip() else []
+    if not pages:
+        raise LoaderError(path, "empty file (only whitespace)")
+    return pages
 
 
-def _read_utf8(path: Path) -> str:
-    data = path.read_bytes()
+def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        byte = data[exc.start]
-        raise LoaderError(path, f"not UTF-8 text (byte 0x{byte:02x} at offset {exc.start})") from None
+        raise LoaderError(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
-def _empty(path: Path) -> list[Page]:
-    raise LoaderError(path, "empty file (no text)")
+def _first_line(exc: Exception) -> str:
+    message = str(exc).strip()
+    return message.splitlines()[0][:160] if message else type(exc).__name__
 
 
-def _short(exc: Exception) -> str:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return message[:160]
-
-
-_LOADERS: dict[str, Callable[[Path, str], list[Page]]] = {
-    ".pdf": load_pdf,
-    ".html": load_html,
-    ".htm": load_html,
-    ".txt": load_text,
-    ".md": load_text,
-    ".markdown": load_text,
+_LOADERS: dict[str, Callable[[Path, bytes, str], list[Page]]] = {
+    ".pdf": _load_pdf,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".txt": _load_text,
+    ".md": _load_text,
+    ".markdown": _load_text,
 }
-SUPPORTED_SUFFIXES = frozenset(_LOADERS)
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_LOADERS)

@@ -1,16 +1,21 @@
-"""Real PDF files for tests, made with fpdf2 (DejaVu font for accents and typographic quotes)."""
+"""Real PDF files for tests, made with fpdf2. Accents, « » and ’ need a Unicode font: DejaVu Sans, from the Debian
+package fonts-dejavu-core."""
 
 from pathlib import Path
 
 from fpdf import FPDF
+from PIL import Image
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
-    """A PDF with one page per text; encrypted (AES-128) when a password is given."""
+    """A PDF with one page per text (an empty text makes a page without text). With a `password` (may be empty)
+    it is encrypted with RC4, which pypdf decrypts without extra packages."""
+    if not FONT.exists():
+        raise FileNotFoundError(f"{FONT} is missing: apt-get install fonts-dejavu-core")
     pdf = FPDF()
-    pdf.add_font("DejaVu", fname=FONT)
+    pdf.add_font("DejaVu", fname=str(FONT))
     pdf.set_font("DejaVu", size=12)
     for text in pages:
         pdf.add_page()
@@ -22,14 +27,9 @@ def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
 
 
 def make_scanned_pdf(path: Path) -> Path:
-    """A PDF whose only page is an image (like a scan): no text layer."""
-    from PIL import Image
-
-    image = path.with_suffix(".png")
-    Image.new("RGB", (200, 100), "white").save(image)
+    """A one-page PDF whose page is only an image, like a scan without OCR: no text layer."""
     pdf = FPDF()
     pdf.add_page()
-    pdf.image(str(image), x=10, y=10, w=100)
+    pdf.image(Image.new("RGB", (200, 100), "white"), x=10, y=10, w=100)
     pdf.output(str(path))
-    image.unlink()
     return path
