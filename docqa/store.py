@@ -130,19 +130,20 @@ class Index:
                         for c in part
                     ],
                 )
-            stale = sorted(old_ids - set(new_ids))
-            if stale:
-                self._collection.delete(ids=stale)
+            self._delete(sorted(old_ids - set(new_ids)))
             self._cache = None
 
     def delete_document(self, doc_id: str) -> int:
         """Remove a document's chunks; returns how many were removed."""
         with self._lock:
             ids = self._collection.get(where={"doc_id": doc_id}, include=[])["ids"]
-            if ids:
-                self._collection.delete(ids=ids)
+            self._delete(ids)
             self._cache = None
             return len(ids)
+
+    def _delete(self, ids: list[str], batch: int = 1000) -> None:
+        for i in range(0, len(ids), batch):
+            self._collection.delete(ids=ids[i : i + batch])
 
     # ---- reading ----------------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -221,8 +222,7 @@ class Index:
     def _snapshot(self) -> _Snapshot:
         with self._lock:
             if self._cache is None:
-                data = self._collection.get(include=["documents", "metadatas"])
-                self._cache = _Snapshot(data, self._bm25_dir)
+                self._cache = _Snapshot(self._read_all(), self._bm25_dir)
             return self._cache
 
 
