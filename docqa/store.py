@@ -219,6 +219,16 @@ class Index:
     def _bm25_dir(self) -> Path:
         return self.settings.data_dir / "bm25" / self.settings.collection
 
+    def _read_all(self, page: int = 2000) -> dict[str, list]:
+        """Every chunk's id, text and metadata, read in pages (one large read exceeds SQLite's variable limit)."""
+        data: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}
+        while True:
+            part = self._collection.get(include=["documents", "metadatas"], limit=page, offset=len(data["ids"]))
+            for key in data:
+                data[key] += part[key]
+            if len(part["ids"]) < page:
+                return data
+
     def _snapshot(self) -> _Snapshot:
         with self._lock:
             if self._cache is None:
