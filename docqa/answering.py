@@ -7,7 +7,16 @@ import re
 
 from docqa.analysis import detect_language, fold, normalize_numbers, terms
 from docqa.schema import Answer, Citation, Hit
-from docqa.scoring import MIN_SENTENCE_CHARS, ScoredSentence, SentenceScorer, asks_for_number, asks_for_year, numbers
+from docqa.scoring import (
+    DEFINITION,
+    MIN_SENTENCE_CHARS,
+    ScoredSentence,
+    SentenceScorer,
+    asks_for_definition,
+    asks_for_number,
+    asks_for_year,
+    numbers,
+)
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import split_sentences
@@ -27,6 +36,12 @@ _PERCENT = re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b")
 # A year the question sets as a time frame ("en 2024", "d'ici 2030"), not a year inside a name ("Plan IA 2021").
 _TIME_FRAME = re.compile(
     r"\b(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after)\s+((?:19|20)\d{2})\b"
+)
+# A sentence starting like this continues the previous one's subject.
+_ANAPHORA = re.compile(
+    r"^(ce|cet|cette|ces|cela|ceci|il|elle|ils|elles|celui|celle|ceux|son|sa|ses|leur|leurs|l’accord|"
+    r"l'accord|il s’agit|il s'agit|this|these|it|they)\b",
+    re.IGNORECASE,
 )
 _APOSTROPHE = str.maketrans({"’": " ", "'": " "})
 _COUNT_QUESTION = re.compile(r"\b(combien|how many|nombre de|number of)\b")
@@ -58,6 +73,7 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: list[Hit]) -> Answer:
         language = detect_language(question)
         self.wants_number, self.wants_year = asks_for_number(question), asks_for_year(question)
+        self.wants_definition = asks_for_definition(question)
         sentences = self.scorer.score(question, hits)
         chosen = self._choose(sentences, hits) if sentences else []
         if (
@@ -133,9 +149,19 @@ class ExtractiveAnswerer:
         label = _label_before(best, sentences)
         if label is not None and label not in chosen:
             chosen.insert(0, label)
-        if self.wants_number and not any(_states_number(c.text, self.wants_year) for c in chosen):
-            chosen += [s for s in self._following(best, hits, 1) if _states_number(s.text, self.wants_year)]
+        if best is chosen[-1] or (label is not None and len(chosen) == 2):
+            chosen += [s for s in self._following(best, hits, 1) if self._completes(best, s)]
         return chosen
+
+    def _completes(self, best: ScoredSentence, following: ScoredSentence) -> bool:
+        """Whether the sentence after the best one carries what the best one only introduces: the number or
+        definition asked and absent from it, or the rest of its subject (a short best sentence, or a next
+        sentence that refers back to it: "Ces thérapies...", "Il s'agit de...")."""
+        if self.wants_number and not _states_number(best.text, self.wants_year):
+            return _states_number(following.text, self.wants_year)
+        if self.wants_definition and not DEFINITION.search(fold(best.text)):
+            return True
+        return len(best.text.split()) < 12 or bool(_ANAPHORA.match(following.text))
 
 
 def _announces(text: str) -> bool:

@@ -19,8 +19,11 @@ _NUMBER_QUESTION = re.compile(
     r"salaire|prix|cout|chiffre|valeur|duree|age|"
     r"how many|how much|percentage|share|rate|cost|amount|number|when|year|date)\b"
 )
-_DEFINITION_QUESTION = re.compile(r"\b(definition|definit|qu'est-ce qu|que designe|what is|what are|define|meaning)\b")
-_DEFINITION = re.compile(
+_DEFINITION_QUESTION = re.compile(
+    r"\b(definition|definit|definissent|qu'est-ce qu|que designe|que signifie|qu'entend|entend-on|what is|what are|"
+    r"define|meaning|mean)\b"
+)
+DEFINITION = re.compile(
     r"\b(est une?|sont des|designe|designent|consiste|se definit|definie? comme|on entend|vise a)\b"
 )
 # Bibliography and source lines: "Sources : ...", "Titre (2018) - Éditeur", URLs
@@ -80,7 +83,7 @@ class SentenceScorer:
         query = np.asarray(self.index.embedder.embed_query(question))
         dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
         wants_number, wants_year = asks_for_number(question), asks_for_year(question)
-        wants_definition = bool(_DEFINITION_QUESTION.search(fold(question)))
+        wants_definition = asks_for_definition(question)
         asked_numbers = numbers(question)
         passage_numbers = [numbers(hit.text) for hit in hits]
         for sentence, similarity in zip(sentences, dense, strict=True):
@@ -100,7 +103,7 @@ class SentenceScorer:
                 sentence.score *= _QUESTION_SENTENCE_PENALTY
             if len(sentence.text.split()) < 5:
                 sentence.score *= _SHORT_SENTENCE_PENALTY
-            if wants_definition and _DEFINITION.search(fold(sentence.text)):
+            if wants_definition and DEFINITION.search(fold(sentence.text)):
                 sentence.score += 0.1
         return sorted(sentences, key=lambda s: -s.score)
 
@@ -118,6 +121,11 @@ class SentenceScorer:
 def asks_for_number(question: str) -> bool:
     """Whether the question asks for a quantity, an amount or a date."""
     return bool(_NUMBER_QUESTION.search(fold(question)))
+
+
+def asks_for_definition(question: str) -> bool:
+    """Whether the question asks what something is or means."""
+    return bool(_DEFINITION_QUESTION.search(fold(question)))
 
 
 def asks_for_year(question: str) -> bool:
