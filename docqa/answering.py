@@ -178,12 +178,12 @@ def _is_heading(text: str) -> bool:
 
 
 def _states_what_is_asked(question: str, chosen: list[ScoredSentence], context_before: str = "") -> bool:
-    """Whether the answer states the kind of value the question asks for: an amount of money for a budget or a
-    cost, a percentage for a share or a rate, a number that is not a year (nor the question's) for a count,
-    and the year the question sets as its time frame in the main sentence (or the list it announces) or in
-    `context_before`, the text just before it."""
+    """Whether the main passage of the answer (the best sentence's) states the kind of value the question asks
+    for: an amount of money for a budget or a cost, a percentage for a share or a rate, a number that is not
+    a year (nor the question's) for a count, and the year the question sets as its time frame in the main
+    sentence (or the list it announces) or in `context_before`, the text just before it."""
     folded = fold(question)
-    answer = normalize_numbers(fold(" ".join(c.text for c in chosen)))
+    answer = normalize_numbers(fold(" ".join(c.text for c in chosen if c.hit == chosen[0].hit)))
     if _MONEY_QUESTION.search(folded) and not _MONEY.search(answer):
         return False
     if _PERCENT_QUESTION.search(folded) and not _PERCENT.search(answer):

@@ -31,7 +31,9 @@ _REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–
 _REFERENCE_PENALTY = 0.5
 _QUESTION_SENTENCE_PENALTY = 0.6  # a sentence that asks a question rarely answers one
 _SHORT_SENTENCE_PENALTY = 0.75  # a few words (a heading, a label) say little on their own
-_YEAR_QUESTION = re.compile(r"\b(quand|date|annee|mois|when|year|month|depuis quand)\b")
+_YEAR_QUESTION = re.compile(
+    r"\b(quand|quelle date|quelle annee|quel mois|when|what year|which year|what date|which month)\b"
+)
 _YEAR = re.compile(r"(19|20)\d\d")
 _MISSING_NUMBER_PENALTY = 0.6
 _NO_NUMBER_PENALTY = 0.75
