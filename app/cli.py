@@ -243,6 +243,7 @@ def answer_json(answer: Answer) -> dict:
         "answerer": answer.answerer,
         "citations": [c.model_dump(include=_CITATION_KEYS) for c in answer.citations],
         "timings": answer.timings,
+        "notes": answer.notes,
     }
 
 
@@ -251,6 +252,8 @@ def hit_json(hit: Hit) -> dict:
 
 
 def print_answer(answer: Answer) -> None:
+    for note in answer.notes:
+        errors.print(f"[yellow]Note:[/] {note}", highlight=False)
     style = "yellow" if answer.abstained else "green"
     console.print(Panel(answer.answer, title="Réponse" if answer.language == "fr" else "Answer", border_style=style))
     if answer.abstained:

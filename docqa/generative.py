@@ -155,7 +155,9 @@ class GenerativeAnswerer:
         # An LLMError's message is ours; other errors are named by type only (their text may echo secrets).
         reason = str(exc) if isinstance(exc, LLMError) else f"the model failed ({type(exc).__name__})"
         log.info("generative answer rejected: %s; answering extractively", reason)
-        return self.fallback.answer(question, hits)
+        answer = self.fallback.answer(question, hits)
+        answer.notes.append(f"LLM answer not used: {reason}; extractive answer instead")
+        return answer
 
 
 class AnswerStream(Iterator[str]):

@@ -76,3 +76,4 @@ class Answer(BaseModel):
     language: str = "fr"
     answerer: str = "extractive"
     timings: dict[str, float] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)  # what the user should know (e.g. the LLM was unreachable)

@@ -140,7 +140,8 @@ def test_answer_failing_a_check_falls_back_to_extractive(extractive, hits, reply
     caplog.set_level(logging.INFO, logger="docqa.generative")
     answer = ask(extractive, hits, reply)
     assert answer.answerer == "extractive"
-    assert answer == extractive.answer(QUESTION, hits)
+    assert answer.model_copy(update={"notes": []}) == extractive.answer(QUESTION, hits)
+    assert len(answer.notes) == 1 and answer.notes[0].startswith("LLM answer not used")
     assert "generative answer rejected" in caplog.text
 
 
