@@ -65,3 +65,18 @@ def test_every_evidence_is_quoted_from_its_source_and_holds_the_facts(path, corp
         assert set(question.sources) <= set(corpus_text), question.id
         assert any(contains_evidence(question.evidence, corpus_text[s]) for s in question.sources), question.id
         assert contains_all_facts(question.facts, question.evidence + " " + question.reference), question.id
+
+
+def test_dev_set_has_at_least_80_questions_of_every_kind():
+    questions = load_dataset(REPO / "eval" / "data" / "qa-dev.jsonl")
+    assert len(questions) >= 80
+    assert {q.kind for q in questions} == {
+        "numeric",
+        "definition",
+        "list",
+        "factual",
+        "paraphrase",
+        "english",
+        "multi-doc",
+        "unanswerable",
+    }
