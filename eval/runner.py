@@ -110,5 +110,7 @@ def summarize(results: list[Result]) -> dict[str, float]:
         "latency_p50_ms": round(metrics.percentile(latencies, 50), 1),
         "latency_p95_ms": round(metrics.percentile(latencies, 95), 1),
         "retrieve_p50_ms": round(metrics.percentile([r.retrieve_ms for r in results], 50), 1),
+        "retrieve_p95_ms": round(metrics.percentile([r.retrieve_ms for r in results], 95), 1),
         "answer_p50_ms": round(metrics.percentile([r.answer_ms for r in results], 50), 1),
+        "answer_p95_ms": round(metrics.percentile([r.answer_ms for r in results], 95), 1),
     }
