@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docqa.analysis import QUESTION_WORDS, fold, normalize_numbers, tokenize
+from docqa.analysis import QUESTION_WORDS, detect_language, fold, normalize_numbers, tokenize
 from docqa.schema import Hit
 from docqa.store import Index
 from ingest.chunking import split_sentences
@@ -85,6 +85,8 @@ class SentenceScorer:
         query = np.asarray(self.index.embedder.embed_query(question))
         dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
         wants_number, wants_year = asks_for_number(question), asks_for_year(question)
+        # English words rarely match the French text: lean on the (multilingual) embedding
+        lexical_weight = 0.3 if detect_language(question) == "en" else 0.55
         wants_definition = asks_for_definition(question)
         asked_numbers = numbers(question)
         passage_numbers = [numbers(hit.text) for hit in hits]
@@ -93,7 +95,8 @@ class SentenceScorer:
             sentence.covered = frozenset(t for t in weights if t in words and weights[t] > 0)
             sentence.lexical = sum(weights[t] for t in sentence.covered) / total
             sentence.dense = float(similarity)
-            sentence.score = 0.55 * sentence.lexical + 0.45 * sentence.dense + 0.1 / (1 + sentence.hit)
+            sentence.score = lexical_weight * sentence.lexical + (1 - lexical_weight) * sentence.dense
+            sentence.score += 0.1 / (1 + sentence.hit)
             if wants_number:
                 gives_number = bool(numbers(sentence.text, years=wants_year) - asked_numbers)
                 sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
