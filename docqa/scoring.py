@@ -35,6 +35,8 @@ _YEAR_QUESTION = re.compile(
     r"\b(quand|quelle date|quelle annee|quel mois|when|what year|which year|what date|which month)\b"
 )
 _YEAR = re.compile(r"(19|20)\d\d")
+_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
+_QUOTED_BONUS = 0.1
 _MISSING_NUMBER_PENALTY = 0.6
 _NO_NUMBER_PENALTY = 0.75
 MIN_SENTENCE_CHARS = 12
@@ -90,6 +92,7 @@ class SentenceScorer:
         wants_definition = asks_for_definition(question)
         asked_numbers = numbers(question)
         passage_numbers = [numbers(hit.text) for hit in hits]
+        quoted = [set(tokenize(q)) for q in _QUOTED.findall(question) if tokenize(q)]
         for sentence, similarity in zip(sentences, dense, strict=True):
             words = set(tokenize(sentence.text))
             sentence.covered = frozenset(t for t in weights if t in words and weights[t] > 0)
@@ -108,6 +111,8 @@ class SentenceScorer:
                 sentence.score *= _QUESTION_SENTENCE_PENALTY
             if len(sentence.text.split()) < 5:
                 sentence.score *= _SHORT_SENTENCE_PENALTY
+            if any(q <= words for q in quoted):  # what the question puts in quotes is what it is about
+                sentence.score += _QUOTED_BONUS
             if wants_definition and DEFINITION.search(fold(sentence.text)):
                 sentence.score += 0.1
         return sorted(sentences, key=lambda s: -s.score)
