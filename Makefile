@@ -18,8 +18,9 @@ $(VENV)/.installed: pyproject.toml
 ingest: install  ## index corpus/ (incremental: unchanged files are skipped)
 	$(DOCQA) ingest
 
-chat: ingest  ## open the chat (terminal chat until the web chat lands)
-	$(DOCQA) chat
+chat: ingest  ## open the web chat on http://127.0.0.1:8501
+	$(VENV)/bin/streamlit run app/chat.py --server.address 127.0.0.1 --server.port 8501 \
+		--server.headless true --browser.gatherUsageStats false
 
 test: install  ## the whole suite, slow/browser/server tests included
 	$(VENV)/bin/pytest
