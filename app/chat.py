@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import streamlit as st
 
+from app.conversation import retrieval_query
+from app.feedback import FeedbackStore
 from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.schema import Answer
 from docqa.settings import get_settings
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.pipeline import ingest
 
 EXAMPLES = [
     "Combien d'emplois liés à l'IA en santé devraient être créés d'ici 2025 ?",
@@ -52,6 +57,50 @@ def highlight(passage: str, quotes: list[str]) -> str:
     return re.sub(r"\n+", "\n\n", text)
 
 
+def feedback(qa: QA, message: dict, key: int) -> None:
+    """Thumbs up/down and a comment under an answer, stored in the data directory's feedback.sqlite."""
+    if message.get("feedback_sent"):
+        st.caption("Merci pour votre retour.")
+        return
+    rating = st.feedback("thumbs", key=f"rating-{key}")
+    if rating is not None:
+        comment = st.text_input("Commentaire (facultatif)", key=f"comment-{key}")
+        if st.button("Envoyer", key=f"send-{key}"):
+            feedback_store(qa).add(message["answer"], rating, comment)
+            message["feedback_sent"] = True
+            st.rerun()
+
+
+def feedback_store(qa: QA) -> FeedbackStore:
+    return FeedbackStore(qa.settings.data_dir / "feedback.sqlite")
+
+
+def upload(qa: QA) -> None:
+    """Add an uploaded file to the index; a bad file is reported and removed, the index left as it was."""
+    suffixes = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
+    uploaded = st.sidebar.file_uploader("Ajouter un document", type=suffixes)
+    done = st.session_state.setdefault("uploaded", set())
+    if uploaded is None or uploaded.file_id in done:
+        return
+    done.add(uploaded.file_id)
+    name = re.sub(r"[^\w.\- ]", "_", Path(uploaded.name).name).lstrip(".") or "document"
+    path = qa.settings.data_dir / "uploads" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(uploaded.getvalue())
+    bar = st.sidebar.progress(0.0, text=f"Indexation de {name}…")
+
+    def progress(stage: str, done_: int, total: int) -> None:
+        bar.progress(done_ / max(total, 1), text=f"{'Lecture' if stage == 'read' else 'Embeddings'} : {done_}/{total}")
+
+    report = ingest([path], qa.index, qa.settings, progress=progress, prune=False)
+    bar.empty()
+    if report.skipped:
+        path.unlink(missing_ok=True)
+        st.sidebar.error(f"{name} n'a pas été ajouté : {report.skipped[0].reason}")
+    else:
+        st.sidebar.success(f"{name} ajouté ({report.chunks} passages).")
+
+
 def sidebar(qa: QA) -> tuple[list[str] | None, int]:
     """Indexed documents, a document filter, the number of passages; returns (docs, k)."""
     st.sidebar.header("Documents indexés")
@@ -65,6 +114,9 @@ def sidebar(qa: QA) -> tuple[list[str] | None, int]:
     st.sidebar.caption(f"Modèle d'embedding : {qa.index.model} · réponse : {qa.answerer.name}")
     if st.sidebar.button("Nouvelle conversation"):
         st.session_state.messages = []
+    upload(qa)
+    store = feedback_store(qa)
+    st.sidebar.download_button("Exporter les retours (CSV)", store.to_csv(), "feedback.csv", "text/csv")
     return ([titles[t] for t in chosen] or None), k
 
 
@@ -83,25 +135,28 @@ def main() -> None:
         st.caption("Exemples de questions :")
         for example in EXAMPLES:
             st.caption(f"• {example}")
-    for message in messages:
+    for i, message in enumerate(messages):
         with st.chat_message(message["role"]):
             if message["role"] == "user":
                 st.markdown(message["content"])
             else:
                 show_answer(message["answer"])
+                feedback(qa, message, i)
     question = st.chat_input("Votre question sur les rapports…")
     if question:
+        previous = [m["content"] for m in messages if m["role"] == "user"]
         messages.append({"role": "user", "content": question})
         with st.chat_message("user"):
             st.markdown(question)
         with st.chat_message("assistant"):
             try:
-                answer = qa.ask(question, k=k, docs=docs)
+                answer = qa.ask(retrieval_query(question, previous), k=k, docs=docs)
             except DocqaError as exc:
                 st.error(str(exc))
                 return
             show_answer(answer)
         messages.append({"role": "assistant", "answer": answer})
+        st.rerun()  # draw the answer's feedback buttons
 
 
 main()

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.feedback import FeedbackStore
 from docqa.settings import Settings, get_settings
 from docqa.store import Index
 from ingest.pipeline import ingest
@@ -68,3 +69,48 @@ def test_missing_index_is_a_clear_message(tmp_path, monkeypatch):
     at.run()
     assert not at.exception and "docqa ingest" in at.error[0].value
     get_settings.cache_clear()
+
+
+def test_feedback_is_stored(app, data_dir):
+    app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
+    app.feedback[0].set_value(1).run()
+    app.text_input[0].set_value("Réponse précise").run()
+    next(b for b in app.button if b.label == "Envoyer").click().run()
+    assert not app.exception and any("Merci" in c.value for c in app.caption)
+    rows = FeedbackStore(data_dir / "feedback.sqlite").rows()
+    assert rows[-1]["rating"] == 1 and rows[-1]["comment"] == "Réponse précise" and "5 000" in rows[-1]["answer"]
+
+
+def test_follow_up_question_uses_the_previous_one(app):
+    app.chat_input[0].set_value("Combien d'emplois liés à l'IA d'ici 2025 ?").run()
+    app.chat_input[0].set_value("Et en France ?").run()
+    assert not app.exception
+    assert sum("5 000" in m.value for m in app.markdown) >= 2
+
+
+@pytest.fixture
+def fresh_app(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "etude.txt").write_text("Environ 5 000 emplois liés à l’IA d’ici 2025.", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    ingest([corpus], Index(settings), settings)
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    yield at, tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def test_upload_adds_a_good_file_and_refuses_a_corrupt_one(fresh_app):
+    app, data = fresh_app
+    text = "Le Health Data Hub héberge les données de santé françaises.".encode()
+    app.sidebar.file_uploader[0].set_value(("note hdh.txt", text, "text/plain")).run()
+    assert not app.exception and any("ajouté" in s.value for s in app.sidebar.success)
+    assert (data / "uploads" / "note hdh.txt").exists()
+    assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude", "note hdh"}
+    app.sidebar.file_uploader[0].set_value(("../../rapport.pdf", b"not a pdf", "application/pdf")).run()
+    assert any("corrupt PDF" in e.value for e in app.sidebar.error)
+    assert not (data / "uploads" / "rapport.pdf").exists()
+    assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude", "note hdh"}

@@ -1,0 +1,60 @@
+"""Feedback on answers, stored durably in SQLite (raw material for new eval questions), exportable as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from docqa.schema import Answer
+
+COLUMNS = ("time", "question", "answer", "citations", "rating", "comment")
+
+
+class FeedbackStore:
+    """`feedback` table in a SQLite file (created on first use)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, time TEXT, question TEXT, "
+                "answer TEXT, citations TEXT, rating INTEGER, comment TEXT)"
+            )
+
+    def add(self, answer: Answer, rating: int, comment: str = "") -> None:
+        """Record a thumbs up (rating 1) or down (0) on `answer`, with an optional comment."""
+        if rating not in (0, 1):
+            raise ValueError(f"rating must be 0 or 1, got {rating}")
+        citations = json.dumps([c.model_dump(exclude={"passage"}) for c in answer.citations], ensure_ascii=False)
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO feedback (time, question, answer, citations, rating, comment) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    answer.question,
+                    answer.answer,
+                    citations,
+                    rating,
+                    comment.strip(),
+                ),
+            )
+
+    def rows(self) -> list[dict]:
+        with self._connect() as db:
+            cursor = db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id")
+            return [dict(zip(COLUMNS, row, strict=True)) for row in cursor]
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(self.rows())
+        return out.getvalue()
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10)
