@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +12,7 @@ import streamlit as st
 from app.conversation import retrieval_query
 from app.feedback import FeedbackStore
 from docqa.errors import DocqaError
+from docqa.generative import GenerativeAnswerer
 from docqa.qa import QA
 from docqa.schema import Answer
 from docqa.settings import get_settings
@@ -31,8 +33,9 @@ def engine(configuration: str) -> QA:
     return QA(get_settings())
 
 
-def show_answer(answer: Answer) -> None:
-    """An answer with its inline markers, then its sources (title, page, quote highlighted in its passage)."""
+def show_answer(answer: Answer, qa: QA | None = None, key: int = 0, streamed: bool = False) -> None:
+    """An answer with its inline markers, then its sources (title, page, quote highlighted in its passage, and
+    the whole page on demand). `streamed`: the text was already written progressively."""
     for note in answer.notes:
         st.warning(note)
     if answer.abstained:
@@ -43,10 +46,13 @@ def show_answer(answer: Answer) -> None:
                 with st.expander(f"{hit.title} — p. {hit.page or '—'}"):
                     st.write(hit.text)
         return
-    st.markdown(answer.answer)
+    if not streamed:
+        st.markdown(answer.answer)
     for c in answer.citations:
         with st.expander(f"[{c.n}] {c.title} — p. {c.page or '—'}"):
             st.markdown(highlight(c.passage or c.quote, c.quote.split(" … ")))
+            if qa is not None and st.toggle("Lire toute la page", key=f"page-{key}-{c.n}"):
+                st.text(qa.index.page_text(c.doc_id, c.page))
 
 
 def highlight(passage: str, quotes: list[str]) -> str:
@@ -101,8 +107,25 @@ def upload(qa: QA) -> None:
         st.sidebar.success(f"{name} ajouté ({report.chunks} passages).")
 
 
-def sidebar(qa: QA) -> tuple[list[str] | None, int]:
-    """Indexed documents, a document filter, the number of passages; returns (docs, k)."""
+def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) -> tuple[Answer, bool]:
+    """The answer, streamed word by word by the generative answerer, at once by the extractive one; returns
+    (answer, whether it was written progressively)."""
+    if mode != "llm" or not isinstance(qa.answerer, GenerativeAnswerer):
+        return qa.ask(question, k=k, docs=docs), False
+    hits = qa.search(question, k=k, docs=docs)
+    stream = qa.answerer.stream(question, hits)
+    placeholder = st.empty()
+    with placeholder.container():
+        st.write_stream(stream)
+    answer = stream.answer
+    if answer.answerer != "llm":  # the draft failed its checks: the extractive answer replaces it
+        placeholder.empty()
+        return answer, False
+    return answer, True
+
+
+def sidebar(qa: QA) -> tuple[list[str] | None, int, str]:
+    """Indexed documents, a document filter, the number of passages, the answer mode; returns (docs, k, mode)."""
     st.sidebar.header("Documents indexés")
     documents = qa.index.documents()
     for d in documents:
@@ -111,13 +134,17 @@ def sidebar(qa: QA) -> tuple[list[str] | None, int]:
     titles = {d.title: d.doc_id for d in documents}
     chosen = st.sidebar.multiselect("Interroger seulement", list(titles), placeholder="Tous les documents")
     k = st.sidebar.slider("Passages", min_value=1, max_value=10, value=qa.settings.top_k)
-    st.sidebar.caption(f"Modèle d'embedding : {qa.index.model} · réponse : {qa.answerer.name}")
+    modes = ["extractive", "llm"] if isinstance(qa.answerer, GenerativeAnswerer) else ["extractive"]
+    mode = st.sidebar.radio("Mode de réponse", modes, format_func=lambda m: {"llm": "LLM"}.get(m, "Extractive"))
+    store = qa.settings.data_dir / "chroma" / "chroma.sqlite3"
+    last = datetime.fromtimestamp(store.stat().st_mtime).strftime("%d/%m/%Y %H:%M") if store.exists() else "—"
+    st.sidebar.caption(f"Index : {qa.index.model}, {qa.index.count()} passages, dernière indexation {last}")
     if st.sidebar.button("Nouvelle conversation"):
         st.session_state.messages = []
     upload(qa)
     store = feedback_store(qa)
     st.sidebar.download_button("Exporter les retours (CSV)", store.to_csv(), "feedback.csv", "text/csv")
-    return ([titles[t] for t in chosen] or None), k
+    return ([titles[t] for t in chosen] or None), k, mode
 
 
 def main() -> None:
@@ -129,7 +156,7 @@ def main() -> None:
     except DocqaError as exc:
         st.error(f"{exc}")
         st.stop()
-    docs, k = sidebar(qa)
+    docs, k, mode = sidebar(qa)
     messages = st.session_state.setdefault("messages", [])
     if not messages:
         st.caption("Exemples de questions :")
@@ -140,7 +167,7 @@ def main() -> None:
             if message["role"] == "user":
                 st.markdown(message["content"])
             else:
-                show_answer(message["answer"])
+                show_answer(message["answer"], qa, i)
                 feedback(qa, message, i)
     question = st.chat_input("Votre question sur les rapports…")
     if question:
@@ -150,11 +177,11 @@ def main() -> None:
             st.markdown(question)
         with st.chat_message("assistant"):
             try:
-                answer = qa.ask(retrieval_query(question, previous), k=k, docs=docs)
+                answer, streamed = respond(qa, retrieval_query(question, previous), k, docs, mode)
             except DocqaError as exc:
                 st.error(str(exc))
                 return
-            show_answer(answer)
+            show_answer(answer, qa, len(messages), streamed)
         messages.append({"role": "assistant", "answer": answer})
         st.rerun()  # draw the answer's feedback buttons
 

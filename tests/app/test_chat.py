@@ -114,3 +114,22 @@ def test_upload_adds_a_good_file_and_refuses_a_corrupt_one(fresh_app):
     assert any("corrupt PDF" in e.value for e in app.sidebar.error)
     assert not (data / "uploads" / "rapport.pdf").exists()
     assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude", "note hdh"}
+
+
+def test_llm_endpoint_down_is_a_clear_message_with_the_extractive_answer(data_dir, monkeypatch):
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("DOCQA_ANSWERER", "llm")
+    monkeypatch.setenv("DOCQA_LLM_PROVIDER", "openai")
+    monkeypatch.setenv("DOCQA_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    monkeypatch.setenv("DOCQA_LLM_API_KEY", "sk-test")
+    monkeypatch.setenv("DOCQA_LLM_TIMEOUT", "2")
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert at.sidebar.radio[0].options == ["Extractive", "LLM"]
+    at.sidebar.radio[0].set_value("llm").run()
+    at.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
+    assert not at.exception
+    assert any("LLM answer not used" in w.value for w in at.warning)
+    assert any("5 000" in m.value for m in at.markdown)
+    get_settings.cache_clear()
