@@ -101,7 +101,7 @@ def ask(
     except DocqaError as exc:
         _fail(str(exc), _hint(exc))
     if json_output:
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(answer.public(), ensure_ascii=False, indent=2))
     else:
         print_answer(answer)
 
@@ -151,6 +151,17 @@ def docs(json_output: JsonOption = False) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    from app.api import serve as run_server
+
+    run_server(host, port)
+
+
+@app.command()
 def chat() -> None:
     """Ask questions one after the other in the terminal (empty line or Ctrl-D to quit)."""
     qa = _qa()
@@ -166,9 +177,6 @@ def chat() -> None:
             print_answer(qa.ask(question))
         except DocqaError as exc:
             errors.print(f"[bold red]Error:[/] {exc}", highlight=False)
-
-
-_CITATION_KEYS = {"n", "doc_id", "title", "page", "quote", "score"}
 
 
 @app.command("eval")
@@ -232,19 +240,6 @@ def evaluate(
         if dropped:
             _fail("quality dropped below the baseline: " + "; ".join(dropped))
         console.print(f"[green]No metric dropped below the baseline (tolerance {tolerance}).[/]")
-
-
-def answer_json(answer: Answer) -> dict:
-    return {
-        "question": answer.question,
-        "answer": answer.answer,
-        "abstained": answer.abstained,
-        "language": answer.language,
-        "answerer": answer.answerer,
-        "citations": [c.model_dump(include=_CITATION_KEYS) for c in answer.citations],
-        "timings": answer.timings,
-        "notes": answer.notes,
-    }
 
 
 def hit_json(hit: Hit) -> dict:

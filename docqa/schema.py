@@ -77,3 +77,11 @@ class Answer(BaseModel):
     answerer: str = "extractive"
     timings: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)  # what the user should know (e.g. the LLM was unreachable)
+
+    def public(self) -> dict:
+        """What the faces return (CLI `--json`, HTTP API): citations without their whole passage."""
+        data = self.model_dump(include={"question", "answer", "abstained", "language", "answerer", "timings", "notes"})
+        data["citations"] = [
+            c.model_dump(include={"n", "doc_id", "title", "page", "quote", "score"}) for c in self.citations
+        ]
+        return data

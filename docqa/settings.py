@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(60.0, gt=0)
 
+    # HTTP API: when set, every route but /health needs `Authorization: Bearer <api_key>`
+    api_key: SecretStr | None = None
+
     # Chroma: embedded (default) or a `chroma run` server
     chroma_mode: Literal["embedded", "http"] = "embedded"
     chroma_host: str = "127.0.0.1"

@@ -1,0 +1,112 @@
+"""The HTTP API with FastAPI's TestClient over a real index of a small corpus."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api import create_app, safe_name
+from docqa.qa import QA
+from docqa.settings import Settings, get_settings
+from ingest.pipeline import ingest
+from tests.pdfs import make_pdf
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory):
+    root = tmp_path_factory.mktemp("api")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "etude.txt").write_text(
+        "Contexte.\fEnviron 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.", encoding="utf-8"
+    )
+    (corpus / "note.txt").write_text("Le Health Data Hub héberge des données de santé.", encoding="utf-8")
+    settings = Settings(data_dir=root / "data")
+    engine = QA(settings)
+    assert ingest([corpus], engine.index, settings).ok
+    return engine
+
+
+def client(qa, monkeypatch, api_key=None):
+    if api_key:
+        monkeypatch.setenv("DOCQA_API_KEY", api_key)
+    get_settings.cache_clear()
+    app = create_app(lambda: qa)
+    get_settings.cache_clear()
+    return TestClient(app)
+
+
+def test_health_search_ask_documents(qa, monkeypatch):
+    api = client(qa, monkeypatch)
+    assert api.get("/health").json()["status"] == "ok"
+    hits = api.post("/search", json={"query": "Health Data Hub", "k": 2}).json()
+    assert hits[0]["doc_id"] == "note" and {"title", "page", "text", "score"} <= set(hits[0])
+    answer = api.post("/ask", json={"question": "Combien d'emplois d'ici 2025 ?"}).json()
+    assert "5 000" in answer["answer"] and answer["citations"][0]["page"] == 2
+    assert {d["doc_id"] for d in api.get("/documents").json()} >= {"etude", "note"}
+    assert "/ask" in api.get("/openapi.json").json()["paths"]
+
+
+def test_ask_streams_server_sent_events(qa, monkeypatch):
+    api = client(qa, monkeypatch)
+    with api.stream("POST", "/ask", json={"question": "Combien d'emplois d'ici 2025 ?", "stream": True}) as r:
+        body = "".join(r.iter_text())
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in body.split("\n\n") if block]
+    assert events[0].startswith("event: token") and events[-1].startswith("event: answer")
+    final = json.loads(events[-1].split("data: ", 1)[1])
+    assert "5 000" in final["answer"] and final["citations"]
+
+
+def test_openai_compatible_chat(qa, monkeypatch):
+    api = client(qa, monkeypatch)
+    reply = api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "Emplois d'ici 2025 ?"}]})
+    body = reply.json()
+    assert body["object"] == "chat.completion" and "5 000" in body["choices"][0]["message"]["content"]
+    assert body["citations"][0]["doc_id"] == "etude"
+
+
+@pytest.mark.parametrize(
+    "payload, status",
+    [
+        ({"question": ""}, 422),
+        ({"question": "x" * 5000}, 422),
+        ({"question": "emplois", "k": 0}, 422),
+        ({"question": "emplois", "docs": ["nope"]}, 404),
+        ({}, 422),
+    ],
+)
+def test_bad_requests_are_clear_4xx(qa, monkeypatch, payload, status):
+    reply = client(qa, monkeypatch).post("/ask", json=payload)
+    assert reply.status_code == status and reply.json()["error"]
+    assert "Traceback" not in reply.text
+
+
+def test_api_key_required_everywhere_but_health(qa, monkeypatch):
+    api = client(qa, monkeypatch, api_key="s3cret")
+    assert api.get("/health").status_code == 200
+    assert api.post("/search", json={"query": "santé"}).status_code == 401
+    assert api.get("/documents", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert api.get("/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_upload_good_corrupt_unsupported_and_delete(qa, monkeypatch, tmp_path):
+    api = client(qa, monkeypatch)
+    pdf = make_pdf(tmp_path / "rapport.pdf", ["Le budget du Health Data Hub était de 9,7 M€ en 2020."])
+    added = api.post("/documents", files={"file": ("../../rapport.pdf", pdf.read_bytes(), "application/pdf")})
+    assert added.status_code == 201 and added.json()["doc_id"] == "rapport"
+    assert (qa.settings.data_dir / "uploads" / "rapport.pdf").exists()
+    corrupt = api.post("/documents", files={"file": ("casse.pdf", b"not a pdf", "application/pdf")})
+    assert corrupt.status_code == 422 and "corrupt PDF" in corrupt.json()["error"]
+    assert not (qa.settings.data_dir / "uploads" / "casse.pdf").exists()
+    unsupported = api.post("/documents", files={"file": ("x.docx", b"PK", "application/octet-stream")})
+    assert unsupported.status_code == 415
+    assert api.delete("/documents/rapport").json()["removed_chunks"] >= 1
+    assert api.delete("/documents/rapport").status_code == 404
+
+
+def test_safe_names():
+    assert safe_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_name("..\\..\\x.pdf") == "x.pdf"
+    assert safe_name("rapport final été.pdf") == "rapport final été.pdf"
+    assert safe_name("...") == "document"
