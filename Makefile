@@ -32,7 +32,7 @@ eval-check: ingest  ## dev eval, failing if a metric dropped below eval/baseline
 	$(DOCQA) eval eval/data/qa-dev.jsonl --check-baseline
 
 bench: ingest  ## speed figures (see BENCHMARKS.md)
-	$(PY) -m eval.bench
+	$(PY) -m eval.bench --scale 10,100 --http 30
 
 lint: install
 	$(VENV)/bin/ruff check docqa ingest app eval tests

@@ -12,6 +12,7 @@ absolute times on this machine and ratios to the naive LangChain + Chroma baseli
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -102,11 +103,79 @@ def grow(source: QA, target: QA, factor: int) -> float:
     return time.perf_counter() - started
 
 
+def http_load(settings: Settings, questions: list[str], seconds: float, clients: int = 20) -> list[str]:
+    """Requests/s, p95 and errors of /search and /ask under `clients` concurrent loopback clients for
+    `seconds` each (a `docqa serve` process on a free port)."""
+    import json
+    import socket
+    import threading
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DOCQA_DATA_DIR": str(settings.data_dir), "DOCQA_EMBEDDER": settings.embedder}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rows = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        for route, key in (("/search", "query"), ("/ask", "question")):
+            latencies: list[float] = []
+            errors = [0]
+            stop = time.monotonic() + seconds
+
+            def client(n: int, route: str, key: str, stop: float, latencies: list[float], errors: list[int]) -> None:
+                i = n
+                while time.monotonic() < stop:
+                    body = json.dumps({key: questions[i % len(questions)]}).encode()
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}{route}", body, {"content-type": "application/json"}
+                    )
+                    started = time.perf_counter()
+                    try:
+                        urllib.request.urlopen(request, timeout=60).read()
+                        latencies.append((time.perf_counter() - started) * 1000)
+                    except OSError:
+                        errors[0] += 1
+                    i += clients
+
+            threads = [
+                threading.Thread(target=client, args=(n, route, key, stop, latencies, errors)) for n in range(clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            rows.append(
+                row(
+                    f"HTTP {route}, {clients} clients, {seconds:.0f} s",
+                    f"{len(latencies) / seconds:.1f} req/s",
+                    f"p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
+                    f"{errors[0]} errors",
+                )
+            )
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    return rows
+
+
 def row(name: str, value: str, note: str = "") -> str:
     return f"| {name} | {value} | {note} |"
 
 
-def main(scales: list[int]) -> None:
+def main(scales: list[int], http_seconds: float) -> None:
     base = get_settings()
     work = Path(tempfile.mkdtemp(prefix="docqa-bench-"))
     lines = ["| measure | docqa | notes |", "|---|---|---|"]
@@ -154,6 +223,8 @@ def main(scales: list[int]) -> None:
             row("cold start to first answer", f"{cold_start:.1f} s", "new process: imports, model, index"),
             row("peak RSS", f"{rss_mb:.0f} MB", "this process, all of the above"),
         ]
+        if http_seconds:
+            lines += http_load(settings, questions, http_seconds)
         for factor in scales:
             grown_settings = settings.model_copy(update={"data_dir": work / f"x{factor}"})
             grown = QA(grown_settings)
@@ -177,5 +248,6 @@ def main(scales: list[int]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="10", help="comma-separated growth factors, e.g. 10,100 (0: none)")
+    parser.add_argument("--http", type=float, default=30, help="seconds of HTTP load per route (0: none)")
     args = parser.parse_args()
-    main([int(f) for f in args.scale.split(",") if int(f) > 0])
+    main([int(f) for f in args.scale.split(",") if int(f) > 0], args.http)
