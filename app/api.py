@@ -2,8 +2,10 @@
 chat endpoint. Run with `docqa serve` (binds 127.0.0.1 by default); OpenAPI docs at /docs."""
 
 import json
+import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,6 +60,8 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="docqa", version="0.1.0", description="Cited answers about the reports in the index.")
     engine: dict[str, QA] = {}
+    # the engine's work is CPU-bound (numpy): more threads than cores only thrash; queue the rest
+    slots = threading.BoundedSemaphore(os.cpu_count() or 2)
 
     def qa() -> QA:
         if "qa" not in engine:
@@ -100,14 +104,17 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
     @app.post("/search", dependencies=auth, responses={400: {"model": Error}})
     def search(request: SearchRequest) -> list[Hit]:
         """The passages most relevant to a query."""
-        return qa().search(request.query, k=request.k, docs=request.docs)
+        with slots:
+            return qa().search(request.query, k=request.k, docs=request.docs)
 
     @app.post("/ask", dependencies=auth, responses={400: {"model": Error}, 503: {"model": Error}})
     def ask(request: AskRequest) -> Any:
         """A cited answer; with `"stream": true`, server-sent events: `token` pieces then the `answer`."""
         if not request.stream:
-            return qa().ask(request.question, k=request.k, docs=request.docs).public()
-        hits = qa().search(request.question, k=request.k, docs=request.docs)  # errors before the stream starts
+            with slots:
+                return qa().ask(request.question, k=request.k, docs=request.docs).public()
+        with slots:
+            hits = qa().search(request.question, k=request.k, docs=request.docs)  # errors before the stream starts
         return StreamingResponse(events(qa(), request.question, hits), media_type="text/event-stream")
 
     @app.get("/documents", dependencies=auth)
@@ -151,7 +158,8 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
     def chat_completions(request: ChatRequest) -> dict[str, Any]:
         """OpenAI-compatible: answers the last user message; citations in the text and in `citations`."""
         question = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        answer = qa().ask(question)
+        with slots:
+            answer = qa().ask(question)
         sources = "\n".join(f"[{c.n}] {c.title}, p. {c.page or '—'}" for c in answer.citations)
         content = answer.answer + (f"\n\nSources :\n{sources}" if sources else "")
         return {

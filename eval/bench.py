@@ -171,6 +171,86 @@ def http_load(settings: Settings, questions: list[str], seconds: float, clients:
     return rows
 
 
+def browser_first_answer(settings: Settings, question: str) -> list[str]:
+    """Time from opening the chat in headless Chromium to the answer of `question` on the page (a fresh
+    Streamlit server, model load included; skipped without Debian's chromium and chromedriver)."""
+    import shutil
+    import socket
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        return [row("browser: time to first answer", "skipped", "needs Debian's chromium and chromium-driver")]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DOCQA_DATA_DIR": str(settings.data_dir), "DOCQA_EMBEDDER": settings.embedder}
+    app = Path(__file__).resolve().parents[1] / "app" / "chat.py"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    options = webdriver.ChromeOptions()
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ):
+        options.add_argument(flag)
+    driver = None
+    try:
+        time.sleep(3)
+        driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        wait = WebDriverWait(driver, 180)
+        started = time.perf_counter()
+        driver.get(f"http://127.0.0.1:{port}")
+        box = wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "textarea[data-testid='stChatInputTextArea']"))
+        )
+        page_ready = time.perf_counter() - started
+        box.send_keys(question, Keys.ENTER)
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1]"))
+        total = time.perf_counter() - started
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.kill()
+        server.wait(timeout=10)
+    return [
+        row(
+            "browser: time to first answer",
+            f"{total:.1f} s",
+            f"from opening the page ({page_ready:.1f} s until the chat is ready, model load included)",
+        )
+    ]
+
+
 def row(name: str, value: str, note: str = "") -> str:
     return f"| {name} | {value} | {note} |"
 
@@ -225,6 +305,7 @@ def main(scales: list[int], http_seconds: float) -> None:
         ]
         if http_seconds:
             lines += http_load(settings, questions, http_seconds)
+        lines += browser_first_answer(settings, questions[0])
         for factor in scales:
             grown_settings = settings.model_copy(update={"data_dir": work / f"x{factor}"})
             grown = QA(grown_settings)
