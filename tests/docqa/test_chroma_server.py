@@ -1,0 +1,64 @@
+"""docqa against a real `chroma run` server on a free loopback port."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from docqa.qa import QA
+from docqa.settings import Settings
+from ingest.pipeline import ingest
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [CHROMA, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        else:
+            raise TimeoutError("chroma run did not start")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "etude.txt").write_text(
+        "Contexte.\fEnviron 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.", encoding="utf-8"
+    )
+    settings = Settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_port=chroma_server)
+    qa = QA(settings)
+    report = ingest([corpus], qa.index, settings)
+    assert report.indexed == ["etude"] and ingest([corpus], qa.index, settings).unchanged == ["etude"]
+    answer = qa.ask("Combien d'emplois d'ici 2025 ?")
+    assert "5 000" in answer.answer and answer.citations[0].page == 2
+    assert not (tmp_path / "data" / "chroma").exists()  # the vectors live in the server, not locally
+    # a second process (a new engine) sees the same index; its lexical index is rebuilt from the server's chunks
+    fresh = QA(Settings(data_dir=tmp_path / "other", chroma_mode="http", chroma_port=chroma_server))
+    assert fresh.search("emplois 2025")[0].doc_id == "etude"
