@@ -162,6 +162,14 @@ def serve(
 
 
 @app.command()
+def mcp() -> None:
+    """Serve the MCP tools `search` and `ask` and the documents as resources, over stdio."""
+    from app.mcp_server import main as run_mcp
+
+    run_mcp()
+
+
+@app.command()
 def chat() -> None:
     """Ask questions one after the other in the terminal (empty line or Ctrl-D to quit)."""
     qa = _qa()
