@@ -150,11 +150,6 @@ class Index:
         """What is indexed, one entry per document, sorted by id."""
         return sorted(self._snapshot().documents.values(), key=lambda d: d.doc_id)
 
-    def chunk(self, chunk_id: str) -> Hit | None:
-        snap = self._snapshot()
-        i = snap.position.get(chunk_id)
-        return None if i is None else snap.hit(i, 0.0)
-
     def page_text(self, doc_id: str, page: int | None) -> str:
         """The cleaned text of one page (the whole document when it has no pages), rebuilt from its chunks at
         their offsets, so that chunk offsets index into it; text between chunks was whitespace."""
