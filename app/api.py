@@ -1,6 +1,7 @@
 """HTTP API (FastAPI): search, ask (JSON or server-sent events), documents, health, and an OpenAI-compatible
 chat endpoint. Run with `docqa serve` (binds 127.0.0.1 by default); OpenAPI docs at /docs."""
 
+import contextlib
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from docqa.errors import DocqaError, IndexMissingError
+from docqa.errors import DocqaError, IndexMissingError, IndexStorageError, UnknownDocumentError
 from docqa.generative import GenerativeAnswerer
 from docqa.qa import MAX_QUESTION_CHARS, QA
 from docqa.schema import DocumentInfo, Hit
@@ -79,7 +80,10 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     @app.exception_handler(DocqaError)
     async def docqa_error(request: Request, exc: DocqaError) -> JSONResponse:
-        status = 503 if isinstance(exc, IndexMissingError) else 404 if "unknown document" in str(exc) else 400
+        if isinstance(exc, IndexMissingError | IndexStorageError):
+            status = 503
+        else:
+            status = 404 if isinstance(exc, UnknownDocumentError) else 400
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     @app.exception_handler(HTTPException)
@@ -123,7 +127,10 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
         return qa().index.documents()
 
     @app.post(
-        "/documents", dependencies=auth, status_code=201, responses={413: {"model": Error}, 422: {"model": Error}}
+        "/documents",
+        dependencies=auth,
+        status_code=201,
+        responses={code: {"model": Error} for code in (413, 415, 422, 503, 507)},
     )
     def add_document(file: Annotated[UploadFile, File()]) -> DocumentInfo:
         """Upload a PDF, HTML, TXT or Markdown file and index it."""
@@ -137,9 +144,18 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
             raise HTTPException(413, f"file too large (more than {MAX_UPLOAD_BYTES // 2**20} MB)")
         engine_ = qa()
         path = engine_.settings.data_dir / "uploads" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        report = ingest([path], engine_.index, engine_.settings, prune=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as exc:  # full disk, read-only folder
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            raise HTTPException(507, f"cannot store {name} under {path.parent}: {exc.strerror}") from None
+        try:
+            report = ingest([path], engine_.index, engine_.settings, prune=False)
+        except DocqaError:
+            path.unlink(missing_ok=True)
+            raise
         if report.skipped:
             path.unlink(missing_ok=True)
             raise HTTPException(422, f"{name}: {report.skipped[0].reason}")

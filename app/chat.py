@@ -25,6 +25,7 @@ EXAMPLES = [
     "Quelles sont les cinq mesures proposées par le Think Tank Économie Santé ?",
     "What is PariSanté Campus?",
 ]
+_STAGES = {"read": "Lecture", "embed": "Embeddings", "sentences": "Phrases"}
 
 
 @st.cache_resource(show_spinner="Chargement du modèle et de l'index…")
@@ -96,7 +97,7 @@ def upload(qa: QA) -> None:
     bar = st.sidebar.progress(0.0, text=f"Indexation de {name}…")
 
     def progress(stage: str, done_: int, total: int) -> None:
-        bar.progress(done_ / max(total, 1), text=f"{'Lecture' if stage == 'read' else 'Embeddings'} : {done_}/{total}")
+        bar.progress(done_ / max(total, 1), text=f"{_STAGES[stage]} : {done_}/{total}")
 
     report = ingest([path], qa.index, qa.settings, progress=progress, prune=False)
     bar.empty()

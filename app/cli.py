@@ -19,6 +19,7 @@ from docqa.settings import Settings, get_settings
 
 app = typer.Typer(help="Cited answers to questions about the reports in corpus/.", no_args_is_help=True)
 console = Console()
+_STAGES = {"read": "Reading files", "embed": "Embedding chunks", "sentences": "Embedding sentences"}
 errors = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
@@ -67,9 +68,8 @@ def ingest(
             tasks: dict[str, int] = {}
 
             def update(stage: str, done: int, total: int) -> None:
-                label = {"read": "Reading files", "embed": "Embedding chunks"}[stage]
                 if stage not in tasks:
-                    tasks[stage] = progress.add_task(label, total=total)
+                    tasks[stage] = progress.add_task(_STAGES[stage], total=total)
                 progress.update(tasks[stage], completed=done, total=total)
 
             report = run_ingest(paths or [settings.corpus_dir], index, settings, progress=update)
@@ -80,6 +80,7 @@ def ingest(
     table.add_row("unchanged", ", ".join(report.unchanged) or "—")
     table.add_row("removed", ", ".join(report.removed) or "—")
     table.add_row("new chunks", str(report.chunks))
+    table.add_row("new sentences", str(report.sentences))
     table.add_row("chunks in index", str(index.count()))
     console.print(table)
     for skipped in report.skipped:

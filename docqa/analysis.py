@@ -57,12 +57,25 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def _words(text: str) -> list[str]:
     text = normalize_numbers(_ELISION.sub(" ", text.translate(_APOSTROPHES).lower()))
-    return [w for w in _WORD.findall(text) if fold(w) not in STOPWORDS]
+    return [w for w in _WORD.findall(text) if _fold_word(w) not in STOPWORDS]
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    """Plural s/x dropped, French Snowball stem, accents folded (cached: a corpus has few distinct words)."""
+    if len(word) > 3 and word[-1] in "sx" and not word[-2].isdigit():
+        word = word[:-1]
+    return fold(_stemmer().stemWord(word))
 
 
 def terms(text: str) -> list[str]:
     """Folded words of `text` without elisions and stopwords, numbers normalised (not stemmed)."""
-    return [fold(w) for w in _words(text)]
+    return [_fold_word(w) for w in _words(text)]
 
 
 def tokenize(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
@@ -72,9 +85,7 @@ def tokenize(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
     >>> tokenize("L’étude recense près de 5 000 emplois d’ici 2025")
     ['etud', 'recens', 'pre', '5000', 'emploi', 'ici', '2025']
     """
-    words = [w for w in _words(text) if fold(w) not in drop]
-    words = [w[:-1] if len(w) > 3 and w[-1] in "sx" and not w[-2].isdigit() else w for w in words]
-    return [fold(stem) for stem in _stemmer().stemWords(words)]
+    return [_stem(w) for w in _words(text) if _fold_word(w) not in drop]
 
 
 def detect_language(text: str) -> str:

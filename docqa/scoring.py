@@ -4,15 +4,14 @@ extractive answerer (quoting the best sentences)."""
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from docqa.analysis import QUESTION_WORDS, detect_language, fold, normalize_numbers, tokenize
 from docqa.schema import Hit
+from docqa.sentences import sentence_spans
 from docqa.store import Index
-from ingest.chunking import split_sentences
 
 _NUMBER_QUESTION = re.compile(
     r"\b(combien|montant|nombre|proportion|part|taux|pourcentage|budget|taille|effectifs?|date|quand|annee|mois|"
@@ -39,7 +38,6 @@ _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 _QUOTED_BONUS = 0.1
 _MISSING_NUMBER_PENALTY = 0.6
 _NO_NUMBER_PENALTY = 0.75
-MIN_SENTENCE_CHARS = 12
 
 
 @dataclass
@@ -65,25 +63,22 @@ class SentenceScorer:
     lines, questions and sentences of a few words lose; a definition gains when one is asked.
     """
 
-    def __init__(self, index: Index, cache_size: int = 20_000):
+    def __init__(self, index: Index):
         self.index = index
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
 
     def score(self, question: str, hits: list[Hit]) -> list[ScoredSentence]:
         """All sentences of `hits`, best first."""
         sentences = [
             ScoredSentence(hit=i, start=s, end=e, text=hit.text[s:e])
             for i, hit in enumerate(hits)
-            for s, e in split_sentences(hit.text)
-            if e - s >= MIN_SENTENCE_CHARS
+            for s, e in sentence_spans(hit.text)
         ]
         if not sentences:
             return []
         q_tokens = sorted(set(tokenize(question, drop=QUESTION_WORDS)))
         weights = dict(zip(q_tokens, self.index.idf(q_tokens), strict=True))
         total = sum(weights.values()) or 1.0
-        vectors = self._embed([s.text for s in sentences])
+        vectors = self.index.sentences.vectors([s.text for s in sentences])
         query = np.asarray(self.index.embedder.embed_query(question))
         dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
         wants_number, wants_year = asks_for_number(question), asks_for_year(question)
@@ -116,16 +111,6 @@ class SentenceScorer:
             if wants_definition and DEFINITION.search(fold(sentence.text)):
                 sentence.score += 0.1
         return sorted(sentences, key=lambda s: -s.score)
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        """Passage embeddings of sentences, cached: the re-ranker and the answerer see the same sentences."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self.index.embedder.embed_documents(missing), strict=True):
-                self._cache[text] = np.asarray(vector, dtype=np.float32)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
 
 
 def asks_for_number(question: str) -> bool:

@@ -7,25 +7,37 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import shutil
 import threading
+import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import bm25s
+import httpx
 import numpy as np
+from chromadb.errors import ChromaError
 from langchain_core.embeddings import Embeddings
 
 from docqa.analysis import tokenize
-from docqa.embeddings import embedder_name, get_embedder
-from docqa.errors import ConfigError, DocqaError, EmbeddingModelMismatchError, IndexMissingError
+from docqa.embeddings import LazyEmbeddings, embedder_name
+from docqa.errors import (
+    ConfigError,
+    EmbeddingModelMismatchError,
+    IndexMissingError,
+    IndexStorageError,
+)
 from docqa.schema import Chunk, DocumentInfo, Hit
+from docqa.sentences import SentenceVectors, sentence_spans
 from docqa.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _NO_PAGE = -1  # Chroma metadata cannot hold None
+_WRITE_BATCH = 1000  # Chroma caps the batch size
 _DOC_FIELDS = ("title", "publisher", "year", "language", "url", "source", "content_hash", "pages")
 
 
@@ -56,7 +68,51 @@ def open_chroma(settings: Settings) -> Any:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
     except Exception as exc:  # OSError, sqlite and chroma errors: all mean the same to the user
-        raise DocqaError(f"cannot open the index under {path}: {exc}; check DOCQA_DATA_DIR") from None
+        raise storage_failure(settings, exc) from None
+
+
+def storage_failure(settings: Settings, exc: Exception) -> IndexStorageError:
+    """`exc`, raised by the index's storage, as an error that says where and, when it can tell, why."""
+    if settings.chroma_mode == "http":
+        where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+        return IndexStorageError(f"{where} failed: {exc}; check that it is running (`chroma run`)")
+    hint = "check DOCQA_DATA_DIR"
+    try:
+        free_mb = shutil.disk_usage(settings.data_dir).free / 2**20
+        if os.statvfs(settings.data_dir).f_flag & os.ST_RDONLY:
+            hint = "the folder is on a read-only file system: set DOCQA_DATA_DIR to a writable folder"
+        elif free_mb < 64:
+            hint = f"the disk is full ({free_mb:.1f} MB free): free some space, then run `docqa ingest` again"
+    except OSError:
+        pass
+    return IndexStorageError(f"cannot use the index under {settings.data_dir}: {exc}; {hint}")
+
+
+_STORAGE_ERRORS = (ChromaError, OSError, httpx.HTTPError)
+
+
+class _Collection:
+    """A Chroma collection whose storage errors (chroma, OS, HTTP) become `IndexStorageError`s, after
+    `on_failure` has been called."""
+
+    def __init__(self, collection: Any, settings: Settings, on_failure: Callable[[], None]):
+        self._collection = collection
+        self._settings = settings
+        self._on_failure = on_failure
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except _STORAGE_ERRORS as exc:
+                self._on_failure()
+                raise storage_failure(self._settings, exc) from None
+
+        return call
 
 
 class Index:
@@ -68,19 +124,38 @@ class Index:
 
     def __init__(self, settings: Settings, embedder: Embeddings | None = None):
         self.settings = settings
-        self.embedder = embedder or get_embedder(settings.embedder)
+        self.embedder = embedder or LazyEmbeddings(settings.embedder)
         self.model = embedder_name(self.embedder)
-        self._client = open_chroma(settings)
         self._lock = threading.RLock()
-        self._collection = self._open_collection()
+        self._client = open_chroma(settings)
+        self._opened: _Collection | None = self._open_collection()
         self._cache: _Snapshot | None = None
+        self._cache_state: tuple[int, ...] | None = None
+        self.sentences = SentenceVectors(
+            settings.data_dir / "sentences" / f"{settings.collection}.npz", self.embedder, self.model
+        )
 
     # ---- collection -------------------------------------------------------------------------------
-    def _open_collection(self) -> Any:
-        collection = self._client.get_or_create_collection(
-            self.settings.collection,
-            metadata={"embedding_model": self.model, "hnsw:space": "cosine"},
-        )
+    @property
+    def _collection(self) -> _Collection:
+        with self._lock:
+            if self._opened is None:
+                self._client = open_chroma(self.settings)
+                self._opened = self._open_collection()
+            return self._opened
+
+    def _open_collection(self) -> _Collection:
+        try:
+            collection = _Collection(
+                self._client.get_or_create_collection(
+                    self.settings.collection,
+                    metadata={"embedding_model": self.model, "hnsw:space": "cosine"},
+                ),
+                self.settings,
+                on_failure=self._drop_client,
+            )
+        except _STORAGE_ERRORS as exc:
+            raise storage_failure(self.settings, exc) from None
         built_with = (collection.metadata or {}).get("embedding_model")
         if built_with and built_with != self.model and collection.count() > 0:
             raise EmbeddingModelMismatchError(
@@ -89,6 +164,15 @@ class Index:
             )
         return collection
 
+    def _drop_client(self) -> None:
+        """After a storage error (a full disk), Chroma's in-process state can hang the next calls: open a new
+        one at the next use."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with self._lock:
+            SharedSystemClient.clear_system_cache()
+            self._opened = None
+
     def reset(self) -> None:
         """Delete everything indexed (used by `docqa ingest --rebuild`)."""
         with self._lock:
@@ -96,8 +180,9 @@ class Index:
             with contextlib.suppress(Exception):
                 self._client.delete_collection(self.settings.collection)
             shutil.rmtree(self._bm25_dir, ignore_errors=True)
-            self._collection = self._open_collection()
-            self._cache = None
+            self.sentences.clear()
+            self._opened = self._open_collection()
+            self._changed()
 
     def count(self) -> int:
         return self._collection.count()
@@ -113,12 +198,12 @@ class Index:
             new_ids = [c.id for c in chunks]
             doc_meta = {k: v for k, v in info.model_dump(include=set(_DOC_FIELDS)).items() if v is not None}
             doc_meta["doc_chunks"] = len(chunks)  # lets a reader tell a complete document from an interrupted write
-            for i in range(0, len(chunks), 1000):  # Chroma caps the batch size
-                part = chunks[i : i + 1000]
+            for i in range(0, len(chunks), _WRITE_BATCH):
+                part = chunks[i : i + _WRITE_BATCH]
                 self._collection.upsert(
                     ids=[c.id for c in part],
                     documents=[c.text for c in part],
-                    embeddings=embeddings[i : i + 1000],
+                    embeddings=embeddings[i : i + _WRITE_BATCH],
                     metadatas=[
                         {
                             **doc_meta,
@@ -131,19 +216,28 @@ class Index:
                     ],
                 )
             self._delete(sorted(old_ids - set(new_ids)))
-            self._cache = None
+            self._changed()
 
     def delete_document(self, doc_id: str) -> int:
         """Remove a document's chunks; returns how many were removed."""
         with self._lock:
             ids = self._collection.get(where={"doc_id": doc_id}, include=[])["ids"]
             self._delete(ids)
-            self._cache = None
+            self._changed()
             return len(ids)
 
-    def _delete(self, ids: list[str], batch: int = 1000) -> None:
-        for i in range(0, len(ids), batch):
-            self._collection.delete(ids=ids[i : i + batch])
+    def sync_sentences(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Embed the sentences of the chunks that have none yet and forget those of deleted chunks; returns how
+        many sentences were embedded."""
+        texts = (text[s:e] for text in self._snapshot().texts for s, e in sentence_spans(text))
+        embedded = self.sentences.sync(texts, self.settings.embed_batch_size, progress)
+        if embedded:
+            self._changed()
+        return embedded
+
+    def _delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _WRITE_BATCH):
+            self._collection.delete(ids=ids[i : i + _WRITE_BATCH])
 
     # ---- reading ----------------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
@@ -181,15 +275,16 @@ class Index:
             return []
         vector = self.embedder.embed_query(query)
         where = {"doc_id": {"$in": list(docs)}} if docs else None
+        # ask for as many more as there are stored chunks not served (half-written documents)
         result = self._collection.query(
-            query_embeddings=[vector], n_results=min(k, len(snap.ids)), where=where, include=["distances"]
+            query_embeddings=[vector], n_results=min(k, len(snap.ids)) + snap.hidden, where=where, include=["distances"]
         )
         hits = []
         for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
             i = snap.position.get(chunk_id)
             if i is not None:
                 hits.append(snap.hit(i, 1.0 - float(distance)))
-        return hits
+        return hits[:k]
 
     def idf(self, tokens: list[str]) -> list[float]:
         """Inverse document frequency of analysed tokens over the indexed chunks (0 for unknown ones)."""
@@ -224,22 +319,66 @@ class Index:
             if len(part["ids"]) < page:
                 return data
 
+    @property
+    def _stamp(self) -> Path:
+        """A file rewritten after every change, so that other processes serving the index (`docqa serve`, the
+        chat) see what a `docqa ingest` changed."""
+        return self.settings.data_dir / f"{self.settings.collection}.changed"
+
+    def _changed(self) -> None:
+        self._cache = None
+        with contextlib.suppress(OSError):  # unwritable: the store's own write has failed loudly already
+            self._stamp.write_text(uuid.uuid4().hex)
+
+    def _stamp_state(self) -> tuple[int, ...] | None:
+        try:
+            state = self._stamp.stat()
+        except OSError:
+            return None
+        return state.st_ino, state.st_mtime_ns, state.st_size
+
     def _snapshot(self) -> _Snapshot:
         with self._lock:
+            state = self._stamp_state()
+            if self._cache is not None and state != self._cache_state:  # changed by another process
+                self._cache = None
+                self.sentences = SentenceVectors(self.sentences.path, self.embedder, self.model)
             if self._cache is None:
-                self._cache = _Snapshot(self._read_all(), self._bm25_dir)
+                self._cache, self._cache_state = _Snapshot(self._read_all(), self._bm25_dir), state
             return self._cache
 
 
 class _Snapshot:
-    """All chunks in memory (ids, texts, metadata) and the BM25 index over them, rebuilt from the store's
-    chunks when missing or stale (its fingerprint is the sorted chunk ids)."""
+    """The served chunks in memory (ids, texts, metadata) and the BM25 index over them, rebuilt from the store's
+    chunks when missing or stale (its fingerprint is the sorted chunk ids).
+
+    A write interrupted half-way (a crash, a full disk) leaves a document with chunks of two versions, or too
+    few: only a complete version of each document is served (the previous one, or nothing for a new document),
+    and the document gets no content hash, so that the next ingest rewrites it.
+    """
 
     def __init__(self, data: dict[str, Any], bm25_dir: Path):
-        order = sorted(range(len(data["ids"])), key=lambda i: data["ids"][i])
-        self.ids: list[str] = [data["ids"][i] for i in order]
-        self.texts: list[str] = [data["documents"][i] for i in order]
-        metas = [data["metadatas"][i] for i in order]
+        versions: dict[str, dict[tuple[str, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+        for i, m in enumerate(data["metadatas"]):
+            versions[m["doc_id"]][(m.get("content_hash", ""), m.get("doc_chunks", -1))].append(i)
+        self.documents: dict[str, DocumentInfo] = {}
+        served: list[int] = []
+        for doc_id, by_version in versions.items():
+            complete = [rows for (_, n), rows in by_version.items() if len(rows) == n]
+            rows = complete[0] if complete else next(iter(by_version.values()))
+            m = data["metadatas"][rows[0]]
+            info = DocumentInfo(doc_id=doc_id, **{k: m[k] for k in _DOC_FIELDS if k in m})
+            info.chunks = len(rows) if complete else 0
+            if len(by_version) != 1 or not complete:
+                info.content_hash = ""
+                log.warning("document %s was not completely written: run `docqa ingest` again", doc_id)
+            self.documents[doc_id] = info
+            served += rows if complete else []
+        served.sort(key=lambda i: data["ids"][i])
+        self.hidden = len(data["ids"]) - len(served)
+        self.ids: list[str] = [data["ids"][i] for i in served]
+        self.texts: list[str] = [data["documents"][i] for i in served]
+        metas = [data["metadatas"][i] for i in served]
         self.doc_ids = [m["doc_id"] for m in metas]
         self.pages = [None if m["page"] == _NO_PAGE else int(m["page"]) for m in metas]
         self.starts = [int(m["start"]) for m in metas]
@@ -248,22 +387,6 @@ class _Snapshot:
         self.by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
         for i, key in enumerate(zip(self.doc_ids, self.pages, strict=True)):
             self.by_page[key].append(i)
-        self.documents: dict[str, DocumentInfo] = {}
-        counts: dict[str, int] = defaultdict(int)
-        versions: dict[str, set[tuple[str, int]]] = defaultdict(set)
-        for m in metas:
-            counts[m["doc_id"]] += 1
-            versions[m["doc_id"]].add((m.get("content_hash", ""), m.get("doc_chunks", -1)))
-            if m["doc_id"] not in self.documents:
-                self.documents[m["doc_id"]] = DocumentInfo(
-                    doc_id=m["doc_id"], **{k: m[k] for k in _DOC_FIELDS if k in m}
-                )
-        for doc_id, n in counts.items():
-            self.documents[doc_id].chunks = n
-            # a write interrupted half-way leaves chunks of two versions, or too few: no valid content hash,
-            # so that the next ingest rewrites the document
-            if len(versions[doc_id]) != 1 or next(iter(versions[doc_id]))[1] != n:
-                self.documents[doc_id].content_hash = ""
         self.titles = [self.documents[d].title for d in self.doc_ids]
         self.bm25 = self._lexical_index(bm25_dir) if self.ids else None
         self.df = np.diff(self.bm25.scores["indptr"]) if self.bm25 is not None else np.zeros(0)

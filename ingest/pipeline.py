@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -41,6 +42,7 @@ class IngestReport(BaseModel):
     removed: list[str] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
     chunks: int = 0
+    sentences: int = 0  # sentences embedded for re-ranking
     seconds: float = 0.0
 
     @property
@@ -171,6 +173,8 @@ def ingest(
             if gone and any(folder in source.parents for folder in folders):
                 index.delete_document(doc.doc_id)
                 report.removed.append(doc.doc_id)
+    # sentence embeddings for the re-ranker: also catches up after an interrupted run
+    report.sentences = index.sync_sentences(partial(progress, "sentences") if progress else None)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,6 +1,7 @@
 import pytest
 
-from docqa.errors import EmbeddingModelMismatchError
+from docqa import store
+from docqa.errors import EmbeddingModelMismatchError, IndexStorageError
 from docqa.schema import DocumentInfo, Page
 from docqa.settings import Settings
 from docqa.store import Index
@@ -95,3 +96,51 @@ def test_filter_by_document(index):
     add(index, "b", ["Les startups de la healthtech."])
     assert {h.doc_id for h in index.lexical_search("startups", 5, docs=["b"])} == {"b"}
     assert {h.doc_id for h in index.dense_search("startups", 5, docs=["a"])} == {"a"}
+
+
+def test_a_half_written_version_is_never_served(index, monkeypatch):
+    """A write that fails between two batches (full disk): the previous version stays served, alone."""
+    add(index, "a", ["Les startups d’IA en santé sont 97."])
+    add(index, "b", ["Le Health Data Hub héberge les données."])
+    pages = [Page(doc_id="a", page=1, text=" ".join(f"Nouvelle phrase {i} sur les hôpitaux." for i in range(20)))]
+    chunks = list(chunk_pages(pages, 200, 40))
+    assert len(chunks) > 2
+    monkeypatch.setattr(store, "_WRITE_BATCH", 2)
+    collection = index._collection
+
+    class FailingSecondBatch:
+        calls = 0
+
+        def __getattr__(self, name):
+            return getattr(collection, name)
+
+        def upsert(self, **kwargs):
+            FailingSecondBatch.calls += 1
+            if FailingSecondBatch.calls == 2:
+                raise IndexStorageError("disk full")
+            return collection.upsert(**kwargs)
+
+    index._opened = FailingSecondBatch()
+    info = DocumentInfo(doc_id="a", title="Titre a", content_hash="v2")
+    with pytest.raises(IndexStorageError):
+        index.replace_document(info, chunks, index.embedder.embed_documents([c.text for c in chunks]))
+    index._opened, index._cache = collection, None
+
+    assert len(index._collection.get(where={"doc_id": "a"})["ids"]) == 3  # the old chunk and 2 new ones
+    docs = {d.doc_id: d for d in index.documents()}
+    assert docs["a"].chunks == 1 and docs["a"].content_hash == ""  # old version served; next ingest redoes it
+    assert docs["b"].content_hash == "b"
+    assert index.lexical_search("hôpitaux", 5) == []
+    assert index.lexical_search("97 startups", 5)[0].doc_id == "a"
+    assert {h.doc_id for h in index.dense_search("nouvelle phrase hôpitaux", 10)} <= {"a", "b"}
+    assert len(index.dense_search("nouvelle phrase hôpitaux", 10)) == 2  # only the served chunks
+
+
+def test_a_serving_process_sees_what_another_one_ingested(tmp_path, index):
+    add(index, "a", ["Les startups d’IA en santé."])
+    assert [d.doc_id for d in index.documents()] == ["a"]
+    other = Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings())  # e.g. `docqa ingest` beside `docqa serve`
+    add(other, "b", ["Le Health Data Hub héberge les données."])
+    other.delete_document("a")
+    assert [d.doc_id for d in index.documents()] == ["b"]
+    assert index.lexical_search("Health Data Hub", 5)[0].doc_id == "b"

@@ -151,7 +151,7 @@ def test_hostile_files_are_reported_and_the_others_indexed(tmp_path, monkeypatch
 def test_unusable_data_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    with pytest.raises(DocqaError, match="cannot open the index under"):
+    with pytest.raises(DocqaError, match="cannot use the index under"):
         Index(Settings(data_dir=blocker))
 
 

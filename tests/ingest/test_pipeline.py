@@ -41,9 +41,12 @@ def test_ingest_then_reingest_is_a_no_op(corpus, index, settings):
     assert docs["note"].title == "note"  # no manifest entry: named after the file
     ids = sorted(index._collection.get(include=[])["ids"])
 
+    assert first.sentences == 4 and index.sentences.path.exists()  # embedded once, for the re-ranker
+
     second = ingest([corpus], index, settings)
     assert second.indexed == [] and sorted(second.unchanged) == ["etude", "note"]
     assert sorted(index._collection.get(include=[])["ids"]) == ids
+    assert second.sentences == 0
 
 
 def test_changed_file_replaces_only_its_chunks(corpus, index, settings):

@@ -1,0 +1,124 @@
+"""Sentence embeddings of the indexed chunks, computed at ingest and kept on disk, so that scoring the sentences
+of a query's candidates costs a lookup instead of running the embedding model on ~150 sentences."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.chunking import split_sentences
+
+log = logging.getLogger(__name__)
+
+MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Agenda") are not scored
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of the sentences of `text` that are worth scoring."""
+    return [(s, e) for s, e in split_sentences(text) if e - s >= MIN_SENTENCE_CHARS]
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class SentenceVectors:
+    """Passage embeddings of sentences (float16) by text, loaded from `path` (an .npz written atomically by
+    `sync`).
+
+    A sentence missing from the file (an index written by another machine, an ingest killed before the end) is
+    embedded when first needed and kept in memory: the file is a cache, never a source of truth.
+    """
+
+    def __init__(self, path: Path, embedder: Embeddings, model: str):
+        self.path = path
+        self._embedder = embedder
+        self._model = model
+        self._lock = threading.Lock()
+        self._vectors: dict[bytes, np.ndarray] = self._load()
+
+    def _load(self) -> dict[bytes, np.ndarray]:
+        if not self.path.exists():
+            return {}
+        try:
+            with np.load(self.path) as data:
+                if str(data["model"]) != self._model:
+                    return {}
+                return dict(zip((k.tobytes() for k in data["keys"]), data["vectors"], strict=True))
+        except Exception as exc:  # a damaged cache is recomputed, never fatal
+            log.warning("ignoring the sentence vectors in %s (%s)", self.path, exc)
+            return {}
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        """One row per text (embedding the ones not seen before)."""
+        keys = [_key(t) for t in texts]
+        self._add(self._missing(texts, keys))
+        with self._lock:
+            return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def sync(
+        self, texts: Iterable[str], batch_size: int = 64, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Hold exactly the sentences `texts` (embedding the new ones, forgetting the others), then save the
+        file atomically. Returns how many sentences were embedded."""
+        texts = list(dict.fromkeys(texts))
+        keys = [_key(t) for t in texts]
+        missing = self._missing(texts, keys)
+        for i in range(0, len(missing), batch_size):
+            self._add(missing[i : i + batch_size])
+            if progress:
+                progress(min(i + batch_size, len(missing)), len(missing))
+        wanted = set(keys)
+        with self._lock:
+            stale = len(self._vectors) != len(wanted)
+            self._vectors = {k: v for k, v in self._vectors.items() if k in wanted}
+            rows = list(self._vectors.items())
+        if missing or stale or not self.path.exists():
+            self._save(rows)
+        return len(missing)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors = {}
+        self.path.unlink(missing_ok=True)
+
+    def _missing(self, texts: list[str], keys: list[bytes]) -> list[str]:
+        with self._lock:
+            return list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors))
+
+    def _add(self, texts: list[str]) -> None:
+        if not texts:
+            return
+        # float16 halves the memory (1 KB a sentence with 512 dimensions) for a cosine error below 1e-3
+        vectors = np.asarray(self._embedder.embed_documents(texts), dtype=np.float16)
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._vectors[_key(text)] = vector
+
+    def _save(self, rows: list[tuple[bytes, np.ndarray]]) -> None:
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with temporary.open("wb") as file:
+                np.savez(
+                    file,
+                    model=np.array(self._model),
+                    keys=np.array([np.frombuffer(k, dtype=np.uint8) for k, _ in rows]).reshape(-1, 16),
+                    vectors=np.stack([v for _, v in rows]) if rows else np.zeros((0, 0), dtype=np.float16),
+                )
+            os.replace(temporary, self.path)  # readers see the old file or the new one, never half of one
+        except OSError as exc:  # read-only or full disk: keep serving from memory
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            log.warning("cannot save the sentence vectors to %s: %s", self.path, exc)
