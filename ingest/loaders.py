@@ -16,11 +16,13 @@ import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from docqa.errors import LoaderError
 from docqa.schema import Page
 
-MAX_PDF_PAGES = 5000  # a guard against PDF bombs
+MAX_PDF_PAGES = 5000  # guards against PDF bombs
+MAX_PAGE_CONTENT_MB = 16  # a text page's drawing instructions take a few KB
 ENCRYPTED = "encrypted PDF: a password is required"
 NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not supported"
 _UPDATED = re.compile(r"Mis à jour le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)? \w+ \d{4})")
@@ -55,7 +57,7 @@ def load(path: Path, doc_id: str | None = None) -> list[Page]:
 def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
     """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped)."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
     if b"%PDF-" not in data[:1024]:
         raise LoaderError(path, "corrupt PDF: not a PDF file (no %PDF- header)")
@@ -65,9 +67,11 @@ def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
             raise LoaderError(path, ENCRYPTED)
         if len(reader.pages) > MAX_PDF_PAGES:
             raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
-        texts = [page.extract_text() for page in reader.pages]
+        texts = [_page_text(path, page, number) for number, page in enumerate(reader.pages, start=1)]
     except LoaderError:
         raise
+    except LimitReachedError:
+        raise LoaderError(path, "a stream inflates beyond pypdf's limit: a PDF bomb?") from None
     except FileNotDecryptedError:
         raise LoaderError(path, ENCRYPTED) from None
     except DependencyError as exc:  # AES encryption without the `cryptography` package
@@ -82,6 +86,18 @@ def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
     if not pages:
         raise LoaderError(path, NO_TEXT_LAYER)
     return pages
+
+
+def _page_text(path: Path, page: Any, number: int) -> str:
+    """The text of one PDF page, refusing content that inflates beyond reason (a decompression bomb: pypdf
+    alone stops at 75 MB per stream, which text extraction would then parse for minutes)."""
+    contents = page.get_contents()
+    size = len(contents.get_data()) if contents is not None else 0
+    if size > MAX_PAGE_CONTENT_MB * 2**20:
+        raise LoaderError(
+            path, f"page {number} inflates to {size / 2**20:.0f} MB (> {MAX_PAGE_CONTENT_MB} MB): a PDF bomb?"
+        )
+    return page.extract_text()
 
 
 def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:

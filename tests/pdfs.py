@@ -1,6 +1,7 @@
 """Real PDF files for tests, made with fpdf2. Accents, « » and ’ need a Unicode font: DejaVu Sans, from the Debian
 package fonts-dejavu-core."""
 
+import zlib
 from pathlib import Path
 
 from fpdf import FPDF
@@ -32,4 +33,25 @@ def make_scanned_pdf(path: Path) -> Path:
     pdf.add_page()
     pdf.image(Image.new("RGB", (200, 100), "white"), x=10, y=10, w=100)
     pdf.output(str(path))
+    return path
+
+
+def make_decompression_bomb(path: Path, expanded_mb: int, pages: int = 1) -> Path:
+    """A small PDF whose page content streams each inflate (Flate) to `expanded_mb` MB of blanks."""
+    stream = zlib.compress(b" " * (expanded_mb * 2**20), 9)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
+    for i in range(pages):
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R >>".encode())
+        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
     return path

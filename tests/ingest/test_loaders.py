@@ -11,7 +11,7 @@ import pytest
 from docqa.errors import LoaderError
 from ingest import loaders
 from ingest.loaders import load
-from tests.pdfs import make_pdf, make_scanned_pdf
+from tests.pdfs import make_decompression_bomb, make_pdf, make_scanned_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 FRENCH = [
@@ -86,6 +86,13 @@ def test_scanned_pdf_has_no_text_layer(tmp_path):
 def test_too_many_pages(tmp_path, monkeypatch):
     monkeypatch.setattr(loaders, "MAX_PDF_PAGES", 2)
     assert reason(make_pdf(tmp_path / "long.pdf", FRENCH)) == "too many pages (3 > 2)"
+
+
+def test_decompression_bombs_are_refused(tmp_path):
+    with pytest.raises(LoaderError, match="inflates beyond pypdf's limit: a PDF bomb"):
+        load(make_decompression_bomb(tmp_path / "bomb.pdf", expanded_mb=200))
+    with pytest.raises(LoaderError, match=r"page 1 inflates to 20 MB \(> 16 MB\): a PDF bomb"):
+        load(make_decompression_bomb(tmp_path / "inflated.pdf", expanded_mb=20))
 
 
 @pytest.mark.parametrize("name", ["vide.pdf", "vide.html", "vide.txt", "vide.md"])
