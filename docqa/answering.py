@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from docqa.analysis import detect_language, fold, normalize_numbers, terms
+from docqa.analysis import detect_language, fold, normalize_numbers, terms, tokenize
 from docqa.schema import Answer, Citation, Hit
 from docqa.scoring import (
     DEFINITION,
@@ -97,11 +97,15 @@ class ExtractiveAnswerer:
             doc = documents.get(hits[i].doc_id)
             texts += [hits[i].text, hits[i].title, doc.publisher if doc else ""]
         context = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", " ".join(texts))  # "AP-HP" == "APHP"
-        words = set(terms(context))
+        words, stems = set(terms(context)), set(tokenize(context))  # stems: "technologique" ~ "Technologiques"
         missing = [
             name
             for name in names
-            if not (re.search(rf"\b{re.escape(name)}\b", context) if name.isupper() else fold(name) in words)
+            if not (
+                re.search(rf"\b{re.escape(name)}\b", context)
+                if name.isupper()
+                else fold(name) in words or set(tokenize(name)) <= stems
+            )
         ]
         return len(missing) <= len(names) // 3
 

@@ -22,8 +22,10 @@ _DEFINITION_QUESTION = re.compile(
     r"\b(definition|definit|definissent|qu'est-ce qu|que designe|que signifie|qu'entend|entend-on|what is|what are|"
     r"define|meaning|mean)\b"
 )
+# How French text defines a term (matched on folded text)
 DEFINITION = re.compile(
-    r"\b(est une?|sont des|designe|designent|consiste|se definit|definie? comme|on entend|vise a)\b"
+    r"\b(est une?|sont des|designent|designe|consistent|consiste|se definit|definie?s? comme|on entend|vise a|"
+    r"considerees? comme|c'est-? ?a-? ?dire|il s'agit d|correspond a|renvoie a|signifie|autrement dit|on appelle)\b"
 )
 # Bibliography and source lines: "Sources : ...", "Titre (2018) - Éditeur", URLs
 _REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–]", re.IGNORECASE)
