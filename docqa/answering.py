@@ -48,6 +48,8 @@ _COUNT_QUESTION = re.compile(r"\b(combien|how many|nombre de|number of)\b")
 _NOT_NAMES = frozenset(
     "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which".split()
 )
+# English questions name French things by their English acronyms
+_FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _HAS_NUMBER = re.compile(r"\d")
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
 _LIST_ITEMS = 6  # sentences taken after one that announces a list
@@ -225,7 +227,7 @@ def question_names(question: str) -> list[str]:
     names: list[str] = []
     for i, word in enumerate(words):
         if word.isupper() and len(word) > 1:
-            names.append(word.replace("-", ""))
+            names.append(_FRENCH_ACRONYMS.get(word, word.replace("-", "")))
         elif i > 0 and word[0].isupper():
             names += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1]
     return names

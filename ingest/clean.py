@@ -23,9 +23,9 @@ def clean_text(text: str) -> str:
     """Normalise a page's text and join the lines that a layout wrapped inside a sentence.
 
     A line is joined to the next non-blank one when it does not end a sentence and either the next starts in
-    lowercase or with a digit, or the line ends with a comma or a word that cannot end a sentence ("de",
-    "la"): PDF and slide extraction cut sentences at every line, often with blank lines between. Bullets and
-    headings keep their own line.
+    lowercase, with a digit, or (after a line of six words or more) with an opening quote or bracket, or the
+    line ends with a comma or a word that cannot end a sentence ("de", "la"): PDF and slide extraction cut
+    sentences at every line, often with blank lines between. Bullets and headings keep their own line.
 
     >>> clean_text("près de \\n\\n100 startups et 18\\nmultinationales.\\n• Agenda")
     'près de 100 startups et 18 multinationales.\\n• Agenda'
@@ -54,4 +54,6 @@ def _continues(previous: str, line: str) -> bool:
     if previous.endswith(_PAUSE):
         return first.islower()
     last_word = previous.rsplit(" ", 1)[-1]
+    if first in '«“"(' and len(previous.split()) >= 6:  # "... répond simplement\n« On a bien reçu »"
+        return True
     return first.islower() or first.isdigit() or previous.endswith(",") or last_word in _GLUE_WORDS
