@@ -12,15 +12,10 @@ import pytest
 from docqa.qa import QA
 from docqa.settings import Settings
 from ingest.pipeline import ingest
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

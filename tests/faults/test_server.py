@@ -2,7 +2,6 @@
 up and keeps answering, and it sees what a separate `docqa ingest` adds."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +15,10 @@ from docqa.store import Index
 from ingest.pipeline import ingest
 from tests.faults.test_faults import REPO, write_corpus
 from tests.pdfs import make_decompression_bomb, make_pdf
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 QUESTION = "Quel usage de l'intelligence artificielle décrit le document 0 ?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
