@@ -26,12 +26,18 @@ ABSTENTION = {
 }
 # What kind of value a question asks for, and how a sentence states one (matched on folded text).
 _MONEY_QUESTION = re.compile(
-    r"\b(budget|montant|cout\w*|prix|salaire|financement|investissement|levee|dotation|chiffre d'affaires|"
-    r"how much money|cost|funding|salary|price|budget)\b"
+    r"\b(budget|montant|cout\w*|prix|salaire|financement|investissement|levee|dotation|amendes?|chiffre d'affaires|"
+    r"how much money|cost|funding|salary|price|budget|fines?)\b"
 )
 _MONEY = re.compile(r"\d\s*(€|k€|m€|md€|mds?\s*€|euros?|millions?|milliards?|mds?|\$|dollars?|£|billion|million)")
 _PERCENT_QUESTION = re.compile(r"\b(proportion|pourcentage|taux|quelle part|share|percentage|rate|percent)\b")
 _PERCENT = re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b")
+_MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+_DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b")
+_MONEY_AMOUNT = re.compile(
+    r"\d+(?:[,.]\d+)?\s*(?:€|k€|m€|md€|mds?\s*€|euros?|millions? d'euros|milliards? d'euros|\$|dollars?)"
+)
+_PERCENT_AMOUNT = re.compile(r"\d+(?:[,.]\d+)?\s*(?:%|pour ?cent)")
 # A year the question sets as a time frame ("en 2024", "d'ici 2030"), not a year inside a name ("Plan IA 2021").
 _TIME_FRAME = re.compile(
     r"\b(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after)\s+((?:19|20)\d{2})\b"
@@ -193,11 +199,23 @@ def _states_what_is_asked(question: str, chosen: list[ScoredSentence], context_b
         return False
     if _PERCENT_QUESTION.search(folded) and not _PERCENT.search(answer):
         return False
-    if _COUNT_QUESTION.search(folded) and not numbers(answer, years=asks_for_year(question)) - numbers(folded):
+    if _COUNT_QUESTION.search(folded) and not _counts(answer, question) - numbers(folded):
         return False
     main_sentences = [c for c in chosen if c.hit == chosen[0].hit] if _announces(chosen[0].text) else chosen[:1]
     main = normalize_numbers(fold(" ".join([context_before] + [c.text for c in main_sentences])))
     return all(year in main for year in _TIME_FRAME.findall(folded))
+
+
+def _counts(answer: str, question: str) -> set[str]:
+    """The numbers of a (folded) answer that can answer "how many": not the day of a date ("4 decembre"),
+    nor an amount of money or a percentage unless the question asks for one, nor a year unless it asks when."""
+    folded = fold(question)
+    answer = _DAY_OF_MONTH.sub(" ", answer)
+    if not _MONEY_QUESTION.search(folded):
+        answer = _MONEY_AMOUNT.sub(" ", answer)
+    if not _PERCENT_QUESTION.search(folded):
+        answer = _PERCENT_AMOUNT.sub(" ", answer)
+    return numbers(answer, years=asks_for_year(question))
 
 
 def _text_before(sentence: ScoredSentence, hits: list[Hit], chars: int = 300) -> str:

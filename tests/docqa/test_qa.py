@@ -2,6 +2,8 @@
 
 import pytest
 
+from docqa.analysis import fold, normalize_numbers
+from docqa.answering import _counts
 from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.settings import Settings
@@ -73,3 +75,17 @@ def test_chain_and_retriever_are_langchain_runnables(qa):
     assert "5 000" in qa.chain().invoke("Combien d'emplois d'ici 2025 ?").answer
     documents = qa.retriever.invoke("Health Data Hub")
     assert documents[0].metadata["doc_id"] == "rapport" and documents[0].metadata["page"] == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "counts"),
+    [
+        ("PariSanté Campus, lancé le 4 décembre 2020", "Combien de startups sont installées ?", set()),
+        ("un appel à projets doté de 75 M€", "Combien de projets ont été retenus ?", set()),
+        ("un appel à projets doté de 75 M€", "Combien coûte l'appel à projets ?", {"75"}),
+        ("il y a 97 startups et 5 000 emplois", "Combien de startups ?", {"97", "5000"}),
+        ("10 millions l’ont activé, soit 15 %", "Combien l'ont activé, et quelle proportion ?", {"10", "15"}),
+    ],
+)
+def test_what_can_answer_how_many(answer, question, counts):
+    assert _counts(normalize_numbers(fold(answer)), question) == counts
