@@ -54,7 +54,7 @@ _COUNT_QUESTION = re.compile(r"\b(combien|how many|nombre de|number of)\b")
 _NOT_NAMES = frozenset(
     "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which".split()
 )
-# English questions name French things by their English acronyms
+# English questions name French things by their English acronyms: either form is found
 _FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _HAS_NUMBER = re.compile(r"\d")
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
@@ -110,7 +110,7 @@ class ExtractiveAnswerer:
             name
             for name in names
             if not (
-                re.search(rf"\b{re.escape(name)}\b", context)
+                re.search(rf"\b(?:{re.escape(name)}|{re.escape(_FRENCH_ACRONYMS.get(name, name))})\b", context)
                 if name.isupper()
                 else fold(name) in words or set(tokenize(name)) <= stems
             )
@@ -245,7 +245,7 @@ def question_names(question: str) -> list[str]:
     names: list[str] = []
     for i, word in enumerate(words):
         if word.isupper() and len(word) > 1:
-            names.append(_FRENCH_ACRONYMS.get(word, word.replace("-", "")))
+            names.append(word.replace("-", ""))
         elif i > 0 and word[0].isupper():
             names += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1]
     return names

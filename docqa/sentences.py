@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -43,6 +44,7 @@ class SentenceVectors:
         self._embedder = embedder
         self._model = model
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         self._vectors: dict[bytes, np.ndarray] = self._load()
 
     def _load(self) -> dict[bytes, np.ndarray]:
@@ -63,54 +65,57 @@ class SentenceVectors:
     def vectors(self, texts: list[str]) -> np.ndarray:
         """One row per text (embedding the ones not seen before)."""
         keys = [_key(t) for t in texts]
-        self._add(self._missing(texts, keys))
-        with self._lock:
-            return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+        with self._lock:  # a local copy: a concurrent `sync` may replace the dict meanwhile
+            found = {k: self._vectors[k] for k in keys if k in self._vectors}
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
+        if missing:
+            found.update(self._add(missing))
+        return np.stack([found[k] for k in keys]).astype(np.float32)
 
     def sync(
         self, texts: Iterable[str], batch_size: int = 64, progress: Callable[[int, int], None] | None = None
     ) -> int:
         """Hold exactly the sentences `texts` (embedding the new ones, forgetting the others), then save the
         file atomically. Returns how many sentences were embedded."""
-        texts = list(dict.fromkeys(texts))
-        keys = [_key(t) for t in texts]
-        missing = self._missing(texts, keys)
-        for i in range(0, len(missing), batch_size):
-            self._add(missing[i : i + batch_size])
-            if progress:
-                progress(min(i + batch_size, len(missing)), len(missing))
-        wanted = set(keys)
-        with self._lock:
-            stale = len(self._vectors) != len(wanted)
-            self._vectors = {k: v for k, v in self._vectors.items() if k in wanted}
-            rows = list(self._vectors.items())
-        if missing or stale or not self.path.exists():
-            self._save(rows)
-        return len(missing)
+        with self._sync_lock:  # one sync at a time (two uploads to the API)
+            texts = list(dict.fromkeys(texts))
+            keys = [_key(t) for t in texts]
+            with self._lock:
+                missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors))
+            for i in range(0, len(missing), batch_size):
+                self._add(missing[i : i + batch_size])
+                if progress:
+                    progress(min(i + batch_size, len(missing)), len(missing))
+            wanted = set(keys)
+            with self._lock:
+                stale = len(self._vectors) != len(wanted)
+                self._vectors = {k: v for k, v in self._vectors.items() if k in wanted}
+                rows = list(self._vectors.items())
+            if missing or stale or not self.path.exists():
+                self._save(rows)
+            return len(missing)
 
     def clear(self) -> None:
         with self._lock:
             self._vectors = {}
         self.path.unlink(missing_ok=True)
 
-    def _missing(self, texts: list[str], keys: list[bytes]) -> list[str]:
-        with self._lock:
-            return list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors))
-
-    def _add(self, texts: list[str]) -> None:
-        if not texts:
-            return
+    def _add(self, texts: list[str]) -> dict[bytes, np.ndarray]:
         # float16 halves the memory (1 KB a sentence with 512 dimensions) for a cosine error below 1e-3
         vectors = np.asarray(self._embedder.embed_documents(texts), dtype=np.float16)
+        added = {_key(text): vector for text, vector in zip(texts, vectors, strict=True)}
         with self._lock:
-            for text, vector in zip(texts, vectors, strict=True):
-                self._vectors[_key(text)] = vector
+            self._vectors.update(added)
+        return added
 
     def _save(self, rows: list[tuple[bytes, np.ndarray]]) -> None:
-        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as file:
+            # a file of its own: another process may be saving too
+            handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+            temporary = Path(name)
+            with os.fdopen(handle, "wb") as file:
                 np.savez(
                     file,
                     model=np.array(self._model),
@@ -119,6 +124,7 @@ class SentenceVectors:
                 )
             os.replace(temporary, self.path)  # readers see the old file or the new one, never half of one
         except OSError as exc:  # read-only or full disk: keep serving from memory
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    temporary.unlink(missing_ok=True)
             log.warning("cannot save the sentence vectors to %s: %s", self.path, exc)

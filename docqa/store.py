@@ -140,7 +140,10 @@ class Index:
     def _collection(self) -> _Collection:
         with self._lock:
             if self._opened is None:
-                self._client = open_chroma(self.settings)
+                try:
+                    self._client = open_chroma(self.settings)
+                except ConfigError as exc:  # the Chroma server is still unreachable
+                    raise IndexStorageError(str(exc)) from None
                 self._opened = self._open_collection()
             return self._opened
 
@@ -177,6 +180,7 @@ class Index:
         """Delete everything indexed (used by `docqa ingest --rebuild`)."""
         with self._lock:
             # chroma raises different types for a missing collection across versions
+            self._collection  # noqa: B018 - reopens the client after a storage failure
             with contextlib.suppress(Exception):
                 self._client.delete_collection(self.settings.collection)
             shutil.rmtree(self._bm25_dir, ignore_errors=True)
@@ -232,7 +236,8 @@ class Index:
         texts = (text[s:e] for text in self._snapshot().texts for s, e in sentence_spans(text))
         embedded = self.sentences.sync(texts, self.settings.embed_batch_size, progress)
         if embedded:
-            self._changed()
+            with self._lock:
+                self._changed()
         return embedded
 
     def _delete(self, ids: list[str]) -> None:
@@ -328,7 +333,9 @@ class Index:
     def _changed(self) -> None:
         self._cache = None
         with contextlib.suppress(OSError):  # unwritable: the store's own write has failed loudly already
-            self._stamp.write_text(uuid.uuid4().hex)
+            fresh = self._stamp.with_name(f"{self._stamp.name}.{uuid.uuid4().hex}")
+            fresh.write_text("")
+            fresh.replace(self._stamp)  # a new inode each time: seen even where timestamps are coarse
 
     def _stamp_state(self) -> tuple[int, ...] | None:
         try:
@@ -343,9 +350,11 @@ class Index:
             if self._cache is not None and state != self._cache_state:  # changed by another process
                 self._cache = None
                 self.sentences = SentenceVectors(self.sentences.path, self.embedder, self.model)
-            if self._cache is None:
-                self._cache, self._cache_state = _Snapshot(self._read_all(), self._bm25_dir), state
-            return self._cache
+            snapshot = self._cache
+            if snapshot is None:
+                snapshot = _Snapshot(self._read_all(), self._bm25_dir)
+                self._cache, self._cache_state = snapshot, state
+            return snapshot
 
 
 class _Snapshot:
@@ -393,22 +402,31 @@ class _Snapshot:
 
     def _lexical_index(self, directory: Path) -> bm25s.BM25:
         fingerprint = hashlib.sha256("\n".join(self.ids).encode()).hexdigest()
-        stamp = directory / "fingerprint.json"
-        if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
-            try:
+        try:
+            if json.loads((directory / "fingerprint.json").read_text()).get("fingerprint") == fingerprint:
                 return bm25s.BM25.load(str(directory))
-            except Exception as exc:  # a damaged file is rebuilt, never fatal
-                log.warning("rebuilding the lexical index (%s)", exc)
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # a damaged file is rebuilt, never fatal
+            log.warning("rebuilding the lexical index (%s)", exc)
         corpus = [tokenize(f"{title}\n{text}") for title, text in zip(self.titles, self.texts, strict=True)]
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
         bm25 = bm25s.BM25()
         bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+        # written beside, then swapped in: a reader (another process) never loads half of it
+        temporary = directory.with_name(f"{directory.name}.{uuid.uuid4().hex}")
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            bm25.save(str(directory))
-            stamp.write_text(json.dumps({"fingerprint": fingerprint}))
-        except OSError as exc:  # read-only data dir: serve from memory
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            bm25.save(str(temporary))
+            (temporary / "fingerprint.json").write_text(json.dumps({"fingerprint": fingerprint}))
+            old = directory.with_name(f"{directory.name}.old.{uuid.uuid4().hex}")
+            with contextlib.suppress(FileNotFoundError):
+                directory.rename(old)
+            temporary.rename(directory)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:  # read-only data dir, full disk: serve from memory
+            shutil.rmtree(temporary, ignore_errors=True)
             log.warning("cannot save the lexical index under %s: %s", directory, exc)
         return bm25
 

@@ -48,17 +48,19 @@ def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> 
         spans.append((start, end))
 
 
-def chunk_id(doc_id: str, page: int | None, start: int, text: str) -> str:
-    """Deterministic id of a chunk: the same content at the same place always gets the same id."""
-    key = f"{doc_id}\x1f{page}\x1f{start}\x1f{text}".encode()
+def chunk_id(doc_id: str, page: int | None, start: int, text: str, version: str = "") -> str:
+    """Deterministic id of a chunk: the same content at the same place of the same version of a document
+    always gets the same id."""
+    key = f"{doc_id}\x1f{version}\x1f{page}\x1f{start}\x1f{text}".encode()
     return hashlib.sha256(key).hexdigest()[:24]
 
 
-def chunk_pages(pages: Iterable[Page], size: int, overlap: int) -> Iterator[Chunk]:
+def chunk_pages(pages: Iterable[Page], size: int, overlap: int, version: str = "") -> Iterator[Chunk]:
     """Pack whole sentences into chunks of about `size` characters, never across a page boundary.
 
     Consecutive chunks of a page share up to `overlap` characters of whole sentences. A sentence longer
-    than `size` is cut at word boundaries.
+    than `size` is cut at word boundaries. `version` (the file's content hash) enters the chunk ids, so that
+    two versions of a document share no chunk: a write interrupted half-way leaves the previous one whole.
     """
     if size <= 0 or not 0 <= overlap < size:
         raise ValueError(f"need size > 0 and 0 <= overlap < size, got size={size}, overlap={overlap}")
@@ -67,7 +69,7 @@ def chunk_pages(pages: Iterable[Page], size: int, overlap: int) -> Iterator[Chun
         for start, end in _pack(spans, size, overlap):
             text = page.text[start:end]
             yield Chunk(
-                id=chunk_id(page.doc_id, page.page, start, text),
+                id=chunk_id(page.doc_id, page.page, start, text, version),
                 doc_id=page.doc_id,
                 page=page.page,
                 start=start,

@@ -23,7 +23,7 @@ from ingest.chunking import chunk_pages
 from ingest.clean import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 
-PIPELINE_VERSION = "4"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
+PIPELINE_VERSION = "5"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -94,7 +94,7 @@ def prepare(path: Path, info: DocumentInfo, settings: Settings) -> list[Chunk]:
     if not pages:
         raise LoaderError(path, "no text after cleaning")
     info.pages = sum(1 for p in pages if p.page is not None)
-    return list(chunk_pages(pages, settings.chunk_size, settings.chunk_overlap))
+    return list(chunk_pages(pages, settings.chunk_size, settings.chunk_overlap, version=info.content_hash))
 
 
 def document_info(path: Path, manifest: dict[str, dict], digest: str) -> DocumentInfo:

@@ -154,4 +154,4 @@ def test_eval_writes_a_run_and_compares_configurations(env, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x"}', encoding="utf-8")
     failed = run("eval", str(bad))
-    assert failed.exit_code == 1 and "bad.jsonl:1: field" in failed.output
+    assert failed.exit_code == 1 and "bad.jsonl:1: field" in " ".join(failed.output.split())  # lines may wrap

@@ -86,3 +86,17 @@ def test_index_syncs_sentences_of_its_chunks(tmp_path):
     assert len(index.sentences) == 2
     index.reset()
     assert len(index.sentences) == 0 and not index.sentences.path.exists()
+
+
+def test_a_sync_during_a_lookup_does_not_lose_its_rows(tmp_path):
+    """An upload's sync may forget sentences while a query embeds its missing ones (API threads)."""
+
+    class SyncingMidway(TinyEmbeddings):
+        def embed_documents(self, texts):
+            if texts == ["Une phrase jamais vue avant."]:
+                vectors.sync([])  # forgets everything while the lookup is embedding
+            return super().embed_documents(texts)
+
+    vectors = SentenceVectors(tmp_path / "s.npz", SyncingMidway(), "tiny")
+    vectors.sync(SENTENCES)
+    assert vectors.vectors([*SENTENCES, "Une phrase jamais vue avant."]).shape == (4, 5)

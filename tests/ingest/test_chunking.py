@@ -46,3 +46,9 @@ def test_chunk_ids_are_deterministic_and_content_based():
     assert first == [c.id for c in chunk_pages(pages, 100, 20)]
     assert len(set(first)) == len(first)
     assert chunk_id("d", 1, 0, "a") != chunk_id("d", 2, 0, "a") != chunk_id("e", 1, 0, "a")
+
+
+def test_two_versions_of_a_document_share_no_chunk_id():
+    page = [Page(doc_id="d", page=1, text="Une phrase identique dans les deux versions du document.")]
+    first, second = next(chunk_pages(page, 200, 40, version="v1")), next(chunk_pages(page, 200, 40, version="v2"))
+    assert first.text == second.text and first.id != second.id
