@@ -8,6 +8,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -144,21 +145,39 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
             raise HTTPException(413, f"file too large (more than {MAX_UPLOAD_BYTES // 2**20} MB)")
         engine_ = qa()
         path = engine_.settings.data_dir / "uploads" / name
+        # the new bytes go beside; the file of an already indexed document is kept until they are indexed
+        incoming = path.with_name(f".{name}.{uuid.uuid4().hex}.part")
+        previous = path.with_name(f".{name}.{uuid.uuid4().hex}.previous")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            incoming.write_bytes(data)
+            if path.exists():
+                path.replace(previous)
+            incoming.replace(path)
         except OSError as exc:  # full disk, read-only folder
             with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+                incoming.unlink(missing_ok=True)
+                if previous.exists():
+                    previous.replace(path)
             raise HTTPException(507, f"cannot store {name} under {path.parent}: {exc.strerror}") from None
+
+        def undo() -> None:
+            with contextlib.suppress(OSError):
+                if previous.exists():
+                    previous.replace(path)
+                else:
+                    path.unlink(missing_ok=True)
+
         try:
             report = ingest([path], engine_.index, engine_.settings, prune=False)
         except DocqaError:
-            path.unlink(missing_ok=True)
+            undo()
             raise
         if report.skipped:
-            path.unlink(missing_ok=True)
+            undo()
             raise HTTPException(422, f"{name}: {report.skipped[0].reason}")
+        with contextlib.suppress(OSError):
+            previous.unlink(missing_ok=True)
         doc_id = (report.indexed or report.unchanged)[0]
         return next(d for d in engine_.index.documents() if d.doc_id == doc_id)
 

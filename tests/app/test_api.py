@@ -101,6 +101,11 @@ def test_upload_good_corrupt_unsupported_and_delete(qa, monkeypatch, tmp_path):
     assert not (qa.settings.data_dir / "uploads" / "casse.pdf").exists()
     unsupported = api.post("/documents", files={"file": ("x.docx", b"PK", "application/octet-stream")})
     assert unsupported.status_code == 415
+    # a bad file under the name of an indexed one: refused, the indexed file and document are kept
+    replaced = api.post("/documents", files={"file": ("rapport.pdf", b"not a pdf", "application/pdf")})
+    assert replaced.status_code == 422
+    assert (qa.settings.data_dir / "uploads" / "rapport.pdf").read_bytes() == pdf.read_bytes()
+    assert sorted(p.name for p in (qa.settings.data_dir / "uploads").iterdir()) == ["rapport.pdf"]
     assert api.delete("/documents/rapport").json()["removed_chunks"] >= 1
     assert api.delete("/documents/rapport").status_code == 404
 
