@@ -22,7 +22,7 @@ from docqa.errors import LoaderError
 from docqa.schema import Page
 
 MAX_PDF_PAGES = 5000  # guards against PDF bombs
-MAX_PAGE_CONTENT_MB = 16  # a text page's drawing instructions take a few KB
+MAX_STREAM_MB = 16  # a text page's drawing instructions take a few KB: more is a decompression bomb
 ENCRYPTED = "encrypted PDF: a password is required"
 NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not supported"
 _UPDATED = re.compile(r"Mis à jour le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)? \w+ \d{4})")
@@ -56,22 +56,24 @@ def load(path: Path, doc_id: str | None = None) -> list[Page]:
 
 def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
     """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped)."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader, apply_configuration
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
     if b"%PDF-" not in data[:1024]:
         raise LoaderError(path, "corrupt PDF: not a PDF file (no %PDF- header)")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):  # many PDFs are encrypted with an empty user password
-            raise LoaderError(path, ENCRYPTED)
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
-        texts = [_page_text(path, page, number) for number, page in enumerate(reader.pages, start=1)]
+        # every stream (page contents, forms) may inflate to MAX_STREAM_MB at most, not pypdf's 75 MB
+        with apply_configuration(zlib_maximum_output_length=MAX_STREAM_MB * 2**20):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):  # many PDFs use an empty user password
+                raise LoaderError(path, ENCRYPTED)
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
+            texts = [_page_text(page) for page in reader.pages]
     except LoaderError:
         raise
     except LimitReachedError:
-        raise LoaderError(path, "a stream inflates beyond pypdf's limit: a PDF bomb?") from None
+        raise LoaderError(path, f"a stream inflates beyond {MAX_STREAM_MB} MB: a PDF bomb?") from None
     except FileNotDecryptedError:
         raise LoaderError(path, ENCRYPTED) from None
     except DependencyError as exc:  # AES encryption without the `cryptography` package
@@ -88,15 +90,12 @@ def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
     return pages
 
 
-def _page_text(path: Path, page: Any, number: int) -> str:
-    """The text of one PDF page, refusing content that inflates beyond reason (a decompression bomb: pypdf
-    alone stops at 75 MB per stream, which text extraction would then parse for minutes)."""
+def _page_text(page: Any) -> str:
+    """The text of one PDF page. Its content is decoded first: text extraction would skip a content stream
+    that inflates beyond the limit instead of reporting it."""
     contents = page.get_contents()
-    size = len(contents.get_data()) if contents is not None else 0
-    if size > MAX_PAGE_CONTENT_MB * 2**20:
-        raise LoaderError(
-            path, f"page {number} inflates to {size / 2**20:.0f} MB (> {MAX_PAGE_CONTENT_MB} MB): a PDF bomb?"
-        )
+    if contents is not None:
+        contents.get_data()
     return page.extract_text()
 
 

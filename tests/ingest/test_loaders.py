@@ -89,10 +89,9 @@ def test_too_many_pages(tmp_path, monkeypatch):
 
 
 def test_decompression_bombs_are_refused(tmp_path):
-    with pytest.raises(LoaderError, match="inflates beyond pypdf's limit: a PDF bomb"):
-        load(make_decompression_bomb(tmp_path / "bomb.pdf", expanded_mb=200))
-    with pytest.raises(LoaderError, match=r"page 1 inflates to 20 MB \(> 16 MB\): a PDF bomb"):
-        load(make_decompression_bomb(tmp_path / "inflated.pdf", expanded_mb=20))
+    for name, expanded_mb in (("bomb.pdf", 1000), ("inflated.pdf", 20)):
+        with pytest.raises(LoaderError, match="a stream inflates beyond 16 MB: a PDF bomb"):
+            load(make_decompression_bomb(tmp_path / name, expanded_mb=expanded_mb))
 
 
 @pytest.mark.parametrize("name", ["vide.pdf", "vide.html", "vide.txt", "vide.md"])
