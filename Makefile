@@ -19,8 +19,7 @@ ingest: install  ## index corpus/ (incremental: unchanged files are skipped)
 	$(DOCQA) ingest
 
 chat: ingest  ## open the web chat on http://127.0.0.1:8501
-	$(VENV)/bin/streamlit run app/chat.py --server.address 127.0.0.1 --server.port 8501 \
-		--server.headless true --browser.gatherUsageStats false
+	$(DOCQA) web
 
 test: install  ## the whole suite, slow/browser/server tests included
 	$(VENV)/bin/pytest

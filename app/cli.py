@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -160,6 +162,21 @@ def serve(
     from app.api import serve as run_server
 
     run_server(host, port)
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8501,
+) -> None:
+    """Serve the web chat (Streamlit) on http://HOST:PORT."""
+    page = Path(__file__).with_name("chat.py")
+    command = ["-m", "streamlit", "run", str(page), "--server.address", host, "--server.port", str(port)]
+    # this process becomes the Streamlit server: stopping it stops the chat
+    os.execv(
+        sys.executable,
+        [sys.executable, *command, "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+    )
 
 
 @app.command()

@@ -33,6 +33,7 @@ from docqa.settings import Settings, get_settings
 from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.naive import NaiveQA
+from eval.servers import chromium, free_port
 from ingest.pipeline import document_info, embedding_text, find_files, ingest, prepare, read_manifest
 
 DEV = Path(__file__).parent / "data" / "qa-dev.jsonl"
@@ -166,13 +167,10 @@ def http_load(settings: Settings, questions: list[str], seconds: float, clients:
     """Requests/s, p95 and errors of /search and /ask under `clients` concurrent loopback clients for
     `seconds` each (a `docqa serve` process on a free port)."""
     import json
-    import socket
     import threading
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DOCQA_DATA_DIR": str(settings.data_dir), "DOCQA_EMBEDDER": settings.embedder}
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
@@ -234,58 +232,26 @@ def browser_first_answer(settings: Settings, question: str) -> list[str]:
     """Time from opening the chat in headless Chromium to the answer of `question` on the page (a fresh
     Streamlit server, model load included; skipped without Debian's chromium and chromedriver)."""
     import shutil
-    import socket
 
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         return [row("browser: time to first answer", "skipped", "needs Debian's chromium and chromium-driver")]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DOCQA_DATA_DIR": str(settings.data_dir), "DOCQA_EMBEDDER": settings.embedder}
-    app = Path(__file__).resolve().parents[1] / "app" / "chat.py"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(app),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        [sys.executable, "-m", "app.cli", "web", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    options = webdriver.ChromeOptions()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
     driver = None
     try:
         time.sleep(3)
-        driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        driver = chromium(shutil.which("chromedriver"))
         wait = WebDriverWait(driver, 180)
         started = time.perf_counter()
         driver.get(f"http://127.0.0.1:{port}")

@@ -2,32 +2,20 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from docqa.settings import Settings
 from docqa.store import Index
+from eval.servers import chromium, free_port, wait_for_port
 from ingest.pipeline import ingest
-from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def wait_for_port(port: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"nothing listens on port {port} after {seconds} s")
 
 
 @pytest.fixture
@@ -42,22 +30,9 @@ def server(tmp_path):
     port = free_port()
     env = {**os.environ, "DOCQA_DATA_DIR": str(tmp_path / "data")}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app" / "chat.py"),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        [sys.executable, "-m", "app.cli", "web", "--port", str(port)],
         env=env,
+        cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -71,29 +46,13 @@ def server(tmp_path):
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM) or not shutil.which(CHROMEDRIVER), reason="Debian chromium missing")
 def test_question_in_a_real_browser_shows_answer_and_source(server, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1280,1600",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    profile = f"--user-data-dir={tmp_path / 'profile'}"
+    driver = chromium(CHROMEDRIVER, profile, "--window-size=1280,1600", binary=CHROMIUM)
     try:
         driver.get(server)
         wait = WebDriverWait(driver, 120)

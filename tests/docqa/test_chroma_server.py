@@ -1,18 +1,16 @@
 """docqa against a real `chroma run` server on a free loopback port."""
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from docqa.qa import QA
 from docqa.settings import Settings
+from eval.servers import free_port, wait_for_port
 from ingest.pipeline import ingest
-from tests.servers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
@@ -27,14 +25,7 @@ def chroma_server(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
-        else:
-            raise TimeoutError("chroma run did not start")
+        wait_for_port(port, 60)
         yield port
     finally:
         process.terminate()

@@ -12,10 +12,10 @@ import pytest
 
 from docqa.settings import Settings
 from docqa.store import Index
+from eval.servers import free_port
 from ingest.pipeline import ingest
 from tests.faults.test_faults import REPO, write_corpus
 from tests.pdfs import make_decompression_bomb, make_pdf
-from tests.servers import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 QUESTION = "Quel usage de l'intelligence artificielle décrit le document 0 ?"
