@@ -9,18 +9,14 @@ from app.api import create_app, safe_name
 from docqa.qa import QA
 from docqa.settings import Settings, get_settings
 from ingest.pipeline import ingest
+from tests.corpora import small_corpus
 from tests.pdfs import make_pdf
 
 
 @pytest.fixture(scope="module")
 def qa(tmp_path_factory):
     root = tmp_path_factory.mktemp("api")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "etude.txt").write_text(
-        "Contexte.\fEnviron 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.", encoding="utf-8"
-    )
-    (corpus / "note.txt").write_text("Le Health Data Hub héberge des données de santé.", encoding="utf-8")
+    corpus = small_corpus(root / "corpus", note=True)
     settings = Settings(data_dir=root / "data")
     engine = QA(settings)
     assert ingest([corpus], engine.index, settings).ok

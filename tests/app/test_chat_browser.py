@@ -12,6 +12,7 @@ from docqa.settings import Settings
 from docqa.store import Index
 from eval.servers import chromium, free_port, wait_for_port
 from ingest.pipeline import ingest
+from tests.corpora import small_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -20,11 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def server(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "etude.txt").write_text(
-        "Contexte.\fEnviron 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.", encoding="utf-8"
-    )
+    corpus = small_corpus(tmp_path / "corpus")
     settings = Settings(data_dir=tmp_path / "data")
     assert ingest([corpus], Index(settings), settings).ok
     port = free_port()

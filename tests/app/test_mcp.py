@@ -9,14 +9,11 @@ from app.mcp_server import build_server
 from docqa.qa import QA
 from docqa.settings import Settings
 from ingest.pipeline import ingest
+from tests.corpora import small_corpus
 
 
 def test_mcp_lists_tools_and_answers(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "etude.txt").write_text(
-        "Contexte.\fEnviron 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.", encoding="utf-8"
-    )
+    corpus = small_corpus(tmp_path / "corpus")
     settings = Settings(data_dir=tmp_path / "data")
     qa = QA(settings)
     ingest([corpus], qa.index, settings)

@@ -11,6 +11,7 @@ from docqa.qa import QA
 from docqa.settings import Settings
 from eval.servers import free_port, wait_for_port
 from ingest.pipeline import ingest
+from tests.corpora import small_corpus
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
@@ -33,11 +34,7 @@ def chroma_server(tmp_path):
 
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "etude.txt").write_text(
-        "Contexte.\fEnviron 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.", encoding="utf-8"
-    )
+    corpus = small_corpus(tmp_path / "corpus")
     settings = Settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_port=chroma_server)
     qa = QA(settings)
     report = ingest([corpus], qa.index, settings)
