@@ -29,14 +29,15 @@ _MONEY_QUESTION = re.compile(
     r"\b(budget|montant|cout\w*|prix|salaire|financement|investissement|levee|dotation|amendes?|chiffre d'affaires|"
     r"how much money|cost|funding|salary|price|budget|fines?)\b"
 )
-_MONEY = re.compile(r"\d\s*(€|k€|m€|md€|mds?\s*€|euros?|millions?|milliards?|mds?|\$|dollars?|£|billion|million)")
+_CURRENCY = r"€|k€|m€|md€|mds?\s*€|euros?|\$|dollars?"
+# a sentence stating money (for a money question): also "10 millions", "3 Mds"
+_MONEY = re.compile(rf"\d\s*({_CURRENCY}|millions?|milliards?|mds?|£|billion|million)")
 _PERCENT_QUESTION = re.compile(r"\b(proportion|pourcentage|taux|quelle part|share|percentage|rate|percent)\b")
 _PERCENT = re.compile(r"\d\s*%|\bpour ?cent\b|\bpercent\b")
 _MONTHS = "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b")
-_MONEY_AMOUNT = re.compile(
-    r"\d+(?:[,.]\d+)?\s*(?:€|k€|m€|md€|mds?\s*€|euros?|millions? d'euros|milliards? d'euros|\$|dollars?)"
-)
+# an amount of money, to leave out of counts: not "10 millions" (of people)
+_MONEY_AMOUNT = re.compile(rf"\d+(?:[,.]\d+)?\s*(?:{_CURRENCY}|millions? d'euros|milliards? d'euros)")
 _PERCENT_AMOUNT = re.compile(r"\d+(?:[,.]\d+)?\s*(?:%|pour ?cent)")
 # A year the question sets as a time frame ("en 2024", "d'ici 2030"), not a year inside a name ("Plan IA 2021").
 _TIME_FRAME = re.compile(
