@@ -237,7 +237,7 @@ class Index:
         embedded = self.sentences.sync(texts, self.settings.embed_batch_size, progress)
         if embedded:
             with self._lock:
-                self._changed()
+                self._changed(chunks=False)
         return embedded
 
     def _delete(self, ids: list[str]) -> None:
@@ -330,12 +330,17 @@ class Index:
         chat) see what a `docqa ingest` changed."""
         return self.settings.data_dir / f"{self.settings.collection}.changed"
 
-    def _changed(self) -> None:
-        self._cache = None
+    def _changed(self, chunks: bool = True) -> None:
+        """Tell the other processes serving the index that it changed; this one rebuilds its snapshot only when
+        `chunks` changed (new sentence vectors alone leave it valid)."""
+        if chunks:
+            self._cache = None
         with contextlib.suppress(OSError):  # unwritable: the store's own write has failed loudly already
             fresh = self._stamp.with_name(f"{self._stamp.name}.{uuid.uuid4().hex}")
             fresh.write_text("")
             fresh.replace(self._stamp)  # a new inode each time: seen even where timestamps are coarse
+        if not chunks:
+            self._cache_state = self._stamp_state()
 
     def _stamp_state(self) -> tuple[int, ...] | None:
         try:
