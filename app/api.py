@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import DocqaError, IndexMissingError, IndexStorageError, UnknownDocumentError
-from docqa.generative import GenerativeAnswerer
 from docqa.qa import MAX_QUESTION_CHARS, QA
+from docqa.retrieval import Evidence
 from docqa.schema import DocumentInfo, Hit
 from docqa.settings import get_settings
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -118,9 +119,9 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
         if not request.stream:
             with slots:
                 return qa().ask(request.question, k=request.k, docs=request.docs).public()
-        with slots:
-            hits = qa().search(request.question, k=request.k, docs=request.docs)  # errors before the stream starts
-        return StreamingResponse(events(qa(), request.question, hits), media_type="text/event-stream")
+        with slots:  # errors before the stream starts
+            evidence = qa().retrieve(request.question, k=request.k, docs=request.docs)
+        return StreamingResponse(events(qa(), evidence), media_type="text/event-stream")
 
     @app.get("/documents", dependencies=auth)
     def documents() -> list[DocumentInfo]:
@@ -195,7 +196,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
         question = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         with slots:
             answer = qa().ask(question)
-        sources = "\n".join(f"[{c.n}] {c.title}, p. {c.page or '—'}" for c in answer.citations)
+        sources = "\n".join(f"[{c.n}] {c.title}, {c.location}" for c in answer.citations)
         content = answer.answer + (f"\n\nSources :\n{sources}" if sources else "")
         return {
             "id": f"docqa-{int(time.time() * 1000)}",
@@ -210,15 +211,15 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
     return app
 
 
-def events(qa: QA, question: str, hits: list[Hit]) -> Iterator[str]:
+def events(qa: QA, evidence: Evidence) -> Iterator[str]:
     """Server-sent events: `token` pieces of the answer, then the whole `answer` as JSON."""
     if isinstance(qa.answerer, GenerativeAnswerer):
-        stream = qa.answerer.stream(question, hits)
+        stream = qa.answerer.stream(evidence)
         for piece in stream:
             yield f"event: token\ndata: {json.dumps(piece, ensure_ascii=False)}\n\n"
         answer = stream.answer
     else:
-        answer = qa.answerer.answer(question, hits)
+        answer = qa.answerer.answer(evidence)
         for word in re.split(r"(?<=\s)", answer.answer):
             yield f"event: token\ndata: {json.dumps(word, ensure_ascii=False)}\n\n"
     yield f"event: answer\ndata: {json.dumps(answer.public(), ensure_ascii=False)}\n\n"

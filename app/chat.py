@@ -11,10 +11,10 @@ import streamlit as st
 
 from app.conversation import retrieval_query
 from app.feedback import FeedbackStore
+from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import DocqaError
-from docqa.generative import GenerativeAnswerer
 from docqa.qa import QA
-from docqa.schema import Answer
+from docqa.schema import Answer, location
 from docqa.settings import get_settings
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest
@@ -44,13 +44,13 @@ def show_answer(answer: Answer, qa: QA | None = None, key: int = 0, streamed: bo
         if answer.hits:
             st.caption("Passages les plus proches :")
             for hit in answer.hits[:3]:
-                with st.expander(f"{hit.title} — p. {hit.page or '—'}"):
+                with st.expander(f"{hit.title} — {location(hit.page, hit.section)}"):
                     st.write(hit.text)
         return
     if not streamed:
         st.markdown(answer.answer)
     for c in answer.citations:
-        with st.expander(f"[{c.n}] {c.title} — p. {c.page or '—'}"):
+        with st.expander(f"[{c.n}] {c.title} — {c.location}"):
             st.markdown(highlight(c.passage or c.quote, c.quote.split(" … ")))
             if qa is not None and st.toggle("Lire toute la page", key=f"page-{key}-{c.n}"):
                 st.text(qa.index.page_text(c.doc_id, c.page))
@@ -113,8 +113,7 @@ def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) ->
     (answer, whether it was written progressively)."""
     if mode != "llm" or not isinstance(qa.answerer, GenerativeAnswerer):
         return qa.ask(question, k=k, docs=docs), False
-    hits = qa.search(question, k=k, docs=docs)
-    stream = qa.answerer.stream(question, hits)
+    stream = qa.answerer.stream(qa.retrieve(question, k=k, docs=docs))
     placeholder = st.empty()
     with placeholder.container():
         st.write_stream(stream)

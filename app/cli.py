@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from docqa.errors import DocqaError
-from docqa.schema import Answer, Hit
+from docqa.schema import Answer, Hit, location
 from docqa.settings import Settings, get_settings
 
 app = typer.Typer(help="Cited answers to questions about the reports in corpus/.", no_args_is_help=True)
@@ -24,6 +24,9 @@ console = Console()
 _STAGES = {"read": "Reading files", "embed": "Embedding chunks", "sentences": "Embedding sentences"}
 errors = Console(stderr=True)
 
+DEV_SET = Path("eval/data/qa-dev.jsonl")
+HELD_OUT = "heldout"
+HELD_OUT_SET = Path(f"eval/data/qa-{HELD_OUT}.jsonl")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
 DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
@@ -126,7 +129,7 @@ def search(
         return
     table = Table("#", "document", "page", "passage", "score")
     for n, hit in enumerate(hits, start=1):
-        table.add_row(str(n), hit.title, _page(hit.page), hit.text, f"{hit.score:.3f}")
+        table.add_row(str(n), hit.title, location(hit.page, hit.section), hit.text, f"{hit.score:.3f}")
     console.print(table)
 
 
@@ -207,7 +210,9 @@ def chat() -> None:
 
 @app.command("eval")
 def evaluate(
-    dataset: Annotated[Path, typer.Argument(help="JSONL questions.")] = Path("eval/data/qa-dev.jsonl"),
+    datasets: Annotated[
+        list[Path] | None, typer.Argument(help="JSONL question sets (default: the dev and the held-out sets).")
+    ] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="Configuration name or key=value,...")] = None,
     compare: Annotated[
         list[str] | None, typer.Option("--compare", help="Configurations to compare (repeat or comma-separate).")
@@ -232,8 +237,9 @@ def evaluate(
         if compare
         else (config or ["default"])
     )
+    datasets = datasets or [DEV_SET, HELD_OUT_SET]
     try:
-        questions = load_dataset(dataset)[:limit]
+        sets = {path.stem: load_dataset(path)[:limit] for path in datasets}
         out = out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
         summaries: dict[str, dict] = {}
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -246,18 +252,24 @@ def evaluate(
                 progress.update(tasks[stage], completed=done, total=total)
 
             for name in names:
-                results, summary = run_config(name, settings, questions, update)
-                write_run(out / name if len(names) > 1 else out, name, results, summary)
-                summaries[name] = summary
+                for stem, questions in sets.items():
+                    results, summary = run_config(name, settings, questions, update)
+                    column = f"{name} {stem}" if len(names) > 1 else stem
+                    folder = out / name if len(names) > 1 else out
+                    folder = folder / stem if len(sets) > 1 else folder
+                    # the held-out set's failures are not written out: nobody should tune against them
+                    write_run(folder, column, results, summary, failures=HELD_OUT not in stem)
+                    summaries[column] = summary
     except DocqaError as exc:
         _fail(str(exc))
-    table = Table("metric", *names, title=f"{dataset} ({len(questions)} questions) -> {out}")
+    counts = ", ".join(f"{stem} {len(questions)}" for stem, questions in sets.items())
+    table = Table("metric", *summaries, title=f"{counts} questions -> {out}")
     for key in next(iter(summaries.values()))["metrics"]:
-        table.add_row(key, *[str(summaries[n]["metrics"][key]) for n in names])
+        table.add_row(key, *[str(summary["metrics"][key]) for summary in summaries.values()])
     console.print(table)
-    if len(names) > 1:
+    if len(summaries) > 1:
         (out / "comparison.md").write_text(comparison_markdown(summaries), encoding="utf-8")
-    first = summaries[names[0]]
+    first = next(iter(summaries.values()))
     if update_baseline:
         save_baseline(first)
         console.print("Baseline saved to eval/baseline.json")
@@ -269,7 +281,7 @@ def evaluate(
 
 
 def hit_json(hit: Hit) -> dict:
-    return hit.model_dump(include={"doc_id", "title", "page", "text", "score", "chunk_id"})
+    return hit.model_dump(include={"doc_id", "title", "page", "section", "text", "score", "chunk_id"})
 
 
 def print_answer(answer: Answer) -> None:
@@ -281,16 +293,14 @@ def print_answer(answer: Answer) -> None:
         if answer.hits:
             console.print("[dim]Closest passages:[/]")
             for hit in answer.hits[:3]:
-                console.print(f"  • {hit.title}, p. {_page(hit.page)}: [dim]{hit.text[:200]}…[/]", highlight=False)
+                console.print(
+                    f"  • {hit.title}, {location(hit.page, hit.section)}: [dim]{hit.text[:200]}…[/]", highlight=False
+                )
         return
     for c in answer.citations:
-        console.print(f"[bold][{c.n}][/] {c.title} — p. {_page(c.page)}", highlight=False)
+        console.print(f"[bold][{c.n}][/] {c.title} — {c.location}", highlight=False)
         console.print(f"    [italic]« {c.quote} »[/]", highlight=False)
     console.print(f"[dim]{answer.timings.get('total_ms', 0):.0f} ms[/]")
-
-
-def _page(page: int | None) -> str:
-    return "—" if page is None else str(page)
 
 
 def _hint(exc: DocqaError) -> str:

@@ -6,9 +6,10 @@ import time
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from docqa.answering import ExtractiveAnswerer, build_answerer
+from docqa.answering import build_answerer
 from docqa.errors import DocqaError, UnknownDocumentError
-from docqa.retrieval import HybridRetriever
+from docqa.question import profile
+from docqa.retrieval import Evidence, HybridRetriever
 from docqa.schema import Answer, Hit
 from docqa.settings import Settings
 from docqa.store import Index
@@ -29,20 +30,25 @@ class QA:
         self.index = index or Index(settings)
         self.index.embedder.embed_query("warm-up")  # load the model now rather than at the first question
         self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
-        self.extractive = ExtractiveAnswerer(self.index, settings, scorer=self.retriever.scorer)
-        self.answerer = build_answerer(self.index, settings, fallback=self.extractive)
+        self.answerer = build_answerer(self.index, settings, self.retriever.scorer)
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
         """The `k` passages most relevant to `query`, best first, optionally only from documents `docs`."""
         query = self._check(query, k, docs)
         return self.retriever.search(query, k=k or self.settings.top_k, docs=docs)
 
+    def retrieve(self, question: str, k: int | None = None, docs: list[str] | None = None) -> Evidence:
+        """The question's profile, its `k` best passages and their scored sentences."""
+        question = self._check(question, k, docs)
+        k = k or self.settings.top_k
+        return self.retriever.retrieve(profile(question), k, docs).top(k)
+
     def ask(self, question: str, k: int | None = None, docs: list[str] | None = None) -> Answer:
         """A cited answer to `question` from the `k` best passages (abstains when the reports do not say)."""
         started = time.perf_counter()
-        hits = self.search(question, k=k, docs=docs)
+        evidence = self.retrieve(question, k=k, docs=docs)
         retrieved = time.perf_counter()
-        answer = self.answerer.answer(question.strip(), hits)
+        answer = self.answerer.answer(evidence)
         done = time.perf_counter()
         answer.timings = {
             "retrieve_ms": round((retrieved - started) * 1000, 1),

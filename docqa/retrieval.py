@@ -4,16 +4,19 @@ fusion, near-duplicates dropped, then the best candidates re-ranked by their bes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from docqa.analysis import tokenize
+from docqa.question import Question, profile
 from docqa.schema import Hit
-from docqa.scoring import SentenceScorer
+from docqa.scoring import ScoredSentence, SentenceScorer
 from docqa.store import Index
+from docqa.text import QUESTION_WORDS, terms, tokenize
 
 
 def reciprocal_rank_fusion(rankings: Sequence[tuple[float, list[Hit]]], k: int = 60) -> list[Hit]:
@@ -51,11 +54,26 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval hands to an answerer: the question, its embedding, the passages (best first) and their
+    sentences scored by the selector (best first; `sentence.hit` indexes `hits`)."""
+
+    question: Question
+    vector: np.ndarray
+    hits: list[Hit]
+    sentences: list[ScoredSentence]
+
+    def top(self, k: int) -> Evidence:
+        """The same evidence limited to the `k` best passages."""
+        return replace(self, hits=self.hits[:k], sentences=[s for s in self.sentences if s.hit < k])
+
+
 class HybridRetriever(BaseRetriever):
     """Top-k passages for a query from the lexical and dense indexes, optionally limited to some documents.
 
-    >>> from docqa import get_index                                      # doctest: +SKIP
-    >>> retriever = HybridRetriever(index=get_index(), k=3)             # doctest: +SKIP
+    >>> from docqa import Retriever                                     # doctest: +SKIP
+    >>> retriever = Retriever(index=get_qa().index, k=3)                # doctest: +SKIP
     >>> retriever.invoke("emplois d'ici 2025")[0].metadata["doc_id"]    # doctest: +SKIP
     'aec-ia-industries-sante'
     """
@@ -72,35 +90,70 @@ class HybridRetriever(BaseRetriever):
             self.scorer = SentenceScorer(self.index)
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
-        """The fused `Hit`s, best first."""
+        """The `k` best passages for `query`, best first."""
         k = k or self.k
-        docs = docs if docs is not None else self.docs
+        return self.retrieve(profile(query), k, docs).hits[:k]
+
+    def retrieve(self, question: Question, k: int | None = None, docs: list[str] | None = None) -> Evidence:
+        """The candidate passages for `question` (at least `k`), re-ranked by their best sentence.
+
+        BM25 and dense candidates are fused by weighted reciprocal rank fusion, near-copies dropped, and the
+        `rerank_candidates` best are re-ranked by the selector's score of their best sentence.
+        """
+        k = k or self.k
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
+        vector = np.asarray(self.index.embedder.embed_query(question.text))
+        question = expand(question, self.index)
+        candidates = self.candidates(question, vector, max(k, self.index.settings.rerank_candidates), docs)
         settings = self.index.settings
-        n = max(settings.candidates, k)
+        sentences = self.scorer.score(question, candidates, vector)
+        if not settings.rerank_candidates:
+            return Evidence(question, vector, candidates, sentences)
+        best: dict[int, float] = {}
+        for sentence in sentences:
+            best.setdefault(sentence.hit, sentence.score)
+        order = sorted(range(len(candidates)), key=lambda i: (-best.get(i, 0.0), i))
+        position = {old: new for new, old in enumerate(order)}
+        hits = [candidates[i].model_copy(update={"score": round(best.get(i, 0.0), 4)}) for i in order]
+        for sentence in sentences:
+            sentence.hit = position[sentence.hit]
+        return Evidence(question, vector, hits, sentences)
+
+    def candidates(self, question: Question, vector: np.ndarray, n: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `n` best fused passages, near-copies dropped, before re-ranking."""
+        docs = docs if docs is not None else self.docs
+        settings = self.index.settings
+        depth = max(settings.candidates, n)
         rankings: list[tuple[float, list[Hit]]] = []
         if settings.lexical_weight > 0:
-            rankings.append((settings.lexical_weight, self.index.lexical_search(query, n, docs)))
+            tokens = list(dict.fromkeys(tokenize(question.text) + [t for c in question.concept_tokens for t in c]))
+            rankings.append((settings.lexical_weight, self.index.lexical_search(tokens, depth, docs)))
         if settings.dense_weight > 0:
-            rankings.append((settings.dense_weight, self.index.dense_search(query, n, docs)))
-        fused = drop_near_duplicates(
-            reciprocal_rank_fusion(rankings, k=settings.rrf_k), max(k, settings.rerank_candidates)
-        )
-        return self._rerank(query, fused)[:k] if settings.rerank_candidates else fused[:k]
-
-    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        """Order the fused candidates by w * (score of their best sentence) + (1 - w) / (1 + fused rank)."""
-        best: dict[int, float] = {}
-        for sentence in self.scorer.score(query, hits):
-            best.setdefault(sentence.hit, sentence.score)
-        weight = self.index.settings.rerank_weight
-        scores = [weight * best.get(i, 0.0) + (1 - weight) / (1 + i) for i in range(len(hits))]
-        order = sorted(range(len(hits)), key=lambda i: -scores[i])
-        return [hits[i].model_copy(update={"score": round(scores[i], 4)}) for i in order]
+            rankings.append((settings.dense_weight, self.index.dense_search(vector.tolist(), depth, docs)))
+        return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=settings.rrf_k), n)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [hit_to_document(hit) for hit in self.search(query)]
+
+
+def expand(question: Question, index: Index) -> Question:
+    """An English question with each informative word joined by the corpus words nearest to it in the
+    (multilingual) embedding space: query expansion from the corpus's own vocabulary, which translates ("jobs" ->
+    "emplois", "growth" -> "croissance") for the lexical index and the sentence scores. `expansion_terms`
+    (0: none) and `expansion_min_similarity` set how many words and how close. (Expanding the words of French
+    questions that the corpus does not use was measured too: no better.)"""
+    settings = index.settings
+    if not settings.expansion_terms or question.language != "en":
+        return question
+    words = [w for w in dict.fromkeys(terms(question.text)) if tokenize(w, drop=QUESTION_WORDS)]
+    found = index.neighbours(words, settings.expansion_terms, settings.expansion_min_similarity)
+    concepts = []
+    for word, neighbours in zip(words, found, strict=True):
+        stems = tokenize(word) + [t for neighbour, _ in neighbours for t in tokenize(neighbour)]
+        if stems:
+            concepts.append(tuple(dict.fromkeys(stems)))
+    return replace(question, concepts=tuple(dict.fromkeys(concepts)))
 
 
 def hit_to_document(hit: Hit) -> Document:

@@ -22,6 +22,7 @@ class Chunk(BaseModel):
     start: int
     end: int
     text: str
+    section: str = ""  # the heading the chunk falls under (where documents without pages say it)
 
 
 class DocumentInfo(BaseModel):
@@ -50,6 +51,7 @@ class Hit(BaseModel):
     end: int
     text: str
     score: float
+    section: str = ""
 
 
 class Citation(BaseModel):
@@ -63,6 +65,12 @@ class Citation(BaseModel):
     score: float
     chunk_id: str
     passage: str = ""
+    section: str = ""
+
+    @property
+    def location(self) -> str:
+        """Where the quote is: "p. 12", or "§ <heading>" for a document without pages."""
+        return location(self.page, self.section)
 
 
 class Answer(BaseModel):
@@ -82,6 +90,13 @@ class Answer(BaseModel):
         """What the faces return (CLI `--json`, HTTP API): citations without their whole passage."""
         data = self.model_dump(include={"question", "answer", "abstained", "language", "answerer", "timings", "notes"})
         data["citations"] = [
-            c.model_dump(include={"n", "doc_id", "title", "page", "quote", "score"}) for c in self.citations
+            c.model_dump(include={"n", "doc_id", "title", "page", "section", "quote", "score"}) for c in self.citations
         ]
         return data
+
+
+def location(page: int | None, section: str) -> str:
+    """ "p. 12", "§ Mesure 2 — ..." (no page), or "—" when neither is known."""
+    if page is not None:
+        return f"p. {page}"
+    return f"§ {section}" if section else "—"

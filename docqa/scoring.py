@@ -1,137 +1,379 @@
-"""Sentence-level relevance, shared by the retriever (re-ranking its candidates by their best sentence) and the
-extractive answerer (quoting the best sentences)."""
+"""Sentence selection as one scored, learned step: every sentence of a question's candidate passages gets a
+vector of features (lexical coverage, dense similarity, answer-type match, names, time frame, position, what
+kind of line it is), and a logistic model fitted by cross-validation (`python -m eval.fit`) turns them into the
+probability that the sentence answers the question. The retriever re-ranks passages by their best sentence and
+the extractive answerer quotes the best ones."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from docqa.analysis import QUESTION_WORDS, detect_language, fold, normalize_numbers, tokenize
+from docqa.question import FRENCH_ACRONYMS, Question
 from docqa.schema import Hit
-from docqa.sentences import sentence_spans
 from docqa.store import Index
+from docqa.text import fold, is_heading, sentence_spans, terms, tokenize
+from docqa.values import find_values
 
-_NUMBER_QUESTION = re.compile(
-    r"\b(combien|montant|nombre|proportion|part|taux|pourcentage|budget|taille|effectifs?|date|quand|annee|mois|"
-    r"salaire|prix|cout|chiffre|valeur|duree|age|"
-    r"how many|how much|percentage|share|rate|cost|amount|number|when|year|date)\b"
-)
-_DEFINITION_QUESTION = re.compile(
-    r"\b(definition|definit|definissent|qu'est-ce qu|que designe|que signifie|qu'entend|entend-on|what is|what are|"
-    r"define|meaning|mean)\b"
-)
+MODEL = Path(__file__).with_name("selector.json")
+
 # How French text defines a term (matched on folded text)
 DEFINITION = re.compile(
     r"\b(est une?|sont des|designent|designe|consistent|consiste|se definit|definie?s? comme|on entend|vise a|"
     r"considerees? comme|c'est-? ?a-? ?dire|il s'agit d|correspond a|renvoie a|signifie|autrement dit|on appelle)\b"
 )
 # Bibliography and source lines: "Sources : ...", "Titre (2018) - Éditeur", URLs
-_REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–]", re.IGNORECASE)
-_REFERENCE_PENALTY = 0.5
-_QUESTION_SENTENCE_PENALTY = 0.6  # a sentence that asks a question rarely answers one
-_SHORT_SENTENCE_PENALTY = 0.75  # a few words (a heading, a label) say little on their own
-_YEAR_QUESTION = re.compile(
-    r"\b(quand|quelle date|quelle annee|quel mois|when|what year|which year|what date|which month)\b"
+REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–]", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[•▪◦●○■□➢✓*\-–]|\d{1,2}[.)])\s*")
+_HAS_DIGIT = re.compile(r"\d")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b(?:[A-Z]{2,}[\w-]*|[A-Z][a-zà-ÿ]+(?:[ -][A-Z][\w-]+)+)")
+
+FEATURES = (
+    "lex",
+    "lex_known",
+    "lex_window",
+    "lex_passage",
+    "lex_gap",
+    "dense",
+    "dense_gap",
+    "dense_en",
+    "lex_en",
+    "rank_prior",
+    "fused",
+    "type_value",
+    "type_value_window",
+    "type_missing",
+    "definition_cue",
+    "announces",
+    "entities_sentence",
+    "entities_passage",
+    "time_sentence",
+    "time_missing",
+    "numbers_missing",
+    "heading",
+    "question_mark",
+    "reference",
+    "short",
+    "log_words",
+    "digit_share",
+    "repeated",
+    "position",
+    "quoted",
+    "bullet",
+    "title_like",
+    "unknown_share",
 )
-_YEAR = re.compile(r"(19|20)\d\d")
-_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
-_QUOTED_BONUS = 0.1
-_MISSING_NUMBER_PENALTY = 0.6
-_NO_NUMBER_PENALTY = 0.75
 
 
 @dataclass
 class ScoredSentence:
-    """A sentence of hit number `hit`; `start`/`end` are offsets into that hit's text."""
+    """A sentence of hit number `hit` (its index in the candidate passages); `start`/`end` are offsets into that
+    hit's text; `score` is the selector's probability that it answers the question."""
 
     hit: int
     start: int
     end: int
     text: str
-    lexical: float = 0.0  # IDF-weighted share of the question's informative words it contains
-    dense: float = 0.0  # cosine similarity of its embedding to the question's
     score: float = 0.0
-    covered: frozenset[str] = frozenset()  # the question's (stemmed) words it contains
+    covered: frozenset[str] = frozenset()  # the question's (stemmed) informative words it contains
+    features: dict[str, float] = field(default_factory=dict)
+
+
+# What the abstention model reads of a question's best sentence (and of the sentence after it)
+ANSWER_FEATURES = (
+    "top",
+    "margin",
+    "lex",
+    "lex_known",
+    "lex_window",
+    "lex_passage",
+    "dense",
+    "entities_sentence",
+    "entities_passage",
+    "time_missing",
+    "numbers_missing",
+    "type_value_window",
+    "type_missing",
+    "english",
+    "wants_value",
+    "unknown_share",
+)
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """p = sigmoid(bias + sum(weight * (x - mean) / scale))."""
+
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> dict:
+        return {key: [round(float(v), 6) for v in getattr(self, key)] for key in ("weights", "mean", "scale")} | {
+            "bias": round(self.bias, 6)
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Logistic:
+        return cls(np.array(data["weights"]), float(data["bias"]), np.array(data["mean"]), np.array(data["scale"]))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Two fitted logistic models: `sentence` scores each sentence (does it answer the question?), `answer`
+    reads the best sentence's features and says whether the passages answer at all; under `threshold` (calibrated
+    by cross-validation) docqa abstains."""
+
+    sentence: Logistic
+    answer: Logistic
+    threshold: float
+    info: dict
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        return self.sentence(x)
+
+    def answerability(self, question: Question, sentences: list[ScoredSentence]) -> float:
+        """The probability that the passages answer the question, from its scored sentences (best first)."""
+        if not sentences:
+            return 0.0
+        return float(self.answer(answer_features(question, sentences)[None, :])[0])
+
+    @classmethod
+    def load(cls, path: Path = MODEL) -> Selector:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES or tuple(data["answer_features"]) != ANSWER_FEATURES:
+            raise ValueError(f"{path}: fitted for other features; refit with `python -m eval.fit`")
+        info = {k: v for k, v in data.items() if k not in {"sentence", "answer", "threshold"}}
+        return cls(Logistic.from_json(data["sentence"]), Logistic.from_json(data["answer"]), data["threshold"], info)
+
+    def save(self, path: Path = MODEL) -> None:
+        data = {
+            **self.info,
+            "features": list(FEATURES),
+            "answer_features": list(ANSWER_FEATURES),
+            "threshold": round(self.threshold, 4),
+            "sentence": self.sentence.to_json(),
+            "answer": self.answer.to_json(),
+        }
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def answer_features(question: Question, sentences: list[ScoredSentence]) -> np.ndarray:
+    """`ANSWER_FEATURES` of a question whose sentences are scored (best first)."""
+    top = sentences[0]
+    second = sentences[1].score if len(sentences) > 1 else 0.0
+    row = {name: top.features.get(name, 0.0) for name in ANSWER_FEATURES}
+    row |= {
+        "top": _logit(top.score),
+        "margin": top.score - second,
+        "english": float(question.language == "en"),
+        "wants_value": float(question.wants_value),
+    }
+    return np.array([row[name] for name in ANSWER_FEATURES])
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+@cache
+def default_selector() -> Selector:
+    return Selector.load()
 
 
 class SentenceScorer:
-    """Scores every sentence of some passages against a question.
+    """Scores every sentence of some passages against a question with the learned `Selector`."""
 
-    score = 0.55 lexical + 0.45 dense + a small prior for the passage's rank; when the question asks for a
-    quantity or a date, sentences that state a number (other than the question's) gain and the others lose;
-    a number the question names (a year, an amount) must appear in the sentence's passage; bibliography
-    lines, questions and sentences of a few words lose; a definition gains when one is asked.
-    """
-
-    def __init__(self, index: Index):
+    def __init__(self, index: Index, selector: Selector | None = None):
         self.index = index
+        self._selector = selector
 
-    def score(self, question: str, hits: list[Hit]) -> list[ScoredSentence]:
-        """All sentences of `hits`, best first."""
-        sentences = [
-            ScoredSentence(hit=i, start=s, end=e, text=hit.text[s:e])
-            for i, hit in enumerate(hits)
-            for s, e in sentence_spans(hit.text)
-        ]
+    @property
+    def selector(self) -> Selector:
+        return self._selector or default_selector()
+
+    def score(self, question: Question, hits: list[Hit], vector: np.ndarray | None = None) -> list[ScoredSentence]:
+        """All sentences of `hits`, best first; `vector` is the question's embedding (computed when None)."""
+        sentences, x = self.features(question, hits, vector)
         if not sentences:
             return []
-        q_tokens = sorted(set(tokenize(question, drop=QUESTION_WORDS)))
-        weights = dict(zip(q_tokens, self.index.idf(q_tokens), strict=True))
-        total = sum(weights.values()) or 1.0
-        vectors = self.index.sentences.vectors([s.text for s in sentences])
-        query = np.asarray(self.index.embedder.embed_query(question))
-        dense = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-9)
-        wants_number, wants_year = asks_for_number(question), asks_for_year(question)
-        # English words rarely match the French text: lean on the (multilingual) embedding
-        lexical_weight = 0.3 if detect_language(question) == "en" else 0.55
-        wants_definition = asks_for_definition(question)
-        asked_numbers = numbers(question)
-        passage_numbers = [numbers(hit.text) for hit in hits]
-        quoted = [set(tokenize(q)) for q in _QUOTED.findall(question) if tokenize(q)]
-        for sentence, similarity in zip(sentences, dense, strict=True):
-            words = set(tokenize(sentence.text))
-            sentence.covered = frozenset(t for t in weights if t in words and weights[t] > 0)
-            sentence.lexical = sum(weights[t] for t in sentence.covered) / total
-            sentence.dense = float(similarity)
-            sentence.score = lexical_weight * sentence.lexical + (1 - lexical_weight) * sentence.dense
-            sentence.score += 0.1 / (1 + sentence.hit)
-            if wants_number:
-                gives_number = bool(numbers(sentence.text, years=wants_year) - asked_numbers)
-                sentence.score = sentence.score + 0.15 if gives_number else sentence.score * _NO_NUMBER_PENALTY
-            if asked_numbers - passage_numbers[sentence.hit]:
-                sentence.score *= _MISSING_NUMBER_PENALTY
-            if _REFERENCE.search(sentence.text):
-                sentence.score *= _REFERENCE_PENALTY
-            if sentence.text.rstrip().endswith("?"):
-                sentence.score *= _QUESTION_SENTENCE_PENALTY
-            if len(sentence.text.split()) < 5:
-                sentence.score *= _SHORT_SENTENCE_PENALTY
-            if any(q <= words for q in quoted):  # what the question puts in quotes is what it is about
-                sentence.score += _QUOTED_BONUS
-            if wants_definition and DEFINITION.search(fold(sentence.text)):
-                sentence.score += 0.1
+        for sentence, p in zip(sentences, self.selector.probabilities(x), strict=True):
+            sentence.score = float(p)
         return sorted(sentences, key=lambda s: -s.score)
 
+    def features(
+        self, question: Question, hits: list[Hit], vector: np.ndarray | None = None
+    ) -> tuple[list[ScoredSentence], np.ndarray]:
+        """The sentences of `hits` (in passage order) and their feature matrix (one row each, `FEATURES`)."""
+        per_hit = [sentence_spans(hit.text) for hit in hits]
+        sentences = [
+            ScoredSentence(hit=i, start=s, end=e, text=hit.text[s:e])
+            for i, (hit, spans) in enumerate(zip(hits, per_hit, strict=True))
+            for s, e in spans
+        ]
+        if not sentences:
+            return [], np.zeros((0, len(FEATURES)))
+        concepts = question.concept_tokens
+        tokens = list(dict.fromkeys(t for concept in concepts for t in concept))
+        idf = dict(zip(tokens, self.index.idf(tokens), strict=True))
+        # a word the corpus never uses is as informative as the rarest one (it is what an off-topic question asks)
+        rarest = max(self.index.idf_unknown(), *idf.values()) if idf else 1.0
+        weights = [max((idf[t] for t in c if idf[t] > 0), default=rarest) for c in concepts]
+        known = [any(idf[t] > 0 for t in c) for c in concepts]
+        total = sum(weights) or 1.0
+        known_total = sum(w for w, k in zip(weights, known, strict=True) if k) or 1.0
 
-def asks_for_number(question: str) -> bool:
-    """Whether the question asks for a quantity, an amount or a date."""
-    return bool(_NUMBER_QUESTION.search(fold(question)))
+        def coverage(words: set[str], known_only: bool = False) -> float:
+            covered = sum(
+                w for c, w, k in zip(concepts, weights, known, strict=True) if (k or not known_only) and words & set(c)
+            )
+            return covered / (known_total if known_only else total)
+
+        if vector is None:
+            vector = np.asarray(self.index.embedder.embed_query(question.text))
+        vectors = self.index.sentences.vectors([s.text for s in sentences])
+        dense = vectors @ vector / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(vector) + 1e-9)
+        english = float(question.language == "en")
+        documents = {d.doc_id: d for d in self.index.documents()}
+        top_fused = max(h.score for h in hits) or 1.0
+        rows = []
+        words_of = [set(tokenize(s.text)) for s in sentences]
+        passage_context = [_context(hit, documents) for hit in hits]
+        passage_words = [set(tokenize(text)) for text in passage_context]
+        passage_names = [names_share(question, text) for text in passage_context]
+        title_words = [set(tokenize(hit.title)) for hit in hits]
+        n_in_hit = [len(spans) for spans in per_hit]
+        for j, sentence in enumerate(sentences):
+            hit = hits[sentence.hit]
+            words = words_of[j]
+            neighbours = [words_of[k] for k in (j - 1, j + 1) if 0 <= k < len(sentences)]
+            neighbours = [
+                w for k, w in zip((j - 1, j + 1), neighbours, strict=False) if sentences[k].hit == sentence.hit
+            ]
+            window = words.union(*neighbours) if neighbours else words
+            window_text = _window_text(sentences, j)
+            sentence.covered = frozenset(c[0] for c in concepts if words & set(c))
+            n_words = len(sentence.text.split())
+            value = _states_type(question, sentence.text)
+            value_window = value or _states_type(question, window_text)
+            position = sum(1 for s in sentences[:j] if s.hit == sentence.hit)
+            rows.append(
+                {
+                    "lex": coverage(words),
+                    "lex_known": coverage(words, known_only=True),
+                    "lex_window": coverage(window),
+                    "lex_passage": coverage(passage_words[sentence.hit] | words),
+                    "dense": float(dense[j]),
+                    "rank_prior": 1.0 / (1 + sentence.hit),
+                    "fused": hit.score / top_fused,
+                    "type_value": float(value),
+                    "type_value_window": float(value_window),
+                    "type_missing": float(question.wants_value and not value_window),
+                    "definition_cue": float(bool(DEFINITION.search(fold(sentence.text)))),
+                    "announces": float(sentence.text.rstrip().endswith(":")),
+                    "entities_sentence": names_share(question, sentence.text),
+                    "entities_passage": passage_names[sentence.hit],
+                    "time_sentence": float(
+                        bool(question.time_frame) and all(y in sentence.text for y in question.time_frame)
+                    ),
+                    "time_missing": float(any(y not in passage_context[sentence.hit] for y in question.time_frame)),
+                    "numbers_missing": float(
+                        any(n not in passage_context[sentence.hit] for n in _plain_numbers(question))
+                    ),
+                    "heading": float(is_heading(sentence.text)),
+                    "question_mark": float(sentence.text.rstrip().endswith("?")),
+                    "reference": float(bool(REFERENCE.search(sentence.text))),
+                    "short": float(n_words < 5),
+                    "log_words": math.log1p(n_words),
+                    "digit_share": _digit_share(sentence.text),
+                    "repeated": math.log1p(self.index.repeats(hit.doc_id, sentence.text)),
+                    "position": position / max(1, n_in_hit[sentence.hit] - 1),
+                    "quoted": float(any(set(tokenize(q)) <= words for q in question.quoted)),
+                    "bullet": float(bool(_BULLET.match(sentence.text))),
+                    "title_like": _jaccard(words, title_words[sentence.hit]),
+                }
+            )
+        lex_max = max(r["lex"] for r in rows)
+        dense_max = max(r["dense"] for r in rows)
+        unknown = 1 - known_total / total if any(known) else 1.0  # what the corpus has no word for
+        for row in rows:
+            row["unknown_share"] = unknown
+            row["lex_gap"] = row["lex"] - lex_max
+            row["dense_gap"] = row["dense"] - dense_max
+            row["dense_en"] = row["dense"] * english
+            row["lex_en"] = row["lex"] * english
+        for sentence, row in zip(sentences, rows, strict=True):
+            sentence.features = row
+        return sentences, np.array([[row[name] for name in FEATURES] for row in rows])
 
 
-def asks_for_definition(question: str) -> bool:
-    """Whether the question asks what something is or means."""
-    return bool(_DEFINITION_QUESTION.search(fold(question)))
+def _states_type(question: Question, text: str) -> bool:
+    """Whether `text` states what the question's answer type asks for."""
+    kind = question.answer_type
+    if question.wants_value:
+        return bool(find_values(kind, text, question))
+    if kind == "definition":
+        return bool(DEFINITION.search(fold(text)))
+    if kind == "list":
+        return text.rstrip().endswith(":") or text.count(",") >= 2 or bool(_BULLET.match(text))
+    if kind == "name":
+        names = {fold(n) for n in question.entities}
+        return any(fold(m.group()) not in names for m in _NAME.finditer(text))
+    return False
 
 
-def asks_for_year(question: str) -> bool:
-    """Whether the question asks when (so that a year is an answer, not noise)."""
-    return bool(_YEAR_QUESTION.search(fold(question)))
+def _context(hit: Hit, documents: dict) -> str:
+    doc = documents.get(hit.doc_id)
+    return "\n".join([hit.text, hit.title, doc.publisher if doc else ""])
 
 
-def numbers(text: str, years: bool = True) -> set[str]:
-    """The numbers written in `text`, thousands separators removed, not those glued to letters ("M1", "3ème"):
-    "5 000 et 18" -> {"5000", "18"}; without the years (1900-2099) when `years` is false."""
-    found = set(re.findall(r"(?<![^\W\d_])\d+(?:[,.]\d+)?(?![^\W\d_])", normalize_numbers(text)))
-    return found if years else {n for n in found if not _YEAR.fullmatch(n)}
+def _window_text(sentences: list[ScoredSentence], j: int) -> str:
+    same = [
+        sentences[k].text for k in (j - 1, j, j + 1) if 0 <= k < len(sentences) and sentences[k].hit == sentences[j].hit
+    ]
+    return " ".join(same)
+
+
+def _plain_numbers(question: Question) -> set[str]:
+    return {n for n in question.numbers if n not in question.time_frame}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _digit_share(text: str) -> float:
+    tokens = text.split()
+    return sum(1 for t in tokens if _HAS_DIGIT.search(t)) / max(1, len(tokens))
+
+
+def names_share(question: Question, text: str) -> float:
+    """Share of the question's names found in `text` (1 when it names none). Acronyms match as written (or as
+    their French form), "AP-HP" as "APHP"; other names by their folded word or their stems."""
+    if not question.entities:
+        return 1.0
+    folded = fold(text)
+    if not any(fold(name)[:3] in folded for name in question.entities):  # the common case, cheaply
+        return 0.0
+    context = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", text)
+    words, stems = set(terms(context)), set(tokenize(context))
+    found = 0
+    for name in question.entities:
+        if name.isupper():
+            forms = {name, FRENCH_ACRONYMS.get(name, name)}
+            found += any(re.search(rf"\b{re.escape(f)}\b", context) for f in forms)
+        else:
+            found += fold(name) in words or set(tokenize(name)) <= stems
+    return found / len(question.entities)

@@ -15,16 +15,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunking import split_sentences
-
 log = logging.getLogger(__name__)
-
-MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Agenda") are not scored
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) spans of the sentences of `text` that are worth scoring."""
-    return [(s, e) for s, e in split_sentences(text) if e - s >= MIN_SENTENCE_CHARS]
 
 
 def _key(text: str) -> bytes:

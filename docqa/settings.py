@@ -36,13 +36,33 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
+    expansion_terms: int = Field(
+        2, ge=0, le=10, description="Corpus words added to each word of an English question (0: none)."
+    )
+    expansion_min_similarity: float = Field(0.8, ge=0, le=1, description="Cosine a corpus word needs to be added.")
     rerank_candidates: int = Field(20, ge=0, le=200, description="Fused candidates re-ranked by best sentence.")
-    rerank_weight: float = Field(0.7, ge=0, le=1, description="Weight of the best sentence vs. the fused rank.")
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"
     max_answer_sentences: int = Field(3, ge=1, le=10)
-    abstain_threshold: float = Field(0.35, ge=0, le=1, description="Minimum relevance to answer.")
+    abstain_threshold: float | None = Field(
+        None, ge=0, le=1, description="Minimum selector score to answer (default: the one calibrated by eval.fit)."
+    )
+    answer_relative_score: float = Field(
+        0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."
+    )
+    repeated_line_places: int = Field(
+        3, ge=2, description="A line a document repeats at this many places (header, agenda) is never quoted."
+    )
+    list_relative_score: float = Field(
+        0.8, ge=0, le=1, description="A list question takes an announced list scoring this share of the best sentence."
+    )
+    list_max_items: int = Field(8, ge=1, le=30, description="Items quoted after a sentence that announces a list.")
+    list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")
+    list_item_words: int = Field(25, ge=3, description="A line of at most this many words can be a list item.")
+    # Named checks of an extractive answer (docqa/answering/checks.py)
+    check_time_frame: bool = Field(True, description="Abstain when the cited passage lacks the year asked.")
+    check_value: bool = Field(True, description="Abstain when a count/amount/date question gets no such value.")
 
     # Optional LLM (answerer="llm")
     llm_provider: Literal["ollama", "openai", "llamacpp"] = "ollama"

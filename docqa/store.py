@@ -8,10 +8,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ import numpy as np
 from chromadb.errors import ChromaError
 from langchain_core.embeddings import Embeddings
 
-from docqa.analysis import tokenize
 from docqa.embeddings import LazyEmbeddings, embedder_name
 from docqa.errors import (
     ConfigError,
@@ -31,11 +31,14 @@ from docqa.errors import (
     IndexStorageError,
 )
 from docqa.schema import Chunk, DocumentInfo, Hit
-from docqa.sentences import SentenceVectors, sentence_spans
+from docqa.sentences import SentenceVectors
 from docqa.settings import Settings
+from docqa.text import sentence_spans, terms, tokenize
 
 log = logging.getLogger(__name__)
 
+VOCABULARY_MIN_CHUNKS = 2  # a word of one chunk only is too rare to translate a question's word to
+_PAGE_NUMBER = re.compile(r"^\d+|\d+$")  # "11La Recommandation..." on page 11, "... 12" on page 12
 _NO_PAGE = -1  # Chroma metadata cannot hold None
 _WRITE_BATCH = 1000  # Chroma caps the batch size
 _DOC_FIELDS = ("title", "publisher", "year", "language", "url", "source", "content_hash", "pages")
@@ -215,6 +218,7 @@ class Index:
                             "page": _NO_PAGE if c.page is None else c.page,
                             "start": c.start,
                             "end": c.end,
+                            "section": c.section,
                         }
                         for c in part
                     ],
@@ -231,9 +235,10 @@ class Index:
             return len(ids)
 
     def sync_sentences(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Embed the sentences of the chunks that have none yet and forget those of deleted chunks; returns how
-        many sentences were embedded."""
-        texts = (text[s:e] for text in self._snapshot().texts for s, e in sentence_spans(text))
+        """Embed the sentences of the chunks, and the words of the corpus's vocabulary, that have no vector yet,
+        and forget those of deleted chunks; returns how many texts were embedded."""
+        snap = self._snapshot()
+        texts = [text[s:e] for text in snap.texts for s, e in sentence_spans(text)] + snap.vocabulary()
         embedded = self.sentences.sync(texts, self.settings.embed_batch_size, progress)
         if embedded:
             with self._lock:
@@ -261,11 +266,12 @@ class Index:
             chars[snap.starts[i] : snap.ends[i]] = snap.texts[i]
         return "".join(chars)
 
-    def lexical_search(self, query: str, k: int, docs: list[str] | None = None) -> list[Hit]:
+    def lexical_search(self, query: str | list[str], k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` best chunks by BM25 for `query` (a text, or its analysed tokens)."""
         snap = self._snapshot()
         if not snap.ids:
             return []
-        tokens = tokenize(query)
+        tokens = tokenize(query) if isinstance(query, str) else query
         if not tokens:
             return []
         scores = snap.bm25.get_scores(tokens)
@@ -274,15 +280,18 @@ class Index:
         top = np.argsort(-scores)[:k]
         return [snap.hit(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def dense_search(self, query: str, k: int, docs: list[str] | None = None) -> list[Hit]:
+    def dense_search(self, vector: list[float], k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` chunks nearest to the query embedding `vector`."""
         snap = self._snapshot()
         if not snap.ids:
             return []
-        vector = self.embedder.embed_query(query)
         where = {"doc_id": {"$in": list(docs)}} if docs else None
         # ask for as many more as there are stored chunks not served (half-written documents)
         result = self._collection.query(
-            query_embeddings=[vector], n_results=min(k, len(snap.ids)) + snap.hidden, where=where, include=["distances"]
+            query_embeddings=[list(vector)],
+            n_results=min(k, len(snap.ids)) + snap.hidden,
+            where=where,
+            include=["distances"],
         )
         hits = []
         for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
@@ -302,6 +311,38 @@ class Index:
             df = int(snap.df[vocab[token]]) if token in vocab else 0
             out.append(float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else 0.0)
         return out
+
+    def neighbours(self, words: list[str], n: int, min_similarity: float) -> list[list[tuple[str, float]]]:
+        """For each word, the `n` words of the corpus's vocabulary nearest to it in the embedding space (at least
+        `min_similarity` cosine), best first: "jobs" -> [("emplois", 0.93), ("emploi", 0.84)]."""
+        snap = self._snapshot()
+        vocabulary, matrix = snap.vocabulary(), self._vocabulary_matrix(snap)
+        if not words or not vocabulary:
+            return [[] for _ in words]
+        queries = np.asarray(self.embedder.embed_documents(words), dtype=np.float32)
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-9
+        similarities = queries @ matrix.T
+        out = []
+        for row in similarities:
+            top = np.argsort(-row)[:n]
+            out.append([(vocabulary[i], float(row[i])) for i in top if row[i] >= min_similarity])
+        return out
+
+    def _vocabulary_matrix(self, snap: _Snapshot) -> np.ndarray:
+        if snap.vocabulary_matrix is None:
+            matrix = self.sentences.vectors(snap.vocabulary())
+            snap.vocabulary_matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+        return snap.vocabulary_matrix
+
+    def idf_unknown(self) -> float:
+        """The inverse document frequency a token would have if no chunk contained it."""
+        n = len(self._snapshot().ids)
+        return float(np.log(1 + (n + 0.5) / 0.5)) if n else 0.0
+
+    def repeats(self, doc_id: str, sentence: str) -> int:
+        """At how many places (distinct page and offset) document `doc_id` says `sentence`: a running header or
+        a repeated agenda slide says it on many pages (a page number at its start or end is ignored)."""
+        return self._snapshot().sentence_places().get((doc_id, _PAGE_NUMBER.sub("", sentence)), 0)
 
     def require_content(self) -> None:
         if self.count() == 0:
@@ -397,6 +438,7 @@ class _Snapshot:
         self.pages = [None if m["page"] == _NO_PAGE else int(m["page"]) for m in metas]
         self.starts = [int(m["start"]) for m in metas]
         self.ends = [int(m["end"]) for m in metas]
+        self.sections = [str(m.get("section", "")) for m in metas]
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
         self.by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
         for i, key in enumerate(zip(self.doc_ids, self.pages, strict=True)):
@@ -404,6 +446,9 @@ class _Snapshot:
         self.titles = [self.documents[d].title for d in self.doc_ids]
         self.bm25 = self._lexical_index(bm25_dir) if self.ids else None
         self.df = np.diff(self.bm25.scores["indptr"]) if self.bm25 is not None else np.zeros(0)
+        self._places: dict[tuple[str, str], int] | None = None
+        self._vocabulary: list[str] | None = None
+        self.vocabulary_matrix: np.ndarray | None = None
 
     def _lexical_index(self, directory: Path) -> bm25s.BM25:
         fingerprint = hashlib.sha256("\n".join(self.ids).encode()).hexdigest()
@@ -435,6 +480,26 @@ class _Snapshot:
             log.warning("cannot save the lexical index under %s: %s", directory, exc)
         return bm25
 
+    def vocabulary(self) -> list[str]:
+        """The words (folded, alphabetic, three letters or more) that at least `VOCABULARY_MIN_CHUNKS` chunks use:
+        what an English or paraphrased question's words are matched to."""
+        if self._vocabulary is None:
+            counts: Counter[str] = Counter()
+            for text in self.texts:
+                counts.update({w for w in terms(text) if len(w) >= 3 and w.isalpha()})
+            self._vocabulary = sorted(w for w, c in counts.items() if c >= VOCABULARY_MIN_CHUNKS)
+        return self._vocabulary
+
+    def sentence_places(self) -> dict[tuple[str, str], int]:
+        """(document, sentence) -> number of distinct places (page, offset) where it is written."""
+        if self._places is None:
+            places: dict[tuple[str, str], set[tuple[int | None, int]]] = defaultdict(set)
+            for text, doc_id, page, start in zip(self.texts, self.doc_ids, self.pages, self.starts, strict=True):
+                for s, e in sentence_spans(text):
+                    places[(doc_id, _PAGE_NUMBER.sub("", text[s:e]))].add((page, start + s))
+            self._places = {key: len(where) for key, where in places.items()}
+        return self._places
+
     def doc_mask(self, docs: list[str]) -> np.ndarray:
         wanted = set(docs)
         return np.array([d in wanted for d in self.doc_ids])
@@ -449,4 +514,5 @@ class _Snapshot:
             end=self.ends[i],
             text=self.texts[i],
             score=score,
+            section=self.sections[i],
         )

@@ -28,8 +28,8 @@ from pathlib import Path
 from docqa.embeddings import get_embedder
 from docqa.qa import QA
 from docqa.schema import Chunk, DocumentInfo
-from docqa.sentences import sentence_spans
 from docqa.settings import Settings, get_settings
+from docqa.text import sentence_spans
 from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.naive import NaiveQA
@@ -65,13 +65,13 @@ def raw_encoding_seconds(settings: Settings) -> tuple[float, int, int]:
 
 def latencies(engine, questions: list[str]) -> tuple[list[float], list[float]]:
     """Retrieval and full-answer latencies (ms) per question, after one warm-up question."""
-    engine.search(questions[0])
+    engine.retrieve(questions[0])
     retrieve, answer = [], []
     for question in questions:
         started = time.perf_counter()
-        hits = engine.search(question)
+        evidence = engine.retrieve(question)
         retrieved = time.perf_counter()
-        engine.answerer.answer(question, hits)
+        engine.answerer.answer(evidence)
         retrieve.append((retrieved - started) * 1000)
         answer.append((time.perf_counter() - started) * 1000)
     return retrieve, answer

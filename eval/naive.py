@@ -4,12 +4,15 @@ over fixed-size chunks, with the same embedder, and the top passage as the answe
 from __future__ import annotations
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from docqa.embeddings import get_embedder
+from docqa.question import profile
+from docqa.retrieval import Evidence
 from docqa.schema import Answer, Citation, Hit
 from docqa.settings import Settings
 from ingest.loaders import load
@@ -23,7 +26,8 @@ class TopPassageAnswerer:
 
     name = "top-passage"
 
-    def answer(self, question: str, hits: list[Hit]) -> Answer:
+    def answer(self, evidence: Evidence) -> Answer:
+        question, hits = evidence.question.text, evidence.hits
         if not hits:
             return Answer(question=question, answer="", abstained=True, answerer=self.name)
         top = hits[0]
@@ -48,7 +52,7 @@ class TopPassageAnswerer:
 
 
 class NaiveQA:
-    """Same interface as `docqa.qa.QA` for the evaluation runner (`search`, `answerer`, `settings`)."""
+    """Same interface as `docqa.qa.QA` for the evaluation runner (`retrieve`, `answerer`, `settings`)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -67,7 +71,10 @@ class NaiveQA:
             documents, get_embedder(settings.embedder), client=client, collection_name="naive"
         )
 
-    def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
+    def retrieve(self, question: str, k: int | None = None) -> Evidence:
+        return Evidence(profile(question), np.zeros(0), self.search(question, k), [])
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
         retriever = self.store.as_retriever(search_kwargs={"k": k or self.settings.top_k})
         return [
             Hit(

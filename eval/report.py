@@ -8,6 +8,7 @@ from pathlib import Path
 from eval.runner import Result, by_kind
 
 TABLE_METRICS = (
+    "overall_accuracy",
     "hit_at_5",
     "mrr",
     "fact_recall_at_5",
@@ -19,18 +20,20 @@ TABLE_METRICS = (
 )
 
 
-def write_run(out: Path, name: str, results: list[Result], summary: dict) -> None:
-    """Everything about one configuration's run, in `out`."""
+def write_run(out: Path, name: str, results: list[Result], summary: dict, failures: bool = True) -> None:
+    """Everything about one configuration's run, in `out` (with `failures`: the worst ones in report.md and
+    every answer in results.jsonl)."""
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "results.jsonl").open("w", encoding="utf-8") as file:
-        for result in results:
-            file.write(result.model_dump_json() + "\n")
+    if failures:
+        with (out / "results.jsonl").open("w", encoding="utf-8") as file:
+            for result in results:
+                file.write(result.model_dump_json() + "\n")
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (out / "report.md").write_text(markdown(name, results, summary), encoding="utf-8")
+    (out / "report.md").write_text(markdown(name, results, summary, failures), encoding="utf-8")
     plot(out / "plot.png", name, results)
 
 
-def markdown(name: str, results: list[Result], summary: dict) -> str:
+def markdown(name: str, results: list[Result], summary: dict, failures: bool = True) -> str:
     metrics = summary["metrics"]
     lines = [
         f"# Evaluation: {name}",
@@ -58,10 +61,13 @@ def markdown(name: str, results: list[Result], summary: dict) -> str:
         lines.append(
             f"| {kind} | {values['n_questions']} | " + " | ".join(str(values[m]) for m in TABLE_METRICS) + " |"
         )
-    failures = [r for r in results if (r.answerable and not r.fact_accuracy) or (not r.answerable and not r.abstained)]
-    failures.sort(key=lambda r: (r.answerable, r.evidence_rank or 99), reverse=True)
-    lines += ["", f"## Failures ({len(failures)})", ""]
-    for result in failures[:15]:
+    wrong = [r for r in results if not r.correct]
+    wrong.sort(key=lambda r: (r.answerable, r.evidence_rank or 99), reverse=True)
+    lines += ["", f"## Failures ({len(wrong)})", ""]
+    if not failures:
+        lines.append("Not listed: this is the held-out set.")
+        wrong = []
+    for result in wrong[:15]:
         lines += [
             f"### {result.id} ({result.kind})",
             "",

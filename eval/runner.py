@@ -28,6 +28,8 @@ class Result(BaseModel):
     source_rank: int | None
     fact_recall_at_5: bool
     fact_accuracy: bool
+    correct: bool  # all facts in the answer when answerable, an abstention when not
+    source_cited: bool  # a citation comes from an expected document
     citation_validity: bool
     citation_support: bool
     answer_chars: int
@@ -38,10 +40,11 @@ class Result(BaseModel):
 def evaluate(question: Question, qa: QA, k: int = 10) -> Result:
     """Retrieve the top `k` passages (retrieval metrics), answer from the top `top_k` (answer metrics)."""
     started = time.perf_counter()
-    hits = qa.search(question.question, k=k)
+    evidence = qa.retrieve(question.question, k=k)
     retrieved = time.perf_counter()
-    answer = qa.answerer.answer(question.question, hits[: qa.settings.top_k])
+    answer = qa.answerer.answer(evidence.top(qa.settings.top_k))
     done = time.perf_counter()
+    hits = evidence.hits
     evidence_rank = metrics.first_rank([metrics.contains_evidence(question.evidence, h.text) for h in hits])
     source_rank = metrics.first_rank([h.doc_id in question.sources for h in hits])
     top5 = " ".join(h.text for h in hits[:5])
@@ -59,6 +62,12 @@ def evaluate(question: Question, qa: QA, k: int = 10) -> Result:
         source_rank=source_rank,
         fact_recall_at_5=metrics.contains_all_facts(question.facts, top5),
         fact_accuracy=not answer.abstained and metrics.contains_all_facts(question.facts, answer.answer),
+        correct=(
+            not answer.abstained and metrics.contains_all_facts(question.facts, answer.answer)
+            if question.answerable
+            else answer.abstained
+        ),
+        source_cited=any(c.doc_id in question.sources for c in answer.citations),
         citation_validity=metrics.citations_valid(answer, question.sources),
         citation_support=bool(answer.citations) and metrics.contains_all_facts(question.facts, cited),
         answer_chars=len(answer.answer),
@@ -94,6 +103,9 @@ def summarize(results: list[Result]) -> dict[str, float]:
     latencies = [r.retrieve_ms + r.answer_ms for r in results]
     return {
         "n_questions": len(results),
+        "overall_accuracy": mean([float(r.correct) for r in results]),
+        "wrong_abstention": mean([float(r.abstained) for r in answerable]),
+        "source_cited": mean([float(r.source_cited) for r in answerable]),
         "hit_at_1": mean([metrics.hit_at(r.evidence_rank, 1) for r in answerable]),
         "hit_at_5": mean([metrics.hit_at(r.evidence_rank, 5) for r in answerable]),
         "hit_at_10": mean([metrics.hit_at(r.evidence_rank, 10) for r in answerable]),

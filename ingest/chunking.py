@@ -3,49 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 
 from docqa.schema import Chunk, Page
+from docqa.text import is_heading, split_sentences
 
-# A sentence ends at . ! ? … (optionally followed by a closing quote/bracket) before a space and an
-# uppercase letter, digit, bullet or opening quote; or at a line break (slides: one item per line).
-_ABBREVIATIONS = ("M.", "Mme.", "Dr.", "Pr.", "etc.", "cf.", "p.", "e.g.", "i.e.", "vs.", "n°.", "av.", "J.-C.")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]]?\s+(?=[A-ZÀ-ÖØ-Ý0-9«\"(•–-])|\n+")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the sentences of `text`, whitespace excluded.
-
-    >>> t = "Il y a 97 startups. Début 2020, 18 multinationales.\\nAgenda"
-    >>> [t[s:e] for s, e in split_sentences(t)]
-    ['Il y a 97 startups.', 'Début 2020, 18 multinationales.', 'Agenda']
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        if "\n" not in match.group() and _ends_with_abbreviation(text, match.start()):
-            continue
-        _add_span(spans, text, start, match.start())
-        start = match.end()
-    _add_span(spans, text, start, len(text))
-    return spans
-
-
-def _ends_with_abbreviation(text: str, end: int) -> bool:
-    tail = text[max(0, end - 6) : end]
-    return any(tail.endswith(" " + abbr) or tail == abbr for abbr in _ABBREVIATIONS) or bool(
-        re.search(r"(?:^|\s)[A-Z]\.$", tail)
-    )
-
-
-def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
+SECTION_MAX_CHARS = 120
 
 
 def chunk_id(doc_id: str, page: int | None, start: int, text: str, version: str = "") -> str:
@@ -66,6 +29,7 @@ def chunk_pages(pages: Iterable[Page], size: int, overlap: int, version: str = "
         raise ValueError(f"need size > 0 and 0 <= overlap < size, got size={size}, overlap={overlap}")
     for page in pages:
         spans = [piece for span in split_sentences(page.text) for piece in _cut_long(page.text, span, size)]
+        titles = headings(page.text)
         for start, end in _pack(spans, size, overlap):
             text = page.text[start:end]
             yield Chunk(
@@ -75,7 +39,23 @@ def chunk_pages(pages: Iterable[Page], size: int, overlap: int, version: str = "
                 start=start,
                 end=end,
                 text=text,
+                section=next((title for offset, title in reversed(titles) if offset <= start), ""),
             )
+
+
+def headings(text: str) -> list[tuple[int, str]]:
+    """(offset, title) of the heading lines of a page, in order: lines that read as titles (see
+    `docqa.text.is_heading`) and start with a capital, a digit or '#'; "# 17 : Mettre en place..." -> "17 :
+    Mettre en place...". A chunk's section is the last heading at or before its start."""
+    found = []
+    offset = 0
+    for line in text.split("\n"):
+        title = line.strip().lstrip("#").strip()
+        starts_like_a_title = title[:1].isupper() or title[:1].isdigit()
+        if starts_like_a_title and is_heading(line.strip()) and sum(c.isalpha() for c in title) >= 3:
+            found.append((offset, title[:SECTION_MAX_CHARS]))
+        offset += len(line) + 1
+    return found
 
 
 def _cut_long(text: str, span: tuple[int, int], size: int) -> Iterator[tuple[int, int]]:

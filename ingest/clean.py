@@ -48,6 +48,8 @@ def clean_text(text: str) -> str:
 def _continues(previous: str, line: str) -> bool:
     if _LIST_NUMBER.match(previous):  # "1." alone on its line: the item's text is on the next one
         return True
+    if previous.count("«") > previous.count("»") or previous.count("(") > previous.count(")"):
+        return not _BULLET.match(line)  # a quote or a bracket left open goes on on the next line
     if previous.endswith(_TERMINAL) or _BULLET.match(line):
         return False
     first = line[0]

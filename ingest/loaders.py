@@ -10,7 +10,6 @@ escapes as a traceback. Text is returned as the format gives it, with `\\r\\n` m
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 import re
@@ -25,9 +24,7 @@ MAX_PDF_PAGES = 5000  # guards against PDF bombs
 MAX_STREAM_MB = 16  # a text page's drawing instructions take a few KB: more is a decompression bomb
 ENCRYPTED = "encrypted PDF: a password is required"
 NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not supported"
-_UPDATED = re.compile(r"Mis à jour le\s*:?\s*(\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)? \w+ \d{4})")
-_DATELESS = re.compile(r"^Mis à jour le\s*:?\s*$", re.MULTILINE)
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.DOTALL | re.IGNORECASE)
+UPDATED = "Mis à jour le"  # how a page's own date is written in its text when the main text leaves it out
 
 for _noisy in ("pypdf", "trafilatura", "htmldate"):  # warnings about damaged files or odd markup: we report our own
     logging.getLogger(_noisy).setLevel(logging.ERROR)
@@ -102,8 +99,8 @@ def _page_text(page: Any) -> str:
 def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
     """The main text of a web page (trafilatura drops menus, banners and footers), as one unnumbered Page.
 
-    Headings and list items keep a line each. The page's "Mis à jour le <date>" line is appended when
-    trafilatura left it out.
+    Headings and list items keep a line each. The page's date (of its last update, read from its metadata and
+    markup by trafilatura's date search) ends the text when the main text does not give it.
     """
     import trafilatura
 
@@ -111,11 +108,11 @@ def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
     text = trafilatura.extract(markup, favor_precision=True, include_tables=True, deduplicate=False)
     if not text or not text.strip():
         raise LoaderError(path, "no main text found in the HTML page")
-    updated = _UPDATED.search(html.unescape(_TAGS.sub(" ", markup)))
-    if updated and updated.group(1) not in text:  # trafilatura drops <time> elements, sometimes the whole line
-        line = f"Mis à jour le {updated.group(1)}"
-        text, filled = _DATELESS.subn(line, text, count=1)
-        text += "" if filled else f"\n{line}"
+    metadata = trafilatura.extract_metadata(markup)
+    date = _day_month_year(metadata.date) if metadata is not None and metadata.date else ""
+    if date and date not in text:  # trafilatura drops <time> elements, leaving the label alone or nothing
+        text = text.rstrip()
+        text = f"{text} {date}" if text.endswith(UPDATED) else f"{text}\n{UPDATED} {date}"
     return [Page(doc_id=doc_id, page=None, text=text.replace("\r\n", "\n"))]
 
 
@@ -130,6 +127,12 @@ def _load_text(path: Path, data: bytes, doc_id: str) -> list[Page]:
     if not pages:
         raise LoaderError(path, "empty file (only whitespace)")
     return pages
+
+
+def _day_month_year(iso: str) -> str:
+    """ "2023-03-01" -> "01/03/2023" (as French pages write dates); "" when it is not an ISO date."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso)
+    return f"{match.group(3)}/{match.group(2)}/{match.group(1)}" if match else ""
 
 
 def _decode(path: Path, data: bytes) -> str:

@@ -23,7 +23,7 @@ from ingest.chunking import chunk_pages
 from ingest.clean import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 
-PIPELINE_VERSION = "5"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
+PIPELINE_VERSION = "9"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

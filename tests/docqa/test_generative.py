@@ -7,6 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
@@ -14,10 +15,13 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from docqa.answering import ABSTENTION, ExtractiveAnswerer
+from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import ConfigError
-from docqa.generative import GenerativeAnswerer
 from docqa.llm import LLAMACPP_URL, OLLAMA_URL, build_chat_model
+from docqa.question import profile
+from docqa.retrieval import Evidence
 from docqa.schema import Chunk, DocumentInfo, Hit
+from docqa.scoring import SentenceScorer
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import chunk_id
@@ -72,9 +76,20 @@ def hits():
     ]
 
 
+SCORERS: list[SentenceScorer] = []
+
+
 @pytest.fixture(scope="module")
 def extractive(index):
-    return ExtractiveAnswerer(index, index.settings)
+    SCORERS[:] = [SentenceScorer(index)]
+    return ExtractiveAnswerer(index, index.settings, SCORERS[0])
+
+
+def ev(question: str, hits: list[Hit]) -> Evidence:
+    """The evidence an answerer gets for `question` over `hits`."""
+    question_ = profile(question)
+    vector = np.asarray(SCORERS[0].index.embedder.embed_query(question))
+    return Evidence(question_, vector, hits, SCORERS[0].score(question_, hits, vector))
 
 
 class Recorder(BaseCallbackHandler):
@@ -105,7 +120,7 @@ def fake(*replies: str, recorder: Recorder | None = None) -> GenericFakeChatMode
 
 
 def ask(extractive, hits, reply: str, question: str = QUESTION):
-    return GenerativeAnswerer(fake(reply), fallback=extractive).answer(question, hits)
+    return GenerativeAnswerer(fake(reply), fallback=extractive).answer(ev(question, hits))
 
 
 # ---- checks on the model's answer ---------------------------------------------------------------------
@@ -137,10 +152,10 @@ def test_grouped_marker_is_split_and_accepted(extractive, hits):
     ],
 )
 def test_answer_failing_a_check_falls_back_to_extractive(extractive, hits, reply, caplog):
-    caplog.set_level(logging.INFO, logger="docqa.generative")
+    caplog.set_level(logging.INFO, logger="docqa.answering.generative")
     answer = ask(extractive, hits, reply)
     assert answer.answerer == "extractive"
-    assert answer.model_copy(update={"notes": []}) == extractive.answer(QUESTION, hits)
+    assert answer.model_copy(update={"notes": []}) == extractive.answer(ev(QUESTION, hits))
     assert len(answer.notes) == 1 and answer.notes[0].startswith("LLM answer not used")
     assert "generative answer rejected" in caplog.text
 
@@ -152,23 +167,23 @@ def test_model_abstention_gives_an_abstained_answer(extractive, hits):
 
 
 def test_model_error_falls_back_to_extractive(extractive, hits, caplog):
-    caplog.set_level(logging.INFO, logger="docqa.generative")
+    caplog.set_level(logging.INFO, logger="docqa.answering.generative")
     answerer = GenerativeAnswerer(BrokenModel(), fallback=extractive)
-    assert answerer.answer(QUESTION, hits).answerer == "extractive"
-    assert answerer.stream(QUESTION, hits).answer.answerer == "extractive"
+    assert answerer.answer(ev(QUESTION, hits)).answerer == "extractive"
+    assert answerer.stream(ev(QUESTION, hits)).answer.answerer == "extractive"
     assert "TimeoutError" in caplog.text
 
 
 def test_no_passage_means_no_model_call(extractive):
     recorder = Recorder()
-    answer = GenerativeAnswerer(fake(GOOD, recorder=recorder), fallback=extractive).answer(QUESTION, [])
+    answer = GenerativeAnswerer(fake(GOOD, recorder=recorder), fallback=extractive).answer(ev(QUESTION, []))
     assert answer.abstained and recorder.calls == []
 
 
 # ---- prompt -----------------------------------------------------------------------------------------
 def prompt_of(extractive, hits, question: str):
     recorder = Recorder()
-    GenerativeAnswerer(fake(GOOD, recorder=recorder), fallback=extractive).answer(question, hits)
+    GenerativeAnswerer(fake(GOOD, recorder=recorder), fallback=extractive).answer(ev(question, hits))
     [(system, human)] = recorder.calls
     return system.content, human.content
 
@@ -193,7 +208,7 @@ def test_instructions_inside_a_passage_stay_inside_its_delimiters(extractive, hi
 
 # ---- streaming --------------------------------------------------------------------------------------
 def test_stream_yields_pieces_then_the_checked_answer(extractive, hits):
-    stream = GenerativeAnswerer(fake(GOOD), fallback=extractive).stream(QUESTION, hits)
+    stream = GenerativeAnswerer(fake(GOOD), fallback=extractive).stream(ev(QUESTION, hits))
     pieces = list(stream)
     assert len(pieces) > 5
     assert "".join(pieces) == GOOD_RENUMBERED  # markers renumbered while streaming
@@ -201,7 +216,7 @@ def test_stream_yields_pieces_then_the_checked_answer(extractive, hits):
 
 
 def test_stream_of_a_failing_answer_ends_with_the_extractive_one(extractive, hits):
-    stream = GenerativeAnswerer(fake("Créé en 2018 [2]."), fallback=extractive).stream(QUESTION, hits)
+    stream = GenerativeAnswerer(fake("Créé en 2018 [2]."), fallback=extractive).stream(ev(QUESTION, hits))
     assert "".join(stream) == "Créé en 2018 [1]."
     assert stream.answer.answerer == "extractive"
 
@@ -286,9 +301,9 @@ def openai_settings(base_url: str, timeout: float = 10) -> Settings:
 def test_openai_compatible_endpoint_answers(extractive, hits, stub_server, caplog):
     caplog.set_level(logging.DEBUG)
     answerer = GenerativeAnswerer(build_chat_model(openai_settings(stub_server)), fallback=extractive)
-    answer = answerer.answer(QUESTION, hits)
+    answer = answerer.answer(ev(QUESTION, hits))
     assert answer.answerer == "llm" and answer.answer == GOOD_RENUMBERED
-    stream = answerer.stream(QUESTION, hits)
+    stream = answerer.stream(ev(QUESTION, hits))
     assert len(list(stream)) > 5 and stream.answer.answer == GOOD_RENUMBERED
     [plain, streamed] = StubOpenAI.seen
     assert plain["auth"] == f"Bearer {SECRET}" and plain["body"]["temperature"] == 0
@@ -304,8 +319,8 @@ def test_unreachable_endpoint_falls_back_quickly_without_leaking_the_key(extract
         port = s.getsockname()[1]
     answerer = GenerativeAnswerer(build_chat_model(openai_settings(f"http://127.0.0.1:{port}/v1", 3)), extractive)
     started = time.perf_counter()
-    answer = answerer.answer(QUESTION, hits)
-    stream = answerer.stream(QUESTION, hits)
+    answer = answerer.answer(ev(QUESTION, hits))
+    stream = answerer.stream(ev(QUESTION, hits))
     assert list(stream) == [] and stream.answer.answerer == "extractive"
     assert time.perf_counter() - started < 3
     assert answer.answerer == "extractive"

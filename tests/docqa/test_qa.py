@@ -2,8 +2,6 @@
 
 import pytest
 
-from docqa.analysis import fold, normalize_numbers
-from docqa.answering import _counts
 from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.settings import Settings
@@ -35,6 +33,7 @@ def test_answer_cites_the_right_page_of_the_pdf(qa):
     answer = qa.ask("Combien d'emplois liés à l'IA devraient être créés d'ici 2025 ?")
     assert not answer.abstained
     assert "5 000" in answer.answer and "[1]" in answer.answer
+    assert answer.answer.startswith("Environ 5 000 emplois d'ici 2025 [1]")  # the direct answer first
     first = answer.citations[0]
     assert (first.doc_id, first.page) == ("rapport", 3)
     assert first.quote in first.passage and "5 000" in first.quote
@@ -75,17 +74,3 @@ def test_chain_and_retriever_are_langchain_runnables(qa):
     assert "5 000" in qa.chain().invoke("Combien d'emplois d'ici 2025 ?").answer
     documents = qa.retriever.invoke("Health Data Hub")
     assert documents[0].metadata["doc_id"] == "rapport" and documents[0].metadata["page"] == 2
-
-
-@pytest.mark.parametrize(
-    ("answer", "question", "counts"),
-    [
-        ("PariSanté Campus, lancé le 4 décembre 2020", "Combien de startups sont installées ?", set()),
-        ("un appel à projets doté de 75 M€", "Combien de projets ont été retenus ?", set()),
-        ("un appel à projets doté de 75 M€", "Combien coûte l'appel à projets ?", {"75"}),
-        ("il y a 97 startups et 5 000 emplois", "Combien de startups ?", {"97", "5000"}),
-        ("10 millions l’ont activé, soit 15 %", "Combien l'ont activé, et quelle proportion ?", {"10", "15"}),
-    ],
-)
-def test_what_can_answer_how_many(answer, question, counts):
-    assert _counts(normalize_numbers(fold(answer)), question) == counts

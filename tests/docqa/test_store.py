@@ -95,7 +95,7 @@ def test_filter_by_document(index):
     add(index, "a", ["Les startups d’IA en santé."])
     add(index, "b", ["Les startups de la healthtech."])
     assert {h.doc_id for h in index.lexical_search("startups", 5, docs=["b"])} == {"b"}
-    assert {h.doc_id for h in index.dense_search("startups", 5, docs=["a"])} == {"a"}
+    assert {h.doc_id for h in index.dense_search(index.embedder.embed_query("startups"), 5, docs=["a"])} == {"a"}
 
 
 def test_a_half_written_version_is_never_served(index, monkeypatch):
@@ -132,8 +132,13 @@ def test_a_half_written_version_is_never_served(index, monkeypatch):
     assert docs["b"].content_hash == "b"
     assert index.lexical_search("hôpitaux", 5) == []
     assert index.lexical_search("97 startups", 5)[0].doc_id == "a"
-    assert {h.doc_id for h in index.dense_search("nouvelle phrase hôpitaux", 10)} <= {"a", "b"}
-    assert len(index.dense_search("nouvelle phrase hôpitaux", 10)) == 2  # only the served chunks
+    assert {h.doc_id for h in index.dense_search(index.embedder.embed_query("nouvelle phrase hôpitaux"), 10)} <= {
+        "a",
+        "b",
+    }
+    assert (
+        len(index.dense_search(index.embedder.embed_query("nouvelle phrase hôpitaux"), 10)) == 2
+    )  # only the served chunks
 
 
 def test_a_serving_process_sees_what_another_one_ingested(tmp_path, index):

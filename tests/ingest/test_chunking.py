@@ -1,5 +1,6 @@
 from docqa.schema import Page
-from ingest.chunking import chunk_id, chunk_pages, split_sentences
+from docqa.text import split_sentences
+from ingest.chunking import chunk_id, chunk_pages
 
 TEXT = (
     "L’étude recense 97 startups. Début 2020, on dénombrait 18 multinationales. "

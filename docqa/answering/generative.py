@@ -8,17 +8,20 @@ import logging
 import re
 from collections.abc import Iterator
 from html import escape
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
-from docqa.analysis import detect_language, fold, normalize_numbers, tokenize
-from docqa.answering import ABSTENTION, ExtractiveAnswerer
+from docqa.answering.base import ABSTENTION, Answerer, abstention
 from docqa.errors import LLMError
 from docqa.schema import Answer, Citation, Hit
-from ingest.chunking import split_sentences
+from docqa.text import fold, normalize_numbers, split_sentences, tokenize
+
+if TYPE_CHECKING:
+    from docqa.retrieval import Evidence
 
 log = logging.getLogger(__name__)
 
@@ -51,50 +54,44 @@ class GenerativeAnswerer:
 
     >>> from langchain_core.language_models import FakeListChatModel
     >>> llm = FakeListChatModel(responses=["Près de 5 000 emplois d'ici 2025 [2]."])
-    >>> answerer = GenerativeAnswerer(llm, fallback=ExtractiveAnswerer(index, settings))  # doctest: +SKIP
-    >>> answerer.answer("Combien d'emplois ?", hits).answer  # doctest: +SKIP
+    >>> answerer = GenerativeAnswerer(llm, fallback=ExtractiveAnswerer(index, settings, scorer))  # doctest: +SKIP
+    >>> answerer.answer(qa.retrieve("Combien d'emplois ?")).answer  # doctest: +SKIP
     "Près de 5 000 emplois d'ici 2025 [1]."
     """
 
     name = "llm"
 
-    def __init__(self, chat_model: BaseChatModel, fallback: ExtractiveAnswerer):
+    def __init__(self, chat_model: BaseChatModel, fallback: Answerer):
         self.fallback = fallback
         self.chain: Runnable[dict[str, str], str] = PROMPT | chat_model | StrOutputParser()
 
-    def answer(self, question: str, hits: list[Hit]) -> Answer:
+    def answer(self, evidence: Evidence) -> Answer:
         """The checked answer of the model, or the extractive answer when it does not check out."""
-        if not hits:
-            return self.fallback.answer(question, hits)
+        if not evidence.hits:
+            return self.fallback.answer(evidence)
         try:
-            return self.check(question, hits, self.chain.invoke(prompt_inputs(question, hits)))
+            return self.check(evidence, self.chain.invoke(prompt_inputs(evidence)))
         except Exception as exc:  # any failure of the model or of its answer: the extractive answer stands in
-            return self._fall_back(question, hits, exc)
+            return self._fall_back(evidence, exc)
 
-    def stream(self, question: str, hits: list[Hit]) -> AnswerStream:
+    def stream(self, evidence: Evidence) -> AnswerStream:
         """The answer as it is written: iterate for text pieces, then read `.answer` for the checked Answer.
 
-        >>> stream = answerer.stream(question, hits)  # doctest: +SKIP
+        >>> stream = answerer.stream(evidence)  # doctest: +SKIP
         >>> for piece in stream: print(piece, end="")  # doctest: +SKIP
         >>> final = stream.answer  # doctest: +SKIP
         """
-        return AnswerStream(self._pieces(question, hits))
+        return AnswerStream(self._pieces(evidence))
 
-    def check(self, question: str, hits: list[Hit], text: str) -> Answer:
-        """The Answer for the model's raw output `text` over `hits`; raises `LLMError` naming the failed check."""
-        language = detect_language(question)
+    def check(self, evidence: Evidence, text: str) -> Answer:
+        """The Answer for the model's raw output `text` over the evidence's passages; raises `LLMError` naming
+        the failed check."""
+        question, hits = evidence.question, evidence.hits
         text = text.strip()
         cited = [n for match in _MARKER.finditer(text) for n in _numbers_in_marker(match)]
         if not cited:
             if _is_abstention(text):
-                return Answer(
-                    question=question,
-                    answer=ABSTENTION[language],
-                    abstained=True,
-                    hits=hits,
-                    language=language,
-                    answerer=self.name,
-                )
+                return abstention(evidence, self.name)
             raise LLMError("the answer cites no passage")
         unknown = sorted({n for n in cited if not 1 <= n <= len(hits)})
         if unknown:
@@ -120,42 +117,43 @@ class GenerativeAnswerer:
                     score=round(hit.score, 4),
                     chunk_id=hit.chunk_id,
                     passage=hit.text,
+                    section=hit.section,
                 )
             )
         return Answer(
-            question=question,
+            question=question.text,
             answer=body,
             abstained=False,
             citations=citations,
             hits=hits,
-            language=language,
+            language=question.language,
             answerer=self.name,
         )
 
-    def _pieces(self, question: str, hits: list[Hit]) -> Iterator[str | Answer]:
+    def _pieces(self, evidence: Evidence) -> Iterator[str | Answer]:
         """Text pieces with renumbered markers as the model streams them, then the final Answer."""
-        if not hits:
-            yield self.fallback.answer(question, hits)
+        if not evidence.hits:
+            yield self.fallback.answer(evidence)
             return
         renumber = Renumberer()
         raw = []
         try:
-            for piece in self.chain.stream(prompt_inputs(question, hits)):
+            for piece in self.chain.stream(prompt_inputs(evidence)):
                 raw.append(piece)
                 if text := renumber.feed(piece):
                     yield text
             if text := renumber.flush():
                 yield text
-            answer = self.check(question, hits, "".join(raw))
+            answer = self.check(evidence, "".join(raw))
         except Exception as exc:  # same policy as `answer`
-            answer = self._fall_back(question, hits, exc)
+            answer = self._fall_back(evidence, exc)
         yield answer
 
-    def _fall_back(self, question: str, hits: list[Hit], exc: Exception) -> Answer:
+    def _fall_back(self, evidence: Evidence, exc: Exception) -> Answer:
         # An LLMError's message is ours; other errors are named by type only (their text may echo secrets).
         reason = str(exc) if isinstance(exc, LLMError) else f"the model failed ({type(exc).__name__})"
         log.info("generative answer rejected: %s; answering extractively", reason)
-        answer = self.fallback.answer(question, hits)
+        answer = self.fallback.answer(evidence)
         answer.notes.append(f"LLM answer not used: {reason}; extractive answer instead")
         return answer
 
@@ -218,14 +216,14 @@ class Renumberer:
         return "".join(f"[{self.order.setdefault(n, len(self.order) + 1)}]" for n in _numbers_in_marker(match))
 
 
-def prompt_inputs(question: str, hits: list[Hit]) -> dict[str, str]:
+def prompt_inputs(evidence: Evidence) -> dict[str, str]:
     """The variables of `PROMPT`: the question's language, its abstention sentence, the passages as data."""
-    language = detect_language(question)
+    language = evidence.question.language
     return {
         "language": _LANGUAGE_NAMES[language],
         "abstention": ABSTENTION[language],
-        "passages": "\n".join(_passage(n, hit) for n, hit in enumerate(hits, start=1)),
-        "question": question,
+        "passages": "\n".join(_passage(n, hit) for n, hit in enumerate(evidence.hits, start=1)),
+        "question": evidence.question.text,
     }
 
 

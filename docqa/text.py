@@ -1,4 +1,5 @@
-"""French-first text analysis shared by the lexical index and the extractive answerer."""
+"""French-first text analysis shared by ingestion, the lexical index and the answerers: folding, tokenizing,
+sentences and numbers."""
 
 from __future__ import annotations
 
@@ -27,8 +28,7 @@ STOPWORDS = (
 QUESTION_WORDS = frozenset(
     "combien quel quelle quels quelles quoi qui comment pourquoi quand lequel laquelle lesquels "
     "lesquelles est-ce what which who whom how when where why does did do according many much whose selon "
-    "apres etude rapport note recommandation document indique indiquent cite citent present presente "
-    "propose proposent retient definit definition france francais francaise".split()
+    "apres".split()
 )
 
 _ENGLISH_HINTS = frozenset(
@@ -39,6 +39,7 @@ _FRENCH_HINTS = frozenset(
 )
 
 
+@lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Lowercase, typographic apostrophes made plain, accents removed: 'L’Étude' -> "l'etude"."""
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).lower())
@@ -85,7 +86,12 @@ def tokenize(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
     >>> tokenize("L’étude recense près de 5 000 emplois d’ici 2025")
     ['etud', 'recens', 'pre', '5000', 'emploi', 'ici', '2025']
     """
-    return [_stem(w) for w in _words(text) if _fold_word(w) not in drop]
+    return list(_tokens(text, drop))
+
+
+@lru_cache(maxsize=100_000)
+def _tokens(text: str, drop: frozenset[str]) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in _words(text) if _fold_word(w) not in drop)
 
 
 def detect_language(text: str) -> str:
@@ -94,3 +100,83 @@ def detect_language(text: str) -> str:
     english = sum(w in _ENGLISH_HINTS for w in words)
     french = sum(w in _FRENCH_HINTS or "'" in w for w in words)
     return "en" if english > french else "fr"
+
+
+# A sentence ends at . ! ? … (optionally followed by a closing quote/bracket) before a space and an
+# uppercase letter, digit, bullet or opening quote; or at a line break (slides: one item per line).
+_ABBREVIATIONS = ("M.", "Mme.", "Dr.", "Pr.", "etc.", "cf.", "p.", "e.g.", "i.e.", "vs.", "n°.", "av.", "J.-C.")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]]?\s+(?=[A-ZÀ-ÖØ-Ý0-9«\"(•–-])|\n+")
+MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Agenda") are not scored
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences of `text`, whitespace excluded.
+
+    >>> t = "Il y a 97 startups. Début 2020, 18 multinationales.\\nAgenda"
+    >>> [t[s:e] for s, e in split_sentences(t)]
+    ['Il y a 97 startups.', 'Début 2020, 18 multinationales.', 'Agenda']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if "\n" not in match.group() and _ends_with_abbreviation(text, match.start()):
+            continue
+        _add_span(spans, text, start, match.start())
+        start = match.end()
+    _add_span(spans, text, start, len(text))
+    return spans
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of the sentences of `text` that are worth scoring."""
+    return [(s, e) for s, e in split_sentences(text) if e - s >= MIN_SENTENCE_CHARS]
+
+
+def _ends_with_abbreviation(text: str, end: int) -> bool:
+    tail = text[max(0, end - 6) : end]
+    return any(tail.endswith(" " + abbr) or tail == abbr for abbr in _ABBREVIATIONS) or bool(
+        re.search(r"(?:^|\s)[A-Z]\.$", tail)
+    )
+
+
+def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
+_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[,.]\d+)?(?![^\W\d_])")
+
+
+def numbers(text: str, years: bool = True) -> set[str]:
+    """The numbers written in `text`, thousands separators removed, not those glued to letters ("M1", "3ème"):
+    "5 000 et 18" -> {"5000", "18"}; without the years (1900-2099) when `years` is false."""
+    found = set(_NUMBER.findall(normalize_numbers(text)))
+    return found if years else {n for n in found if not _YEAR.fullmatch(n)}
+
+
+def is_year(number: str) -> bool:
+    return bool(_YEAR.fullmatch(number))
+
+
+_NUMBERING = re.compile(r"(?:#|n°|\()\s*\d+\)?|^\d{1,2}[.)]")
+_HAS_DIGIT = re.compile(r"\d")
+HEADING_MAX_WORDS = 12
+
+
+def is_heading(text: str) -> bool:
+    """A title line: a Markdown heading, or no end punctuation, at most `HEADING_MAX_WORDS` words and no number
+    (but a numbering: "Etude de cas #6 – ...")."""
+    folded = fold(text).rstrip()
+    if folded.startswith("#"):
+        return True
+    unnumbered = _NUMBERING.sub(" ", folded)
+    return (
+        not folded.endswith(tuple(".!?…»):;,-–&'"))
+        and len(folded.split()) <= HEADING_MAX_WORDS
+        and not _HAS_DIGIT.search(unnumbered)
+    )

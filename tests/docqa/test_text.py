@@ -1,4 +1,4 @@
-from docqa.analysis import detect_language, normalize_numbers, terms, tokenize
+from docqa.text import detect_language, normalize_numbers, terms, tokenize
 
 
 def test_french_analyser_handles_elisions_accents_plurals_and_stopwords():

@@ -1,0 +1,288 @@
+"""The extractive answerer: a short direct answer for typed questions, then the best sentences of the retrieved
+passages quoted with their citations; or an abstention when the best sentence scores under the calibrated
+threshold or the answer fails a named check (`docqa.answering.checks`)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from docqa.answering.base import abstention
+from docqa.answering.checks import failed_check
+from docqa.question import Question
+from docqa.schema import Answer, Citation, Hit
+from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading
+from docqa.settings import Settings
+from docqa.store import Index
+from docqa.text import fold, sentence_spans, tokenize
+from docqa.values import APPROXIMATIONS, Value, find_values
+
+if TYPE_CHECKING:
+    from docqa.retrieval import Evidence
+
+_BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
+_MONTHS = dict(
+    zip(
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+        "January February March April May June July August September October November December".split(),
+        strict=True,
+    )
+)
+_TIME_FRAME_WORDS = re.compile(
+    r"\b(?:en|d['’]ici|depuis|avant|après|début|fin|au cours de|in|by|since|before|after|until)\s+(?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting the sentences the selector scores best, each with its citation.
+
+    One sentence per part of a multi-part question; then sentences that add what the first ones leave out
+    (another part of the question, another document), while they score at least `answer_relative_score` of the
+    best one; a sentence that announces a list is followed by the list's items.
+    """
+
+    name = "extractive"
+
+    def __init__(self, index: Index, settings: Settings, scorer: SentenceScorer):
+        self.index = index
+        self.settings = settings
+        self.scorer = scorer
+
+    @property
+    def threshold(self) -> float:
+        setting = self.settings.abstain_threshold
+        return self.scorer.selector.threshold if setting is None else setting
+
+    def answer(self, evidence: Evidence) -> Answer:
+        question, hits = evidence.question, evidence.hits
+        sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
+        if not sentences or self.scorer.selector.answerability(question, sentences) < self.threshold:
+            return abstention(evidence, self.name)
+        chosen = self._choose(evidence, sentences)
+        if failed_check(question, chosen, hits, self.settings):
+            return abstention(evidence, self.name)
+        return self._compose(question, chosen, hits)
+
+    def _quotable(self, sentence: ScoredSentence, hits: list[Hit]) -> bool:
+        """Not a line the document repeats on many pages (running header, agenda slide), nor a question, nor a
+        bibliography or source line."""
+        repeats = self.index.repeats(hits[sentence.hit].doc_id, sentence.text)
+        text = sentence.text.rstrip()
+        return repeats < self.settings.repeated_line_places and not text.endswith("?") and not REFERENCE.search(text)
+
+    # ---- selection ---------------------------------------------------------------------------------------
+    def _choose(self, evidence: Evidence, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
+        question, hits = evidence.question, evidence.hits
+        best = sentences[0]
+        if question.answer_type == "list":  # an enumeration the passages announce is the answer to a list question
+            floor = self.settings.list_relative_score * best.score
+            announcing = (s for s in sentences if s.score >= floor and s.text.rstrip().endswith(":"))
+            best = next((s for s in announcing if self._items(s, hits)), best)
+        chosen = [best]
+        floor = self.settings.answer_relative_score * best.score
+        for part in question.parts:  # the best sentence of each part not answered yet
+            if len(chosen) >= self.settings.max_answer_sentences:
+                break
+            vector = np.asarray(self.index.embedder.embed_query(part.text))
+            scored = [s for s in self.scorer.score(part, hits, vector) if self._quotable(s, hits)]
+            if scored and scored[0].score >= floor and not any(_same(scored[0], c) for c in chosen):
+                chosen.append(scored[0])
+        covered = set().union(*(c.covered for c in chosen))
+        for sentence in sentences[1:]:
+            if len(chosen) >= self.settings.max_answer_sentences or sentence.score < floor:
+                break
+            if any(_same(sentence, c) for c in chosen):
+                continue
+            new_document = all(hits[c.hit].doc_id != hits[sentence.hit].doc_id for c in chosen)
+            if sentence.covered - covered or new_document:
+                chosen.append(sentence)
+                covered |= sentence.covered
+        done: list[ScoredSentence] = []
+        for sentence in self._complete(question, chosen, hits):
+            if not any(_same(sentence, d) for d in done):
+                done.append(sentence)
+        return done
+
+    def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
+        """A sentence that announces a list gets the list's items; a heading or label, or a sentence that
+        only names the term a definition question asks about, gets the sentence after it."""
+        done: list[ScoredSentence] = []
+        for sentence in chosen:
+            done.append(sentence)
+            if any(_overlaps(sentence, d) for d in done[:-1]):
+                continue
+            text = sentence.text.rstrip()
+            if text.endswith(":") or (question.answer_type == "list" and sentence is chosen[0]):
+                items = self._items(sentence, hits)
+                if items or text.endswith(":"):
+                    done += [i for i in items if not any(_same(i, d) for d in done)]
+                    continue
+            needs_next = is_heading(text) or (
+                question.answer_type == "definition" and not DEFINITION.search(fold(text))
+            )
+            if needs_next:
+                done += [s for s in self._following(sentence, hits, 1) if not any(_same(s, d) for d in done)]
+        return done
+
+    def _items(self, sentence: ScoredSentence, hits: list[Hit]) -> list[ScoredSentence]:
+        """The items of the list that `sentence` announces: the lines after it, read past the end of its chunk
+        (and onto the next page) if need be, while they look like items (bullets, or short lines), within
+        `list_max_items` and `list_max_chars`."""
+        items: list[ScoredSentence] = []
+        chars = len(sentence.text)
+        for following in self._following(sentence, hits, self.settings.list_max_items, skip_repeated=False):
+            text = following.text.strip()
+            if not (_BULLET.match(text) or len(text.split()) <= self.settings.list_item_words):
+                break
+            if chars + len(text) > self.settings.list_max_chars:
+                break
+            items.append(following)
+            chars += len(text)
+        return items if len(items) >= 2 else []
+
+    def _following(
+        self, sentence: ScoredSentence, hits: list[Hit], n: int, skip_repeated: bool = True
+    ) -> list[ScoredSentence]:
+        """The `n` sentences after `sentence` on its page, read past the end of its chunk if need be; with
+        `skip_repeated`, the lines the document repeats (running headers and footers) are skipped (not the items
+        of a list, which a deck may repeat as slide titles)."""
+        hit = hits[sentence.hit]
+        page = self.index.page_text(hit.doc_id, hit.page) or hit.text
+        offset = hit.start + sentence.end
+        following = []
+        for a, b in sentence_spans(page[offset:]):
+            if len(following) == n:
+                break
+            candidate = ScoredSentence(
+                hit=sentence.hit,
+                start=offset + a - hit.start,
+                end=offset + b - hit.start,
+                text=page[offset + a : offset + b],
+            )
+            if not skip_repeated or self._quotable(candidate, hits):
+                following.append(candidate)
+        return following
+
+    # ---- composition -------------------------------------------------------------------------------------
+    def _compose(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Answer:
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts = []
+        for sentence in chosen:
+            hit = hits[sentence.hit]
+            if sentence.hit not in numbers:
+                numbers[sentence.hit] = len(numbers) + 1
+                end = max(c.end for c in chosen if c.hit == sentence.hit)
+                citations.append(
+                    Citation(
+                        n=numbers[sentence.hit],
+                        doc_id=hit.doc_id,
+                        title=hit.title,
+                        page=hit.page,
+                        quote=sentence.text,
+                        score=round(hit.score, 4),
+                        chunk_id=hit.chunk_id,
+                        passage=self._passage(hit, end),
+                        section=hit.section,
+                    )
+                )
+            else:
+                citations[numbers[sentence.hit] - 1].quote += " … " + sentence.text
+            parts.append(f"{_BULLET.sub('', sentence.text).strip()} [{numbers[sentence.hit]}]")
+        lines = [" ".join(parts)] if not _is_list(chosen) else parts
+        lead = direct_answer(question, chosen)
+        if lead is not None:
+            sentence, text = lead
+            lines.insert(0, f"{text} [{numbers[sentence.hit]}]")
+        return Answer(
+            question=question.text,
+            answer="\n".join(lines),
+            abstained=False,
+            citations=citations,
+            hits=hits,
+            language=question.language,
+            answerer=self.name,
+        )
+
+    def _passage(self, hit: Hit, end: int) -> str:
+        """The hit's text, extended to `end` (relative to the hit) when the quote reads past the chunk."""
+        if end <= len(hit.text):
+            return hit.text
+        page = self.index.page_text(hit.doc_id, hit.page)
+        return page[hit.start : hit.start + end] if page else hit.text
+
+
+def direct_answer(question: Question, chosen: list[ScoredSentence]) -> tuple[ScoredSentence, str] | None:
+    """For a question asking a count, an amount, a percentage, a date or a duration: the value stated by the
+    first quoted sentence that has one, with its unit or what it counts, in the question's language
+    ("environ 5 000 emplois d'ici 2025"; "about 5,000 jobs by 2025")."""
+    if not question.wants_value:
+        return None
+    for sentence in chosen:
+        values = find_values(question.answer_type, sentence.text, question)
+        if values:
+            return sentence, _lead(question, _closest(values, sentence.text, question))
+    return None
+
+
+def _closest(values: list[Value], text: str, question: Question) -> Value:
+    """The value that names what the question counts ("startups"), else the one nearest to the words of the
+    question in the sentence (the first on ties)."""
+    subject = set(tokenize(question.subject))
+    values = [v for v in values if subject & set(tokenize(v.text))] or values
+    wanted = set(question.terms)
+    positions = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & wanted]
+    if not positions:
+        return values[0]
+    return min(values, key=lambda v: min(abs(v.start - p) for p in positions))
+
+
+def _lead(question: Question, value: Value) -> str:
+    english = question.language == "en"
+    text = value.text
+    if english:
+        text = _english_value(question, value)
+    approximation = value.approximation
+    if approximation:
+        approximation = APPROXIMATIONS.get(approximation.lower(), approximation) if english else approximation
+        text = f"{approximation} {text}"
+    frame = _TIME_FRAME_WORDS.search(question.text)
+    if frame and frame.group()[-4:] not in text and value.kind != "date":
+        text += f" {frame.group()}"
+    return text[0].upper() + text[1:]
+
+
+def _english_value(question: Question, value: Value) -> str:
+    """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", months in English; a count
+    takes the question's own words for what it counts."""
+    text = value.text
+    number = re.match(r"[\d  \u202f.,]+", text)
+    if number:
+        digits = number.group().strip()
+        english = re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
+        rest = text[number.end() :].strip()
+        if value.kind == "count":
+            rest = question.subject or rest
+        text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english}{rest.replace(' ', '')}"
+    for french, english_month in _MONTHS.items():
+        text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
+    return text
+
+
+def _is_list(chosen: list[ScoredSentence]) -> bool:
+    return len(chosen) > 2 and chosen[0].text.rstrip().endswith(":")
+
+
+def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:
+    return a.hit == b.hit and a.start < b.end and b.start < a.end
+
+
+def _same(a: ScoredSentence, b: ScoredSentence, threshold: float = 0.8) -> bool:
+    """The same sentence, or a near-copy of it (word-set Jaccard >= threshold), possibly from another passage."""
+    if _overlaps(a, b) or fold(a.text) == fold(b.text):
+        return True
+    x, y = set(tokenize(a.text)), set(tokenize(b.text))
+    return bool(x and y) and len(x & y) / len(x | y) >= threshold

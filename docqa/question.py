@@ -1,0 +1,216 @@
+"""What a question asks, understood once at the entrance and handed down: language, expected answer type, names,
+time frame, the parts of a multi-part question. Built by `profile`; never stored on a shared object."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from docqa.text import QUESTION_WORDS, detect_language, fold, numbers, terms, tokenize
+
+AnswerType = Literal["count", "amount", "percentage", "date", "duration", "name", "definition", "list", "yesno", "open"]
+# The types whose answer is a value that the answer must state (and can lead with).
+VALUE_TYPES = frozenset({"count", "amount", "percentage", "date", "duration"})
+
+# Interrogative patterns of French and English, on folded text; the first that matches sets the type.
+_TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        (
+            "duration",
+            r"\b(combien de temps|quelle duree|pendant combien|en combien de (temps|mois|annees|jours)|"
+            r"how long|for how long|what duration)\b",
+        ),
+        (
+            "percentage",
+            r"\b(proportion|pourcentage|taux|quelle part|what share|percentage|what proportion|"
+            r"what rate|growth rate|percent)\b",
+        ),
+        (
+            "amount",
+            r"\b(budget|montant|cout\w*|combien coute|prix|salaire|financement|investissement|levee|"
+            r"dotation|chiffre d'affaires|how much money|how much (does|did|will|would|could) .* cost|cost|funding|"
+            r"salary|price|revenue|amount of money)\b",
+        ),
+        ("count", r"\b(combien|how many|nombre de|number of)\b"),
+        (
+            "date",
+            r"\b(quand|quelle date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|depuis quand|"
+            r"when|what year|which year|what date|which month|in what year)\b",
+        ),
+        (
+            "definition",
+            r"\b(qu'est-ce qu\w*|c'est quoi|que designe\w*|que signifie\w*|que veut dire|qu'entend\w*|"
+            r"entend-on|definition|definit|definissent|en quoi consiste\w*|what is meant|what does .* mean|define|"
+            r"meaning of|^what (is|are) (the |a |an )?(\S+ ){0,4}\S+ ?\?)",
+        ),
+        (
+            "name",
+            r"^(qui|who|whom)\b|\b(quel(le)?s? (est|sont) (le|la|les) nom|quel(le)? (entreprise|societe|"
+            r"organisme|organisation|institution|ecole|universite|ville|pays|laboratoire|startup|start-up|programme|"
+            r"plan|agence|association|acteur|industriel|groupe|projet|plateforme|outil|logiciel|systeme|personne)|"
+            r"which (company|organisation|organization|institution|school|university|city|country|laboratory|"
+            r"startup|start-up|programme|program|plan|agency|association|group|project|platform|tool|system)|"
+            r"what is the name|name of)\b",
+        ),
+        ("list", r"\b(quel(le)?s|lesquel(le)?s|citez|enumere|what are the|which are the|list)\b"),
+        (
+            "yesno",
+            r"^(est-ce qu\w*|y a-t-il|peut-on|faut-il|is|are|does|do|did|can|could|should|will|was|were|has|have)\b",
+        ),
+    )
+)
+# "what are the three ..." asks for a list rather than for a definition
+_ENUMERATION = re.compile(
+    r"\b(les|the) (deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|"
+    r"eight|ten|\d+) \w+"
+)
+# A time frame the question sets ("en 2024", "d'ici 2030"), not a year inside a name ("Plan IA 2021").
+_TIME_FRAME = re.compile(
+    r"\b(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after|from|until)\s+"
+    r"((?:19|20)\d{2})\b"
+)
+# Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
+_PART_BREAK = re.compile(
+    r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:quel|quelle|quels|quelles|combien|qui|comment|"
+    r"quand|pourquoi|ou|en quelle|dans quel|dans quelle|what|which|how|who|when|where|why|in which|in what)\b))",
+    re.IGNORECASE,
+)
+_MIN_PART_TERMS = 2  # a part names at least this many informative words
+_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
+_APOSTROPHE = str.maketrans({"’": " ", "'": " "})
+# Capitalised words of questions that are not names
+_NOT_NAMES = frozenset(
+    "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which when where who "
+    "why in on for".split()
+)
+# English questions name French things by their English acronyms: either form is found
+FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
+_SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as docqa understands it.
+
+    >>> q = profile("Combien de startups la cartographie recense-t-elle en 2020, et quelle part en Île-de-France ?")
+    >>> q.answer_type, q.time_frame, len(q.parts), q.parts[1].answer_type
+    ('count', ('2020',), 2, 'percentage')
+    """
+
+    text: str
+    language: str
+    answer_type: AnswerType
+    entities: tuple[str, ...]  # acronyms as written, other names folded
+    time_frame: tuple[str, ...]  # years the question sets as its frame
+    numbers: frozenset[str]  # numbers it names (years included)
+    quoted: tuple[str, ...]  # what it puts between quotes
+    subject: str  # what a count or amount is of ("startups"), as the question words it
+    parts: tuple[Question, ...] = ()  # the sub-questions of a multi-part question (empty when it has one part)
+    # each informative word of the question as analysed tokens: its own, then the corpus words that translate
+    # or paraphrase it (set by retrieval's query expansion; by default the question's tokens alone)
+    concepts: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def wants_value(self) -> bool:
+        return self.answer_type in VALUE_TYPES
+
+    @property
+    def terms(self) -> list[str]:
+        """The question's informative analysed tokens (interrogatives left out)."""
+        return content_tokens(self.text)
+
+    @property
+    def concept_tokens(self) -> tuple[tuple[str, ...], ...]:
+        return self.concepts or tuple((t,) for t in self.terms)
+
+
+def profile(text: str, split: bool = True) -> Question:
+    """The profile of question `text` (its parts profiled too when `split`)."""
+    text = " ".join(text.split())
+    folded = fold(text)
+    parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
+    parts = parts if len(parts) > 1 else ()
+    return Question(
+        text=text,
+        language=detect_language(text),
+        answer_type=parts[0].answer_type if parts else answer_type(folded),
+        entities=tuple(names(text)),
+        time_frame=tuple(dict.fromkeys(_TIME_FRAME.findall(folded))),
+        numbers=frozenset(numbers(text)),
+        quoted=tuple(q for q in _QUOTED.findall(text) if tokenize(q)),
+        subject=subject(text),
+        parts=parts,
+    )
+
+
+def answer_type(folded: str) -> AnswerType:
+    """The expected answer type of a folded question (the first interrogative pattern that matches)."""
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(folded):
+            if kind == "definition" and _ENUMERATION.search(folded):
+                return "list"
+            return kind
+    return "open"
+
+
+def split_parts(text: str) -> list[str]:
+    """The parts of a multi-part question ("Combien de X, et quelle part de Y ?" -> two); a piece
+    with fewer than two informative words ("En quel mois") is joined to its neighbour."""
+    pieces = [p.strip(" ,") for p in _PART_BREAK.split(text) if p and p.strip(" ,?")]
+    parts: list[str] = []
+    short = ""  # a piece without a subject of its own ("En quel mois") belongs to the next one
+    for piece in pieces:
+        piece = f"{short} et {piece}" if short else piece
+        short = piece if len(content_tokens(piece)) < _MIN_PART_TERMS else ""
+        if not short:
+            parts.append(piece)
+    if short:
+        parts[-1:] = [f"{parts[-1]} et {short}"] if parts else [short]
+    return parts or [text]
+
+
+def names(question: str) -> list[str]:
+    """Names in a question: acronyms as written, and capitalised words that do not start it, folded
+    ("Quel budget pour l'Agence du numérique (ANS) ?" -> ["agence", "ANS"])."""
+    words = re.findall(r"[^\W\d_][\w-]*", question.translate(_APOSTROPHE))
+    found: list[str] = []
+    for i, word in enumerate(words):
+        if word.isupper() and len(word) > 1:
+            found.append(word.replace("-", ""))
+        elif i > 0 and word[0].isupper():
+            found += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1]
+    return list(dict.fromkeys(found))
+
+
+def subject(question: str) -> str:
+    """What a "how many / how much" question counts, in its own words: "Combien de startups d'IA..." ->
+    "startups"; "How many patients' records did..." -> "patients' records" ("" when there is none)."""
+    match = re.search(
+        r"\b(?:combien\s+(?:de\s+|d['’]\s*)|how many\s+|nombre\s+(?:de\s+|d['’]\s*)|number of\s+)(.+)",
+        question,
+        re.IGNORECASE,
+    )
+    if not match:
+        return ""
+    words: list[str] = []
+    for word in _SUBJECT_STOP.split(match.group(1))[0].split():
+        head = fold(word).split("'")[0]
+        if words and (head in _FUNCTION_WORDS or "-" in word):
+            break
+        words.append(word)
+        if len(words) == 3:
+            break
+    return " ".join(words)
+
+
+_FUNCTION_WORDS = frozenset(
+    "d de du des la le les l en a au aux dans pour par sur que qui did does do are is were was have has will would "
+    "could can should the of in for to from by with at on".split()
+)
+
+
+def content_tokens(text: str) -> list[str]:
+    """Analysed tokens of `text` without stopwords nor interrogatives, distinct, in order."""
+    return list(dict.fromkeys(tokenize(text, drop=QUESTION_WORDS)))

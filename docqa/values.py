@@ -1,0 +1,107 @@
+"""Values that answer typed questions, found in a sentence: counts, amounts, percentages, dates, durations.
+One pattern per kind, shared by the sentence features, the answer checks and the direct answer's lead."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from docqa.question import Question
+from docqa.text import fold, normalize_numbers
+
+# not "#3", "n° 3", nor a footnote call glued to a word ("Future(7)")
+_NUMBER = r"(?<![\w.,/#°])(?<!#\s)(?<!n°\s)(?<!\w\()(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?"
+# money needs its currency: "1,6 million de patients" is a count, "1,6 million d'euros" an amount
+_NUMBER_WORDS = (
+    r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|"
+    r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|hundred)"
+)
+_CURRENCY = (
+    r"(?:k€|m€|md€|mds?\s*€|m\$|md\$|mds?\s*\$|m£|€|\$|£|euros?|dollars?|"
+    r"(?:millions?|milliards?|mds?|billions?)\s*(?:d['’]\s*euros|de dollars|€|\$|£|euros?|dollars?))"
+)
+_MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+_MONTHS_EN = "January February March April May June July August September October November December".split()
+_MONTHS = "|".join(_MONTHS_FR + [fold(m) for m in _MONTHS_FR] + _MONTHS_EN)
+_DURATION_UNITS = r"(?:ans|années|annees|mois|semaines|jours|heures|minutes|years|months|weeks|days|hours)"
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "amount": re.compile(rf"{_NUMBER}\s*{_CURRENCY}(?![\w])", re.IGNORECASE),
+    "percentage": re.compile(rf"{_NUMBER}\s*(?:%|pour ?cent\b|percent\b)", re.IGNORECASE),
+    "duration": re.compile(rf"{_NUMBER}\s*{_DURATION_UNITS}\b", re.IGNORECASE),
+    "date": re.compile(
+        rf"\b(?:\d{{1,2}}(?:er)?\s+)?(?:{_MONTHS})\s+(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/(?:19|20)\d{{2}}\b|"
+        rf"(?<![\d,.])(?:19|20)\d{{2}}(?![\d,.]\d)",
+        re.IGNORECASE,
+    ),
+    # a number, in digits or words, with the word that says what it counts ("97 startups", "six étapes")
+    "count": re.compile(
+        rf"(?:{_NUMBER}|\b{_NUMBER_WORDS}\b)(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
+        re.IGNORECASE,
+    ),
+}
+_DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+# words before a number that make it approximate or a bound, and their English forms
+APPROXIMATIONS = {
+    "environ": "about",
+    "près de": "nearly",
+    "pres de": "nearly",
+    "plus de": "more than",
+    "moins de": "less than",
+    "jusqu'à": "up to",
+    "jusqu’à": "up to",
+    "au moins": "at least",
+    "quelque": "some",
+}
+_APPROXIMATION = re.compile(r"(" + "|".join(re.escape(k) for k in APPROXIMATIONS) + r")\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value found in a sentence: `text` is the sentence's own words for it, `start`/`end` its offsets."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    approximation: str = ""  # "environ", "près de"... as written before it
+
+
+def find_values(kind: str, text: str, question: Question | None = None) -> list[Value]:
+    """The values of `kind` ("count", "amount", "percentage", "date", "duration") stated in `text`, in order.
+
+    Counts leave out what is not a count: years, days of a date, amounts, percentages and durations (unless the
+    question asks for that kind), and numbers the question itself gives.
+
+    >>> [v.text for v in find_values("count", "Début 2020, 97 startups et 18 multinationales, soit 15 %.")]
+    ['97 startups', '18 multinationales']
+    """
+    if kind not in PATTERNS:
+        return []
+    asked = {normalize_numbers(n) for n in question.numbers} if question else set()
+    masked = text
+    if kind == "count":
+        masked = _DAY_OF_MONTH.sub(lambda m: " " * len(m.group()), masked)
+        for other in ("amount", "percentage", "duration"):
+            masked = PATTERNS[other].sub(lambda m: " " * len(m.group()), masked)
+    values = []
+    for match in PATTERNS[kind].finditer(masked):
+        number = normalize_numbers(match.group().split()[0]).replace("\u00a0", "")
+        leading = re.match(r"[\d.,\u00a0\u202f ]+", normalize_numbers(match.group()))
+        digits = (leading.group() if leading else number).strip()
+        if kind == "count" and (_YEAR.fullmatch(digits) or digits in asked):
+            continue
+        if kind == "date" and match.group() in asked:
+            continue
+        before = _APPROXIMATION.search(text[max(0, match.start() - 12) : match.start()])
+        values.append(
+            Value(
+                kind=kind,
+                text=text[match.start() : match.end()],
+                start=match.start(),
+                end=match.end(),
+                approximation=before.group(1) if before else "",
+            )
+        )
+    return values

@@ -1,0 +1,254 @@
+"""Fit the sentence selector (docqa/selector.json): a logistic regression over the sentence features of the
+candidate passages of the training questions, its regularisation chosen and its abstention threshold calibrated
+by cross-validation grouped by question. The held-out set is never read here.
+
+    python -m eval.fit                       # fit on eval/data/qa-dev.jsonl and eval/data/qa-train*.jsonl
+    python -m eval.fit --report-only         # cross-validated figures of the current features, nothing saved
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import statistics
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from docqa.qa import QA
+from docqa.question import profile
+from docqa.retrieval import Evidence, expand
+from docqa.scoring import ANSWER_FEATURES, MODEL, Logistic, Selector, SentenceScorer, answer_features
+from docqa.settings import Settings, get_settings
+from eval.dataset import Question, load_dataset
+from eval.metrics import contains_all_facts, contains_fact, normalize
+from ingest.pipeline import PIPELINE_VERSION, ingest
+
+DATA = Path(__file__).parent / "data"
+HELD_OUT = "qa-heldout.jsonl"
+FOLDS = 5
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.02, 0.9, 0.01))
+
+
+@dataclass
+class Case:
+    """One training question with its candidate passages and their sentences' features and labels."""
+
+    question: Question
+    evidence: Evidence
+    x: np.ndarray
+    y: np.ndarray
+
+
+def training_sets() -> list[Path]:
+    return [p for p in sorted(DATA.glob("qa-*.jsonl")) if p.name != HELD_OUT]
+
+
+def label(sentence: str, question: Question) -> bool:
+    """Whether a sentence answers the question: it is (part of) the evidence quote, or states all its facts."""
+    if not question.answerable:
+        return False
+    if contains_all_facts(question.facts, sentence) and not contains_all_facts(question.facts, question.question):
+        return True
+    s, e = normalize(sentence), normalize(question.evidence)
+    if len(s) >= 20 and (s in e or e in s):
+        return True
+    match = difflib.SequenceMatcher(None, s, e, autojunk=False).find_longest_match(0, len(s), 0, len(e))
+    return match.size >= min(40, len(e) // 2) and any(contains_fact(f, sentence) for f in question.facts)
+
+
+def build_cases(qa: QA, questions: list[Question]) -> list[Case]:
+    scorer: SentenceScorer = qa.retriever.scorer
+    cases = []
+    for q in questions:
+        question = expand(profile(q.question), qa.index)
+        vector = np.asarray(qa.index.embedder.embed_query(question.text))
+        candidates = qa.retriever.candidates(question, vector, max(qa.settings.top_k, qa.settings.rerank_candidates))
+        sentences, x = scorer.features(question, candidates, vector)
+        y = np.array([label(s.text, q) for s in sentences], dtype=int)
+        cases.append(Case(q, Evidence(question, vector, candidates, sentences), x, y))
+    return cases
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float, balanced: bool = False) -> Logistic:
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
+    model.fit((x - mean) / scale, y)
+    return Logistic(model.coef_[0], float(model.intercept_[0]), mean, scale)
+
+
+def sentence_selector(cases: list[Case], c: float) -> Selector:
+    """A selector whose sentence model is fitted on `cases` (and which never abstains)."""
+    x = np.vstack([case.x for case in cases])
+    y = np.concatenate([case.y for case in cases])
+    sentence = fit_logistic(x, y, c, balanced=True)
+    never = Logistic(
+        np.zeros(len(ANSWER_FEATURES)), 10.0, np.zeros(len(ANSWER_FEATURES)), np.ones(len(ANSWER_FEATURES))
+    )
+    return Selector(sentence, never, threshold=0.0, info={})
+
+
+def folds(cases: list[Case]) -> list[tuple[np.ndarray, np.ndarray]]:
+    groups = np.arange(len(cases))
+    return list(GroupKFold(n_splits=FOLDS).split(groups, groups=groups))
+
+
+def out_of_fold(cases: list[Case], c: float) -> dict[int, Selector]:
+    """For each case, the selector fitted on the folds it is not in."""
+    selectors: dict[int, Selector] = {}
+    for train, test in folds(cases):
+        selector = sentence_selector([cases[i] for i in train], c)
+        selectors.update({int(i): selector for i in test})
+    return selectors
+
+
+def top1(cases: list[Case], selectors: dict[int, Selector]) -> float:
+    """Share of the answerable cases whose best sentence answers."""
+    hits = [
+        bool(case.y[int(np.argmax(selectors[n].probabilities(case.x)))])
+        for n, case in enumerate(cases)
+        if case.question.answerable and len(case.y)
+    ]
+    return sum(hits) / max(1, len(hits))
+
+
+def ranked(case: Case, selector: Selector, top_k: int) -> Evidence:
+    """The case's evidence scored by `selector` and re-ranked as the retriever does, limited to `top_k`."""
+    p = selector.probabilities(case.x) if len(case.x) else np.zeros(0)
+    sentences = [replace(s, score=float(v)) for s, v in zip(case.evidence.sentences, p, strict=True)]
+    best: dict[int, float] = {}
+    for s in sorted(sentences, key=lambda s: -s.score):
+        best.setdefault(s.hit, s.score)
+    hits = case.evidence.hits
+    order = sorted(range(len(hits)), key=lambda i: (-best.get(i, 0.0), i))
+    position = {old: new for new, old in enumerate(order)}
+    for s in sentences:
+        s.hit = position[s.hit]
+    sentences.sort(key=lambda s: -s.score)
+    evidence = Evidence(case.evidence.question, case.evidence.vector, [hits[i] for i in order], sentences)
+    return evidence.top(top_k)
+
+
+@dataclass
+class Outcome:
+    best: float  # score of the best sentence (what the threshold is compared with)
+    answered_right: bool  # answered (checks passed) with all the facts, at threshold 0
+    answered: bool  # checks passed, at threshold 0
+    answerable: bool
+    chars: int
+
+
+def outcomes(
+    qa: QA, cases: list[Case], selectors: dict[int, Selector], answerability: np.ndarray, settings: Settings
+) -> list[Outcome]:
+    """What the extractive answerer does with each case under its fold's selector, before the threshold."""
+    from docqa.answering import ExtractiveAnswerer
+
+    results = []
+    for n, case in enumerate(cases):
+        selector = selectors[n]
+        scorer = SentenceScorer(qa.index, selector)
+        answerer = ExtractiveAnswerer(qa.index, settings.model_copy(update={"abstain_threshold": 0.0}), scorer)
+        evidence = ranked(case, selector, settings.top_k)
+        answer = answerer.answer(evidence)
+        best = float(answerability[n])
+        right = not answer.abstained and contains_all_facts(case.question.facts, answer.answer)
+        results.append(Outcome(best, right, not answer.abstained, case.question.answerable, len(answer.answer)))
+    return results
+
+
+def accuracy(results: list[Outcome], threshold: float) -> tuple[float, float, float]:
+    """Overall accuracy, wrong abstentions (share of answerable questions) and precision of the answers."""
+    correct, wrong_abstain, answered, answered_right = 0, 0, 0, 0
+    for r in results:
+        answers = r.answered and r.best >= threshold
+        answered += answers
+        if r.answerable:
+            ok = answers and r.answered_right
+            correct += ok
+            answered_right += ok
+            wrong_abstain += not answers
+        else:
+            correct += not answers
+    n_answerable = sum(r.answerable for r in results) or 1
+    return correct / len(results), wrong_abstain / n_answerable, answered_right / max(1, answered)
+
+
+def answer_rows(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> np.ndarray:
+    rows = []
+    for n, case in enumerate(cases):
+        sentences = ranked(case, selectors[n], top_k).sentences
+        rows.append(answer_features(case.evidence.question, sentences) if sentences else np.zeros(len(ANSWER_FEATURES)))
+    return np.array(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report-only", action="store_true", help="print cross-validated figures, save nothing")
+    args = parser.parse_args()
+    settings = get_settings()
+    qa = QA(settings)
+    ingest([settings.corpus_dir], qa.index, settings)
+    paths = training_sets()
+    questions = [q for p in paths for q in load_dataset(p)]
+    cases = build_cases(qa, questions)
+    print(
+        f"{len(questions)} questions from {', '.join(p.name for p in paths)}; "
+        f"{sum(len(c.y) for c in cases)} sentences, {sum(int(c.y.sum()) for c in cases)} positive"
+    )
+    # 1. the sentence model: regularisation chosen by cross-validated top-1 accuracy
+    by_c = {c: out_of_fold(cases, c) for c in C_GRID}
+    for c, selectors in by_c.items():
+        print(f"sentence model C={c}: CV top-1 accuracy {top1(cases, selectors):.3f}")
+    c = max(by_c, key=lambda k: (round(top1(cases, by_c[k]), 3), -k))
+    selectors = by_c[c]
+    # 2. the abstention model, stacked on the out-of-fold sentence scores
+    rows = answer_rows(cases, selectors, settings.top_k)
+    labels = np.array([int(case.question.answerable) for case in cases])
+    answerability = np.zeros(len(cases))
+    for train, test in folds(cases):
+        answerability[test] = fit_logistic(rows[train], labels[train], 1.0)(rows[test])
+    results = outcomes(qa, cases, selectors, answerability, settings)
+    threshold = max(THRESHOLDS, key=lambda t: (accuracy(results, t)[0], -t))
+    acc, wrong, precision = accuracy(results, threshold)
+    print(f"chosen C={c}, threshold {threshold}: CV accuracy {acc:.3f}, wrong abstentions {wrong:.3f}")
+    print("threshold  accuracy  wrong-abstentions  answer-precision")
+    curve = []
+    for t in THRESHOLDS[::5]:
+        a, w, p = accuracy(results, t)
+        curve.append(
+            {"threshold": t, "accuracy": round(a, 3), "wrong_abstention": round(w, 3), "precision": round(p, 3)}
+        )
+        print(f"{t:9.2f}  {a:8.3f}  {w:17.3f}  {p:16.3f}")
+    for check in ("check_time_frame", "check_value"):
+        off = settings.model_copy(update={check: False})
+        ablated = accuracy(outcomes(qa, cases, selectors, answerability, off), threshold)[0]
+        print(f"without {check}: CV accuracy {ablated:.3f}")
+    if args.report_only:
+        return
+    selector = sentence_selector(cases, c)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()[:16]
+    info = {
+        "C": c,
+        "pipeline_version": PIPELINE_VERSION,
+        "embedder": qa.index.model,
+        "trained_on": [p.name for p in paths],
+        "training_hash": digest,
+        "cv_top1": round(top1(cases, selectors), 4),
+        "cv_accuracy": round(acc, 4),
+        "cv_wrong_abstention": round(wrong, 4),
+        "cv_median_chars": statistics.median(r.chars for r in results),
+        "curve": curve,
+    }
+    Selector(selector.sentence, fit_logistic(rows, labels, 1.0), threshold, info).save(MODEL)
+    print(f"saved {MODEL}")
+
+
+if __name__ == "__main__":
+    main()

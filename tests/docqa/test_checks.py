@@ -1,0 +1,27 @@
+from docqa.answering.checks import failed_check, time_frame_stated, value_stated
+from docqa.question import profile
+from docqa.schema import Hit
+from docqa.scoring import ScoredSentence
+from docqa.settings import Settings
+
+TEXT = "Le budget du programme était de 9,7 M€ en 2020."
+HITS = [Hit(chunk_id="c", doc_id="d", title="t", page=1, start=0, end=len(TEXT), text=TEXT, score=1.0)]
+CHOSEN = [ScoredSentence(hit=0, start=0, end=len(TEXT), text=TEXT)]
+
+
+def test_time_frame_must_be_in_the_cited_passage():
+    assert time_frame_stated(profile("Quel budget en 2020 ?"), CHOSEN, HITS) == ""
+    assert "2024" in time_frame_stated(profile("Quel budget en 2024 ?"), CHOSEN, HITS)
+    assert time_frame_stated(profile("Quel budget pour le Plan 2024 ?"), CHOSEN, HITS) == ""  # a name, not a frame
+
+
+def test_a_value_question_needs_a_value_of_its_kind():
+    assert value_stated(profile("Quel budget ?"), CHOSEN) == ""
+    assert "percentage" in value_stated(profile("Quelle part des startups ?"), CHOSEN)
+    assert value_stated(profile("Qu'est-ce que le programme ?"), CHOSEN) == ""
+
+
+def test_checks_can_be_switched_off():
+    question = profile("Quel budget en 2024 ?")
+    assert failed_check(question, CHOSEN, HITS, Settings())
+    assert not failed_check(question, CHOSEN, HITS, Settings(check_time_frame=False))

@@ -1,0 +1,53 @@
+import pytest
+
+from docqa.question import profile, split_parts, subject
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Combien de startups d'IA en santé la cartographie recense-t-elle ?", "count"),
+        ("How many jobs could be created by 2025?", "count"),
+        ("Quel budget pour le programme en 2020 ?", "amount"),
+        ("Quelle part des entreprises se positionne sur l'innovation ?", "percentage"),
+        ("When was the page last updated?", "date"),
+        ("Combien de temps a duré l'expérience ?", "duration"),
+        ("Qu'est-ce que le Health Data Hub ?", "definition"),
+        ("What is the Health Data Hub?", "definition"),
+        ("Quelles sont les trois catégories de solutions ?", "list"),
+        ("What are the main barriers to adoption in hospitals?", "list"),
+        ("Qui a fondé le laboratoire ?", "name"),
+        ("Which company launched the programme?", "name"),
+        ("Est-ce que la France est en avance ?", "yesno"),
+        ("Pourquoi les données sont-elles essentielles ?", "open"),
+    ],
+)
+def test_answer_type(question, kind):
+    assert profile(question).answer_type == kind
+
+
+def test_language_names_time_frame_and_quotes():
+    q = profile("Selon l'étude AEC, combien d'emplois liés à l'IA d'ici 2025 dans « Plan IA 2021 » ?")
+    assert q.language == "fr" and q.time_frame == ("2025",)
+    assert "AEC" in q.entities and "IA" in q.entities
+    assert q.quoted == ("Plan IA 2021",) and "2021" in q.numbers and "2021" not in q.time_frame
+    assert profile("What did the report say about jobs by 2030?").language == "en"
+
+
+def test_parts_of_a_multi_part_question():
+    q = profile("Combien de startups la cartographie recense-t-elle en 2020, et quelle part en Île-de-France ?")
+    assert [p.answer_type for p in q.parts] == ["count", "percentage"] and q.answer_type == "count"
+    # a piece without a subject of its own stays with its neighbour
+    assert len(split_parts("En quel mois et quelle année le rapport Villani a-t-il été publié ?")) == 1
+    assert profile("Combien de startups ?").parts == ()
+
+
+def test_subject_of_a_count():
+    assert subject("Combien de startups d'IA en santé la cartographie recense-t-elle ?") == "startups"
+    assert subject("How many patients' medical records did the partnership cover?") == "patients' medical records"
+    assert subject("Quel est le budget ?") == ""
+
+
+def test_profile_is_frozen():
+    with pytest.raises(AttributeError):
+        profile("Combien ?").language = "en"

@@ -1,0 +1,31 @@
+import pytest
+
+from docqa.question import profile
+from docqa.values import find_values
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "found"),
+    [
+        ("count", "Début 2020, 97 startups et 18 multinationales, soit 15 %.", ["97 startups", "18 multinationales"]),
+        ("count", "environ 5 000 emplois directement liés", ["5 000 emplois"]),
+        ("count", "PariSanté Campus, lancé le 4 décembre 2020", []),  # a date is not a count
+        ("count", "# 17 : Mettre en place ; Etude de cas #3 ; 28 953 patientes", ["28 953 patientes"]),
+        (
+            "amount",
+            "un budget de 9,7 M€ en 2020, puis 30 Md€ et 35 millions d’euros",
+            ["9,7 M€", "30 Md€", "35 millions d’euros"],
+        ),
+        ("percentage", "une croissance de 36 % par an, 1,4% des deals", ["36 %", "1,4%"]),
+        ("date", "Mis à jour le 01/03/2023, créée le 25 mars 2020", ["01/03/2023", "25 mars 2020"]),
+        ("duration", "après seulement 8 heures d’existence", ["8 heures"]),
+    ],
+)
+def test_values_of_each_kind(kind, text, found):
+    assert [v.text for v in find_values(kind, text)] == found
+
+
+def test_approximations_and_the_question_s_own_numbers():
+    assert find_values("count", "environ 5 000 emplois")[0].approximation == "environ"
+    question = profile("Sur les 78 applications, combien ont été évaluées ?")
+    assert [v.text for v in find_values("count", "Sur les 78 apps, seules 7 ont été évaluées", question)] == ["7 ont"]
