@@ -1,6 +1,8 @@
 """The `docqa` command line on small real corpora (real embedder, real Chroma in tmp dirs)."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,8 +100,39 @@ def test_user_errors_are_clean_messages(env):
 
 def test_terminal_chat(env):
     run("ingest")
-    result = runner.invoke(app, ["chat"], input="Combien d'emplois d'ici 2025 ?\nexit\n")
-    assert result.exit_code == 0 and "5 000" in result.output
+    question = "Combien d'emplois d'ici 2025 ?"
+    lines = ["/help", "/doc nope", "/doc note", question, "/doc", question, "What is the Health Data Hub?"]
+    lines += ["/new", "exit"]
+    result = runner.invoke(app, ["chat"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "/doc ID" in output and "unknown" not in output  # /help, in French until an English question
+    assert "document inconnu : nope (indexés : etude, note)" in output
+    limited, everything = output.split("Questions sur tous les documents.")
+    assert "Questions limitées à note." in limited and "[1] etude" not in limited
+    assert "5 000" in everything and "[1] etude — p. 2" in everything
+    assert "Answer" in everything and "New conversation." in everything  # labels follow the question's language
+    assert (env.parent / "data" / "chat-history").exists()
+
+
+def test_docs_never_cuts_ids_at_80_columns(env):
+    long_id = "rapport-annuel-de-la-direction-generale-de-l-offre-de-soins-2024-version-finale"
+    (env / f"{long_id}.txt").write_text("Un rapport au nom très long.", encoding="utf-8")
+    run("ingest")
+    result = runner.invoke(app, ["docs"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and long_id in result.output.splitlines(), result.output
+
+
+def test_help_and_usage_errors_do_not_load_the_engine():
+    heavy = ["docqa.qa", "docqa.store", "chromadb", "torch", "langchain_core", "streamlit"]
+    script = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom app.cli import app\n"
+        "for args in (['--help'], ['ask'], ['ask', ' '], ['search', 'x', '-k', '0'], ['chat', '--nope']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code in (0, 1, 2), args\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 @pytest.mark.slow
