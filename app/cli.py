@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -187,13 +188,23 @@ def web(
     port: Annotated[int, typer.Option(help="Port.")] = 8501,
 ) -> None:
     """Serve the web chat (Streamlit) on http://HOST:PORT."""
+    command = web_command(host, port, _settings())
+    os.execv(sys.executable, command)  # this process becomes the Streamlit server: stopping it stops the chat
+
+
+def web_command(host: str, port: int, settings: Settings) -> list[str]:
+    """The Streamlit command line of `docqa web`: loopback, no telemetry, no "Deploy" button, uploads capped
+    at DOCQA_MAX_FILE_MB."""
     page = Path(__file__).with_name("chat.py")
-    command = ["-m", "streamlit", "run", str(page), "--server.address", host, "--server.port", str(port)]
-    # this process becomes the Streamlit server: stopping it stops the chat
-    os.execv(
-        sys.executable,
-        [sys.executable, *command, "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-    )
+    options = {
+        "server.address": host,
+        "server.port": port,
+        "server.headless": "true",
+        "server.maxUploadSize": math.ceil(settings.max_file_mb),
+        "browser.gatherUsageStats": "false",
+        "client.toolbarMode": "minimal",
+    }
+    return [sys.executable, "-m", "streamlit", "run", str(page), *(f"--{k}={v}" for k, v in options.items())]
 
 
 @app.command()

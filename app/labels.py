@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+# asked by the web chat's example buttons: each is answered right (checked on the real corpus by the tests)
+EXAMPLES = [
+    "Combien d'emplois liés à l'IA en santé devraient être créés d'ici 2025 ?",
+    "Quel budget pour le Health Data Hub en 2020 ?",
+    "Quels niveaux de risque prévoit l'AI Act ?",
+    "What is PariSanté Campus?",
+]
+
 LABELS = {
     "fr": {
         "answer": "Réponse",
@@ -12,6 +20,7 @@ LABELS = {
         "done": "Réponse trouvée",
         "abstained": "Pas de réponse dans les rapports",
         "whole_page": "Lire toute la page",
+        "read": "Passages lus : {n}",
         "thanks": "Merci pour votre retour.",
         "comment": "Commentaire (facultatif)",
         "send": "Envoyer le commentaire",
@@ -38,6 +47,7 @@ LABELS = {
         "done": "Answer found",
         "abstained": "No answer in the reports",
         "whole_page": "Read the whole page",
+        "read": "Passages read: {n}",
         "thanks": "Thank you for your feedback.",
         "comment": "Comment (optional)",
         "send": "Send the comment",

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
-from docqa.settings import get_settings
+from app.cli import app, web_command
+from app.labels import EXAMPLES
+from docqa.qa import QA
+from docqa.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -147,6 +149,11 @@ def test_real_corpus_answers_and_abstains(tmp_path, monkeypatch):
     assert answer["citations"][0]["doc_id"] == "aec-ia-industries-sante"
     unknown = json.loads(run("ask", "Quel est le prix moyen d'un appartement à Lyon en 2023 ?", "--json").output)
     assert unknown["abstained"] is True and unknown["citations"] == []
+    expected = ["5 000", "9,7 M€", "inacceptable, haut risque, risque limité et risque minime", "PariSanté Campus"]
+    qa = QA(get_settings())
+    for example, fact in zip(EXAMPLES, expected, strict=True):  # the web chat's example buttons
+        answer = qa.ask(example)
+        assert fact in answer.answer.replace("\u202f", " ") and not answer.abstained, example
     get_settings.cache_clear()
 
 
@@ -188,3 +195,9 @@ def test_eval_writes_a_run_and_compares_configurations(env, tmp_path):
     bad.write_text('{"id": "x"}', encoding="utf-8")
     failed = run("eval", str(bad))
     assert failed.exit_code == 1 and "bad.jsonl:1: field" in " ".join(failed.output.split())  # lines may wrap
+
+
+def test_web_hides_deploy_and_caps_uploads_at_the_ingest_limit():
+    command = web_command("127.0.0.1", 8501, Settings(max_file_mb=12.5))
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("chat.py")
+    assert {"--client.toolbarMode=minimal", "--server.maxUploadSize=13", "--server.address=127.0.0.1"} <= set(command)
