@@ -143,7 +143,8 @@ def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) ->
             hits = qa.search(question, k=k, docs=docs)
         else:
             answer = qa.ask(question, k=k, docs=docs)
-        status.update(label=label("done", language), state="complete")
+        found = generative or not answer.abstained
+        status.update(label=label("done" if found else "abstained", language), state="complete")
     if not generative:
         return answer, False
     stream = qa.answerer.stream(question, hits)
@@ -179,7 +180,7 @@ def open_conversation(conversation: Conversation) -> None:
 def conversations(history: ConversationStore, current: Conversation) -> None:
     """The new-conversation button, the stored conversations (title, date) to reopen, and the current one's
     rename, export and delete (drawn where the caller is: the sidebar)."""
-    st.button("Nouvelle conversation", icon="➕", on_click=open_conversation, args=(Conversation(),))
+    st.button("Nouvelle conversation", icon=":material/add:", on_click=open_conversation, args=(Conversation(),))
     stored = history.list()
     if stored:
         st.subheader("Conversations")
@@ -267,7 +268,7 @@ def main() -> None:
         with examples.container():
             st.caption("Exemples de questions :")
             for i, example in enumerate(EXAMPLES):
-                if st.button(example, key=f"example-{i}", type="tertiary", icon="💬"):
+                if st.button(example, key=f"example-{i}", type="tertiary", icon=":material/chat_bubble:"):
                     st.session_state.asked = example
     for i, turn in enumerate(conversation.turns):
         key = f"{conversation.id}-{i}"

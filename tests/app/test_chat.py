@@ -86,6 +86,7 @@ def test_english_question_gets_english_labels_and_no_page_for_pageless_documents
 def test_abstention_is_shown_as_such(app):
     app.chat_input[0].set_value("Quel est le prix d'un appartement à Lyon en 2023 ?").run()
     assert any("ne permettent pas" in i.value for i in app.info)
+    assert [s.label for s in app.status] == ["Pas de réponse dans les rapports"]
 
 
 def test_filter_by_document(app):
