@@ -1,8 +1,9 @@
-"""Streamlit chat: ask the reports, read the cited sources. Run with `make chat`
-(`streamlit run app/chat.py --server.address 127.0.0.1`)."""
+"""Streamlit chat: ask the reports, read the cited sources, come back to earlier conversations. Run with
+`docqa web` (what `make chat` opens)."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from pathlib import Path
@@ -11,20 +12,21 @@ import streamlit as st
 
 from app.conversation import retrieval_query
 from app.feedback import FeedbackStore
+from app.history import Conversation, ConversationStore, Turn
+from app.labels import EXAMPLES, label, where
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import DocqaError
 from docqa.qa import QA
-from docqa.schema import Answer, location
-from docqa.settings import get_settings
+from docqa.schema import Answer
+from docqa.settings import Settings, get_settings
+from docqa.text import detect_language
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest
 
-EXAMPLES = [
-    "Combien d'emplois liés à l'IA en santé devraient être créés d'ici 2025 ?",
-    "Combien de startups d'IA en santé la cartographie de l'étude AEC recense-t-elle ?",
-    "Quelles sont les cinq mesures proposées par le Think Tank Économie Santé ?",
-    "What is PariSanté Campus?",
-]
+ABOUT = (
+    "Des réponses courtes tirées des rapports français sur l'IA en santé, chaque phrase citée avec sa source "
+    "(ou « les rapports ne le disent pas »)."
+)
 _STAGES = {"read": "Lecture", "embed": "Embeddings", "sentences": "Phrases"}
 
 
@@ -34,26 +36,29 @@ def engine(configuration: str) -> QA:
     return QA(get_settings())
 
 
-def show_answer(answer: Answer, qa: QA | None = None, key: int = 0, streamed: bool = False) -> None:
+def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: bool = False) -> None:
     """An answer with its inline markers, then its sources (title, page, quote highlighted in its passage, and
-    the whole page on demand). `streamed`: the text was already written progressively."""
+    the whole page on demand), labelled in the question's language. `streamed`: the text is already written."""
+    language = answer.language
     for note in answer.notes:
         st.warning(note)
     if answer.abstained:
         st.info(answer.answer)
         if answer.hits:
-            st.caption("Passages les plus proches :")
+            st.caption(label("closest", language))
             for hit in answer.hits[:3]:
-                with st.expander(f"{hit.title} — {location(hit.page, hit.section)}"):
+                with st.expander(where(hit.title, hit.page, language, hit.section)):
                     st.write(hit.text)
         return
     if not streamed:
         st.markdown(answer.answer)
     for c in answer.citations:
-        with st.expander(f"[{c.n}] {c.title} — {c.location}"):
+        with st.expander(f"[{c.n}] {where(c.title, c.page, language, c.section)}"):
             st.markdown(highlight(c.passage or c.quote, c.quote.split(" … ")))
-            if qa is not None and st.toggle("Lire toute la page", key=f"page-{key}-{c.n}"):
+            if qa is not None and st.toggle(label("whole_page", language), key=f"page-{key}-{c.n}"):
                 st.text(qa.index.page_text(c.doc_id, c.page))
+    if answer.hits:
+        st.caption(label("read", language, n=len(answer.hits)))
 
 
 def highlight(passage: str, quotes: list[str]) -> str:
@@ -64,18 +69,34 @@ def highlight(passage: str, quotes: list[str]) -> str:
     return re.sub(r"\n+", "\n\n", text)
 
 
-def feedback(qa: QA, message: dict, key: int) -> None:
-    """Thumbs up/down and a comment under an answer, stored in the data directory's feedback.sqlite."""
-    if message.get("feedback_sent"):
-        st.caption("Merci pour votre retour.")
-        return
-    rating = st.feedback("thumbs", key=f"rating-{key}")
-    if rating is not None:
-        comment = st.text_input("Commentaire (facultatif)", key=f"comment-{key}")
-        if st.button("Envoyer", key=f"send-{key}"):
-            feedback_store(qa).add(message["answer"], rating, comment)
-            message["feedback_sent"] = True
-            st.rerun()
+def feedback(qa: QA, history: ConversationStore, conversation: Conversation, turn: Turn, key: str) -> None:
+    """Thumbs up/down, stored at once in the data directory's feedback.sqlite, then an optional comment, stored
+    when given (Enter or leaving the box)."""
+    store = feedback_store(qa)
+    language = turn.answer.language
+
+    def rate() -> None:
+        rating = st.session_state[f"rating-{key}"]
+        if rating is None or rating == turn.rating:
+            return
+        if turn.feedback_id is None:
+            turn.feedback_id = store.add(turn.answer, rating)
+        else:
+            store.update(turn.feedback_id, rating=rating)
+        turn.rating = rating
+        history.save(conversation)
+
+    def comment() -> None:
+        turn.comment = st.session_state[f"comment-{key}"].strip()
+        store.update(turn.feedback_id, comment=turn.comment)
+        history.save(conversation)
+
+    st.feedback("thumbs", key=f"rating-{key}", default=turn.rating, on_change=rate)
+    if turn.feedback_id is not None:
+        st.caption(label("thanks", language))
+        st.text_input(label("comment", language), value=turn.comment, key=f"comment-{key}", on_change=comment)
+        if turn.comment:
+            st.caption(label("comment_saved", language))
 
 
 def feedback_store(qa: QA) -> FeedbackStore:
@@ -85,7 +106,10 @@ def feedback_store(qa: QA) -> FeedbackStore:
 def upload(qa: QA) -> None:
     """Add an uploaded file to the index; a bad file is reported and removed, the index left as it was."""
     suffixes = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
-    uploaded = st.sidebar.file_uploader("Ajouter un document", type=suffixes)
+    limit = qa.settings.max_file_mb
+    uploaded = st.sidebar.file_uploader(
+        f"Ajouter un document ({limit:g} Mo au plus)", type=suffixes, max_upload_size=math.ceil(limit)
+    )
     done = st.session_state.setdefault("uploaded", set())
     if uploaded is None or uploaded.file_id in done:
         return
@@ -109,11 +133,21 @@ def upload(qa: QA) -> None:
 
 
 def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) -> tuple[Answer, bool]:
-    """The answer, streamed word by word by the generative answerer, at once by the extractive one; returns
-    (answer, whether it was written progressively)."""
-    if mode != "llm" or not isinstance(qa.answerer, GenerativeAnswerer):
-        return qa.ask(question, k=k, docs=docs), False
-    stream = qa.answerer.stream(qa.retrieve(question, k=k, docs=docs))
+    """The answer, under a status naming how many reports are searched; streamed word by word by the generative
+    answerer, at once by the extractive one. Returns (answer, whether it was written progressively)."""
+    language = detect_language(question)
+    n = len(docs) if docs else len(qa.index.documents())
+    generative = mode == "llm" and isinstance(qa.answerer, GenerativeAnswerer)
+    with st.status(label("searching_one" if n == 1 else "searching", language, n=n)) as status:
+        if generative:
+            evidence = qa.retrieve(question, k=k, docs=docs)
+        else:
+            answer = qa.ask(question, k=k, docs=docs)
+        found = generative or not answer.abstained
+        status.update(label=label("done" if found else "abstained", language), state="complete")
+    if not generative:
+        return answer, False
+    stream = qa.answerer.stream(evidence)
     placeholder = st.empty()
     with placeholder.container():
         st.write_stream(stream)
@@ -124,66 +158,159 @@ def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) ->
     return answer, True
 
 
+def last_indexed(settings: Settings) -> str:
+    """When the index last changed: the time of the stamp the index rewrites after every change (docqa.store),
+    not of Chroma's files, which reading them touches."""
+    stamp = settings.data_dir / f"{settings.collection}.changed"
+    return datetime.fromtimestamp(stamp.stat().st_mtime).strftime("%d/%m/%Y %H:%M") if stamp.exists() else "—"
+
+
+def local_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+def open_conversation(conversation: Conversation) -> None:
+    st.session_state.conversation = conversation
+    if conversation.turns:
+        st.query_params["c"] = conversation.id  # a reload reopens it
+    else:
+        st.query_params.pop("c", None)
+
+
+def conversations(history: ConversationStore, current: Conversation) -> None:
+    """The new-conversation button, the stored conversations (title, date) to reopen, and the current one's
+    rename, export and delete (drawn where the caller is: the sidebar)."""
+    st.button("Nouvelle conversation", icon=":material/add:", on_click=open_conversation, args=(Conversation(),))
+    stored = history.list()
+    if stored:
+        st.subheader("Conversations")
+    for c in stored:
+        st.button(
+            f"{c.title} · {local_time(c.updated)}",
+            key=f"open-{c.id}",
+            type="secondary" if c.id == current.id else "tertiary",
+            on_click=lambda id_=c.id: open_conversation(history.get(id_) or Conversation()),
+            width="stretch",
+        )
+    if not current.turns:
+        return
+
+    def rename() -> None:
+        try:
+            current.title = history.rename(current.id, st.session_state[f"title-{current.id}"])
+        except ValueError:
+            st.session_state[f"title-{current.id}"] = current.title
+
+    with st.expander("Cette conversation"):
+        st.text_input("Titre", value=current.title, key=f"title-{current.id}", on_change=rename)
+        name = re.sub(r"[^\w-]+", "-", current.title.lower()).strip("-")[:40] or "conversation"
+        st.download_button("Exporter (Markdown)", current.markdown(), f"{name}.md", "text/markdown")
+        delete = st.button("Supprimer la conversation", key=f"delete-{current.id}")
+    if delete:
+        history.delete(current.id)
+        open_conversation(Conversation())
+        st.rerun()
+
+
 def sidebar(qa: QA) -> tuple[list[str] | None, int, str]:
-    """Indexed documents, a document filter, the number of passages, the answer mode; returns (docs, k, mode)."""
+    """Indexed documents, a document filter, the number of passages, the answer mode (when an LLM is
+    configured), the index status, upload; returns (docs, k, mode)."""
     st.sidebar.header("Documents indexés")
+    listing = st.sidebar.container()  # filled after the upload below, so that a new document shows at once
+    chosen_box = st.sidebar.container()
+    k = st.sidebar.slider(
+        "Passages", min_value=1, max_value=10, value=qa.settings.top_k, help="Passages lus pour chaque réponse"
+    )
+    mode = "extractive"
+    if isinstance(qa.answerer, GenerativeAnswerer):
+        names = {"extractive": "Extractive", "llm": "LLM"}
+        mode = st.sidebar.radio("Mode de réponse", list(names), format_func=names.get)
+    status = st.sidebar.empty()
+    upload(qa)
     documents = qa.index.documents()
     for d in documents:
         pages = f"{d.pages} p., " if d.pages else ""
-        st.sidebar.caption(f"**{d.title}** ({d.year or 's. d.'}) — {pages}{d.chunks} passages")
+        listing.caption(f"**{d.title}** ({d.year or 's. d.'}) — {pages}{d.chunks} passages")
     titles = {d.title: d.doc_id for d in documents}
-    chosen = st.sidebar.multiselect("Interroger seulement", list(titles), placeholder="Tous les documents")
-    k = st.sidebar.slider("Passages", min_value=1, max_value=10, value=qa.settings.top_k)
-    modes = ["extractive", "llm"] if isinstance(qa.answerer, GenerativeAnswerer) else ["extractive"]
-    mode = st.sidebar.radio("Mode de réponse", modes, format_func=lambda m: {"llm": "LLM"}.get(m, "Extractive"))
-    store = qa.settings.data_dir / "chroma" / "chroma.sqlite3"
-    last = datetime.fromtimestamp(store.stat().st_mtime).strftime("%d/%m/%Y %H:%M") if store.exists() else "—"
-    st.sidebar.caption(f"Index : {qa.index.model}, {qa.index.count()} passages, dernière indexation {last}")
-    if st.sidebar.button("Nouvelle conversation"):
-        st.session_state.messages = []
-    upload(qa)
+    chosen = chosen_box.multiselect("Interroger seulement", list(titles), placeholder="Tous les documents")
+    status.caption(
+        f"Index : {qa.index.model}, {qa.index.count()} passages, dernière indexation {last_indexed(qa.settings)}"
+    )
     store = feedback_store(qa)
     st.sidebar.download_button("Exporter les retours (CSV)", store.to_csv(), "feedback.csv", "text/csv")
     return ([titles[t] for t in chosen] or None), k, mode
 
 
+def current_conversation(history: ConversationStore) -> Conversation:
+    """The session's conversation: the one named in the address (?c=id, so that a reload keeps it), else new."""
+    if "conversation" not in st.session_state:
+        wanted = st.query_params.get("c")
+        st.session_state.conversation = (history.get(wanted) if wanted else None) or Conversation()
+    return st.session_state.conversation
+
+
 def main() -> None:
     st.set_page_config(page_title="docqa", page_icon="📄")
     st.title("docqa — IA et santé")
+    st.caption(ABOUT)
     try:
         qa = engine(get_settings().model_dump_json())
         qa.index.require_content()
     except DocqaError as exc:
         st.error(f"{exc}")
         st.stop()
+    history = ConversationStore(qa.settings.data_dir / "conversations.sqlite")
+    conversation = current_conversation(history)
+    listing = st.sidebar.container()  # filled last, so that a conversation started in this run is listed
     docs, k, mode = sidebar(qa)
-    messages = st.session_state.setdefault("messages", [])
-    if not messages:
-        st.caption("Exemples de questions :")
-        for example in EXAMPLES:
-            st.caption(f"• {example}")
-    for i, message in enumerate(messages):
-        with st.chat_message(message["role"]):
-            if message["role"] == "user":
-                st.markdown(message["content"])
-            else:
-                show_answer(message["answer"], qa, i)
-                feedback(qa, message, i)
-    question = st.chat_input("Votre question sur les rapports…")
-    if question:
-        previous = [m["content"] for m in messages if m["role"] == "user"]
-        messages.append({"role": "user", "content": question})
+    examples = st.empty()
+    if not conversation.turns:
+        with examples.container():
+            st.caption("Exemples de questions :")
+            for i, example in enumerate(EXAMPLES):
+                if st.button(example, key=f"example-{i}", type="tertiary", icon=":material/chat_bubble:"):
+                    st.session_state.asked = example
+    for i, turn in enumerate(conversation.turns):
+        key = f"{conversation.id}-{i}"
         with st.chat_message("user"):
-            st.markdown(question)
+            st.markdown(turn.question)
         with st.chat_message("assistant"):
-            try:
-                answer, streamed = respond(qa, retrieval_query(question, previous), k, docs, mode)
-            except DocqaError as exc:
-                st.error(str(exc))
-                return
-            show_answer(answer, qa, len(messages), streamed)
-        messages.append({"role": "assistant", "answer": answer})
-        st.rerun()  # draw the answer's feedback buttons
+            show_answer(turn.answer, qa, key)
+            feedback(qa, history, conversation, turn, key)
+    question = st.chat_input("Votre question sur les rapports…") or st.session_state.pop("asked", None)
+    if question:
+        examples.empty()
+        ask(qa, history, conversation, question, k, docs, mode)
+    with listing:
+        conversations(history, conversation)
+
+
+def ask(
+    qa: QA,
+    history: ConversationStore,
+    conversation: Conversation,
+    question: str,
+    k: int,
+    docs: list[str] | None,
+    mode: str,
+) -> None:
+    """Answer `question` in the conversation, store the turn, then draw its feedback buttons."""
+    previous = [t.question for t in conversation.turns]
+    key = f"{conversation.id}-{len(conversation.turns)}"
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        try:
+            answer, streamed = respond(qa, retrieval_query(question, previous), k, docs, mode)
+        except DocqaError as exc:
+            st.error(str(exc))
+            return
+        show_answer(answer, qa, key, streamed)
+        turn = Turn(question=question, answer=answer)
+        conversation.turns.append(turn)
+        history.save(conversation)
+        open_conversation(conversation)
+        feedback(qa, history, conversation, turn, key)
 
 
 main()

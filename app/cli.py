@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.labels import label, where
 from docqa.errors import DocqaError
-from docqa.schema import Answer, Hit, location
 from docqa.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the engine and its models are imported inside the commands that need them
+    from docqa.qa import QA
+    from docqa.schema import Answer, Hit
 
 app = typer.Typer(help="Cited answers to questions about the reports in corpus/.", no_args_is_help=True)
 console = Console()
@@ -41,10 +48,18 @@ def _settings() -> Settings:
         _fail(f"invalid setting {field}: {error['msg']}")
 
 
-def _qa():
+def _qa() -> QA:
     from docqa.qa import QA
 
     return QA(_settings())
+
+
+def _check(question: str, k: int | None) -> None:
+    """The argument errors found without loading the engine (the engine checks them again)."""
+    if not question.strip():
+        _fail("the question is empty")
+    if k is not None and not 1 <= k <= 50:
+        _fail(f"k must be between 1 and 50, got {k}")
 
 
 def _fail(message: str, hint: str = "") -> typer.Exit:
@@ -102,6 +117,7 @@ def ask(
     doc: DocOption = None,
 ) -> None:
     """Answer a question with cited passages (or say that the reports do not answer it)."""
+    _check(question, k)
     try:
         answer = _qa().ask(question, k=k, docs=doc)
     except DocqaError as exc:
@@ -120,6 +136,7 @@ def search(
     doc: DocOption = None,
 ) -> None:
     """The passages most relevant to a query."""
+    _check(query, k)
     try:
         hits = _qa().search(query, k=k, docs=doc)
     except DocqaError as exc:
@@ -127,7 +144,9 @@ def search(
     if json_output:
         print(json.dumps({"hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
         return
-    table = Table("#", "document", "page", "passage", "score")
+    from docqa.schema import location
+
+    table = Table("#", "document", "where", "passage", "score")
     for n, hit in enumerate(hits, start=1):
         table.add_row(str(n), hit.title, location(hit.page, hit.section), hit.text, f"{hit.score:.3f}")
     console.print(table)
@@ -148,10 +167,11 @@ def docs(json_output: JsonOption = False) -> None:
         payload["documents"] = [d.model_dump(exclude={"content_hash"}) for d in documents]
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    table = Table("id", "title", "publisher", "year", "pages", "chunks", title=f"Index ({index.model})")
-    for d in documents:
-        table.add_row(d.doc_id, d.title, d.publisher, str(d.year or "—"), str(d.pages or "—"), str(d.chunks))
-    console.print(table)
+    console.print(f"[bold]Index[/] ({index.model}, {index.count()} chunks)", highlight=False)
+    for d in documents:  # the id alone on its line, never cut, so that it can be pasted into --doc
+        console.print(f"[bold cyan]{d.doc_id}[/]", soft_wrap=True, highlight=False)
+        details = [d.publisher, str(d.year or ""), f"{d.pages} pages" if d.pages else "", f"{d.chunks} chunks"]
+        console.print(Padding(f"{d.title} [dim]— {', '.join(x for x in details if x)}[/]", (0, 0, 0, 4)))
     if not documents:
         console.print("The index is empty: run [bold]docqa ingest[/].")
 
@@ -173,13 +193,23 @@ def web(
     port: Annotated[int, typer.Option(help="Port.")] = 8501,
 ) -> None:
     """Serve the web chat (Streamlit) on http://HOST:PORT."""
+    command = web_command(host, port, _settings())
+    os.execv(sys.executable, command)  # this process becomes the Streamlit server: stopping it stops the chat
+
+
+def web_command(host: str, port: int, settings: Settings) -> list[str]:
+    """The Streamlit command line of `docqa web`: loopback, no telemetry, no "Deploy" button, uploads capped
+    at DOCQA_MAX_FILE_MB."""
     page = Path(__file__).with_name("chat.py")
-    command = ["-m", "streamlit", "run", str(page), "--server.address", host, "--server.port", str(port)]
-    # this process becomes the Streamlit server: stopping it stops the chat
-    os.execv(
-        sys.executable,
-        [sys.executable, *command, "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-    )
+    options = {
+        "server.address": host,
+        "server.port": port,
+        "server.headless": "true",
+        "server.maxUploadSize": math.ceil(settings.max_file_mb),
+        "browser.gatherUsageStats": "false",
+        "client.toolbarMode": "minimal",
+    }
+    return [sys.executable, "-m", "streamlit", "run", str(page), *(f"--{k}={v}" for k, v in options.items())]
 
 
 @app.command()
@@ -192,20 +222,77 @@ def mcp() -> None:
 
 @app.command()
 def chat() -> None:
-    """Ask questions one after the other in the terminal (empty line or Ctrl-D to quit)."""
+    """Ask questions one after the other in the terminal: arrow keys edit and recall, /help lists the commands
+    (/doc ID, /new); an empty line or Ctrl-D quits."""
     qa = _qa()
-    console.print("[bold]docqa[/] — posez vos questions sur les rapports (ligne vide pour quitter).")
+    history = qa.settings.data_dir / "chat-history"
+    _readline(history)
+    language, docs = "fr", None
+    console.print(label("chat_intro", language))
     while True:
         try:
-            question = console.input("[bold cyan]?[/] ").strip()
+            line = input(_prompt()).strip()
         except (EOFError, KeyboardInterrupt):
             break
-        if question.lower() in {"", "exit", "quit"}:
+        if line.lower() in {"", "exit", "quit", "/quit", "/exit"}:
             break
-        try:
-            print_answer(qa.ask(question))
-        except DocqaError as exc:
-            errors.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        command, _, argument = line.partition(" ")
+        if command == "/help":
+            console.print(label("chat_help", language), highlight=False)
+        elif command == "/new":
+            docs = None
+            console.print(label("new", language))
+        elif command == "/doc":
+            docs = _choose_doc(qa, argument.strip(), language) if argument.strip() else None
+            if not argument.strip():
+                console.print(label("doc_cleared", language))
+        elif command.startswith("/"):
+            errors.print(f"[bold red]Error:[/] {label('unknown_command', language, command=command)}", highlight=False)
+        else:
+            try:
+                answer = qa.ask(line, docs=docs)
+            except DocqaError as exc:
+                errors.print(f"[bold red]Error:[/] {exc}", highlight=False)
+                continue
+            language = answer.language
+            print_answer(answer)
+    _save_history(history)
+
+
+def _choose_doc(qa: QA, doc: str, language: str) -> list[str] | None:
+    known = sorted(d.doc_id for d in qa.index.documents())
+    if doc not in known:
+        message = label("unknown_doc", language, doc=doc, known=", ".join(known))
+        errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+        return None
+    console.print(label("doc_set", language, doc=doc), highlight=False)
+    return [doc]
+
+
+def _prompt() -> str:
+    """The prompt, in bold cyan on a terminal (the \\001/\\002 marks keep readline's cursor right)."""
+    return "\001\033[1;36m\002?\001\033[0m\002 " if sys.stdin.isatty() and console.is_terminal else "? "
+
+
+def _readline(history: Path) -> None:
+    """Line editing and a history kept between sessions (where Python has readline)."""
+    try:
+        import readline
+    except ImportError:
+        return
+    readline.set_history_length(1000)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+
+
+def _save_history(history: Path) -> None:
+    try:
+        import readline
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        history.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(history)
 
 
 @app.command("eval")
@@ -285,20 +372,22 @@ def hit_json(hit: Hit) -> dict:
 
 
 def print_answer(answer: Answer) -> None:
+    language = answer.language
     for note in answer.notes:
         errors.print(f"[yellow]Note:[/] {note}", highlight=False)
     style = "yellow" if answer.abstained else "green"
-    console.print(Panel(answer.answer, title="Réponse" if answer.language == "fr" else "Answer", border_style=style))
+    console.print(Panel(answer.answer, title=label("answer", language), border_style=style))
     if answer.abstained:
         if answer.hits:
-            console.print("[dim]Closest passages:[/]")
+            console.print(f"[dim]{label('closest', language)}:[/]")
             for hit in answer.hits[:3]:
                 console.print(
-                    f"  • {hit.title}, {location(hit.page, hit.section)}: [dim]{hit.text[:200]}…[/]", highlight=False
+                    f"  • {where(hit.title, hit.page, language, hit.section)}: [dim]{hit.text[:200]}…[/]",
+                    highlight=False,
                 )
         return
     for c in answer.citations:
-        console.print(f"[bold][{c.n}][/] {c.title} — {c.location}", highlight=False)
+        console.print(f"[bold][{c.n}][/] {where(c.title, c.page, language, c.section)}", highlight=False)
         console.print(f"    [italic]« {c.quote} »[/]", highlight=False)
     console.print(f"[dim]{answer.timings.get('total_ms', 0):.0f} ms[/]")
 

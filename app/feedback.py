@@ -26,13 +26,12 @@ class FeedbackStore:
                 "answer TEXT, citations TEXT, rating INTEGER, comment TEXT)"
             )
 
-    def add(self, answer: Answer, rating: int, comment: str = "") -> None:
-        """Record a thumbs up (rating 1) or down (0) on `answer`, with an optional comment."""
-        if rating not in (0, 1):
-            raise ValueError(f"rating must be 0 or 1, got {rating}")
+    def add(self, answer: Answer, rating: int, comment: str = "") -> int:
+        """Record a thumbs up (rating 1) or down (0) on `answer`, with an optional comment; returns its row id."""
+        _check(rating)
         citations = json.dumps([c.model_dump(exclude={"passage"}) for c in answer.citations], ensure_ascii=False)
         with self._connect() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO feedback (time, question, answer, citations, rating, comment) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     datetime.now(UTC).isoformat(timespec="seconds"),
@@ -43,6 +42,17 @@ class FeedbackStore:
                     comment.strip(),
                 ),
             )
+            return cursor.lastrowid
+
+    def update(self, row_id: int, rating: int | None = None, comment: str | None = None) -> None:
+        """Change the thumb or the comment of feedback `row_id` (the user changed their mind or added a word)."""
+        if rating is not None:
+            _check(rating)
+        with self._connect() as db:
+            if rating is not None:
+                db.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, row_id))
+            if comment is not None:
+                db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip(), row_id))
 
     def rows(self) -> list[dict]:
         with self._connect() as db:
@@ -58,3 +68,8 @@ class FeedbackStore:
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
+
+
+def _check(rating: int) -> None:
+    if rating not in (0, 1):
+        raise ValueError(f"rating must be 0 or 1, got {rating}")

@@ -4,26 +4,51 @@
 >>> answer = ask("Combien d'emplois liés à l'IA en santé d'ici 2025 ?")  # doctest: +SKIP
 >>> print(answer.answer, answer.citations[0].title, answer.citations[0].page)  # doctest: +SKIP
 >>> [hit.doc_id for hit in search("Health Data Hub", k=3)]  # doctest: +SKIP
+
+The engine (`QA`, `Retriever`: Chroma, torch, LangChain) is imported on first use, so that importing a light
+part (`docqa.errors`, `docqa.settings`) stays fast, e.g. for `docqa --help`.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
+from typing import TYPE_CHECKING, Any
 
-from docqa.errors import DocqaError
-from docqa.qa import QA
-from docqa.retrieval import HybridRetriever as Retriever
-from docqa.schema import Answer, Citation, Hit
-from docqa.settings import Settings, get_settings
+if TYPE_CHECKING:
+    from docqa.errors import DocqaError
+    from docqa.qa import QA
+    from docqa.retrieval import HybridRetriever as Retriever
+    from docqa.schema import Answer, Citation, Hit
+    from docqa.settings import Settings
 
 __all__ = ["QA", "Answer", "Citation", "DocqaError", "Hit", "Retriever", "Settings", "ask", "get_qa", "search"]
 
+_LAZY = {
+    "QA": ("docqa.qa", "QA"),
+    "Retriever": ("docqa.retrieval", "HybridRetriever"),
+    "Answer": ("docqa.schema", "Answer"),
+    "Citation": ("docqa.schema", "Citation"),
+    "Hit": ("docqa.schema", "Hit"),
+    "DocqaError": ("docqa.errors", "DocqaError"),
+    "Settings": ("docqa.settings", "Settings"),
+}
 _qa: QA | None = None
 _lock = threading.Lock()
 
 
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'docqa' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module), attribute)
+
+
 def get_qa() -> QA:
     """The process-wide engine, built on first use from the settings (index loaded once per process)."""
+    from docqa.qa import QA
+    from docqa.settings import get_settings
+
     global _qa
     with _lock:
         if _qa is None:

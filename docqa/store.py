@@ -316,9 +316,10 @@ class Index:
         """For each word, the `n` words of the corpus's vocabulary nearest to it in the embedding space (at least
         `min_similarity` cosine), best first: "jobs" -> [("emplois", 0.93), ("emploi", 0.84)]."""
         snap = self._snapshot()
-        vocabulary, matrix = snap.vocabulary(), self._vocabulary_matrix(snap)
+        vocabulary = snap.vocabulary()
         if not words or not vocabulary:
             return [[] for _ in words]
+        matrix = self._vocabulary_matrix(snap)
         queries = np.asarray(self.embedder.embed_documents(words), dtype=np.float32)
         queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-9
         similarities = queries @ matrix.T

@@ -1,11 +1,15 @@
 """The Streamlit chat driven by streamlit's AppTest, on a small real corpus."""
 
+import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.feedback import FeedbackStore
+from app.history import ConversationStore
+from app.labels import EXAMPLES
 from docqa.settings import Settings, get_settings
 from docqa.store import Index
 from ingest.pipeline import ingest
@@ -38,22 +42,51 @@ def app(data_dir, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_empty_chat_shows_examples_and_documents(app):
+def test_empty_chat_shows_what_it_is_examples_and_documents(app):
     assert not app.exception
-    assert any("Exemples" in c.value for c in app.caption)
+    assert any("chaque phrase citée" in c.value for c in app.caption)
+    assert [b.label for b in app.main.button] == EXAMPLES
     assert any("etude" in c.value for c in app.sidebar.caption)
+    assert not app.sidebar.radio  # one answer mode only: no choice to offer
+    assert any("20 Mo" in u.label for u in app.sidebar.file_uploader)
+    assert app.sidebar.file_uploader[0].proto.max_upload_size_mb == 20
 
 
-def test_ask_shows_answer_and_cited_source(app):
+def test_example_button_asks_it(app):
+    app.main.button[0].click().run()
+    assert not app.exception
+    assert app.chat_message[0].markdown[0].value == EXAMPLES[0]
+    assert any("5 000" in m.value and "[1]" in m.value for m in app.markdown)
+    assert not any(b.label in EXAMPLES for b in app.main.button)
+
+
+def test_ask_shows_status_answer_and_cited_source(app):
     app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
     assert not app.exception
+    assert [s.label for s in app.status] == ["Réponse trouvée"]
     assert any("5 000" in m.value and "[1]" in m.value for m in app.markdown)
     assert any(e.label.startswith("[1] etude — p. 2") for e in app.expander)
+    assert any(c.value == "Passages lus : 3" for c in app.caption)  # the small corpus: 3 chunks
+
+
+def test_passages_slider_sets_the_passages_read(app):
+    app.sidebar.slider[0].set_value(1).run()
+    app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
+    assert any(c.value == "Passages lus : 1" for c in app.caption)
+
+
+def test_english_question_gets_english_labels_and_no_page_for_pageless_documents(app):
+    app.chat_input[0].set_value("What hosts the health data?").run()
+    assert not app.exception
+    labels = [c.value for c in app.caption] + [s.label for s in app.status] + [e.label for e in app.expander]
+    assert "Answer found" in labels and "Passages read: 3" in labels and "Passages lus : 3" not in labels
+    assert "[1] note" in labels and not any("p. —" in label for label in labels)
 
 
 def test_abstention_is_shown_as_such(app):
     app.chat_input[0].set_value("Quel est le prix d'un appartement à Lyon en 2023 ?").run()
     assert any("ne permettent pas" in i.value for i in app.info)
+    assert [s.label for s in app.status] == ["Pas de réponse dans les rapports"]
 
 
 def test_filter_by_document(app):
@@ -71,14 +104,28 @@ def test_missing_index_is_a_clear_message(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_feedback_is_stored(app, data_dir):
+def test_thumb_is_stored_at_once_and_the_comment_when_given(app, data_dir):
+    store = FeedbackStore(data_dir / "feedback.sqlite")
+    before = len(store.rows())
     app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
-    app.feedback[0].set_value(1).run()
-    app.text_input[0].set_value("Réponse précise").run()
-    next(b for b in app.button if b.label == "Envoyer").click().run()
+    app.feedback[0].set_value(0).run()
     assert not app.exception and any("Merci" in c.value for c in app.caption)
-    rows = FeedbackStore(data_dir / "feedback.sqlite").rows()
-    assert rows[-1]["rating"] == 1 and rows[-1]["comment"] == "Réponse précise" and "5 000" in rows[-1]["answer"]
+    rows = store.rows()
+    assert len(rows) == before + 1 and rows[-1]["rating"] == 0 and "5 000" in rows[-1]["answer"]
+    app.feedback[0].set_value(1).run()  # changed their mind: the same row
+    next(t for t in app.main.text_input if t.label.startswith("Commentaire")).set_value("Réponse précise").run()
+    rows = store.rows()
+    assert len(rows) == before + 1 and (rows[-1]["rating"], rows[-1]["comment"]) == (1, "Réponse précise")
+    assert any("Commentaire enregistré" in c.value for c in app.caption)
+
+
+def test_index_status_is_the_last_change_of_the_index(app, data_dir):
+    stamp = data_dir / "docqa.changed"
+    os.utime(stamp, (1_700_000_000, 1_700_000_000))
+    app.run()
+    app.run()
+    shown = datetime.fromtimestamp(1_700_000_000).strftime("%d/%m/%Y %H:%M")
+    assert any(f"dernière indexation {shown}" in c.value for c in app.sidebar.caption)
 
 
 def test_follow_up_question_uses_the_previous_one(app):
@@ -133,3 +180,36 @@ def test_llm_endpoint_down_is_a_clear_message_with_the_extractive_answer(data_di
     assert any("LLM answer not used" in w.value for w in at.warning)
     assert any("5 000" in m.value for m in at.markdown)
     get_settings.cache_clear()
+
+
+def test_conversations_are_stored_listed_reopened_renamed_and_deleted(fresh_app):
+    app, data = fresh_app
+    app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
+    app.chat_input[0].set_value("Et en 2030 ?").run()
+    store = ConversationStore(data / "conversations.sqlite")
+    [stored] = store.list()
+    assert stored.title == "Combien d'emplois d'ici 2025 ?" and app.query_params["c"] == stored.id
+    markdown = store.get(stored.id).markdown()
+    assert "## Et en 2030 ?" in markdown and "- [1] etude (`etude`): « Environ 5 000 emplois" in markdown
+    assert any(d.label == "Exporter (Markdown)" for d in app.sidebar.download_button)
+
+    again = AppTest.from_file(APP, default_timeout=120)  # a new session, as after a reload
+    again.run()
+    assert not again.chat_message
+    opened = next(b for b in again.sidebar.button if b.label.startswith("Combien d'emplois d'ici 2025 ? · "))
+    opened.click().run()
+    assert [m.markdown[0].value for m in again.chat_message if m.name == "user"] == [
+        "Combien d'emplois d'ici 2025 ?",
+        "Et en 2030 ?",
+    ]
+    assert any("5 000" in m.value for m in again.markdown)
+    next(t for t in again.sidebar.text_input if t.label == "Titre").set_value("Emplois").run()
+    assert store.list()[0].title == "Emplois"
+    assert any(b.label.startswith("Emplois · ") for b in again.sidebar.button)
+
+    reloaded = AppTest.from_file(APP, default_timeout=120)  # the address keeps the conversation open
+    reloaded.query_params["c"] = stored.id
+    reloaded.run()
+    assert len(reloaded.chat_message) == 4
+    next(b for b in reloaded.sidebar.button if b.label == "Supprimer la conversation").click().run()
+    assert not reloaded.exception and store.list() == [] and not reloaded.chat_message

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.labels import EXAMPLES
 from docqa.settings import Settings
 from docqa.store import Index
 from eval.servers import chromium, free_port, wait_for_port
@@ -41,28 +42,59 @@ def server(tmp_path):
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def artifacts() -> Path:
+    """Where the screenshots are kept after the run (test artefacts): DOCQA_TEST_ARTIFACTS or test-artifacts/."""
+    folder = Path(os.environ.get("DOCQA_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.mark.skipif(not shutil.which(CHROMIUM) or not shutil.which(CHROMEDRIVER), reason="Debian chromium missing")
-def test_question_in_a_real_browser_shows_answer_and_source(server, tmp_path):
+def test_example_answer_source_and_conversation_after_reload_in_a_real_browser(server, tmp_path, artifacts):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     profile = f"--user-data-dir={tmp_path / 'profile'}"
-    driver = chromium(CHROMEDRIVER, profile, "--window-size=1280,1600", binary=CHROMIUM)
+    driver = chromium(CHROMEDRIVER, profile, "--window-size=1400,1000", binary=CHROMIUM)
+    wait = WebDriverWait(driver, 120)
+    example = (By.CSS_SELECTOR, ".st-key-example-0 button")  # the first example question's button
+
+    def shot(name: str) -> None:
+        driver.save_screenshot(str(artifacts / f"{name}.png"))
+        assert (artifacts / f"{name}.png").stat().st_size > 0
+
+    def fits() -> None:  # nothing wider than the window: no cut text, no sideways scrolling
+        width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], width
+
     try:
         driver.get(server)
-        wait = WebDriverWait(driver, 120)
-        box = wait.until(
-            ec.presence_of_element_located((By.CSS_SELECTOR, "textarea[data-testid='stChatInputTextArea']"))
-        )
-        box.send_keys("Combien d'emplois d'ici 2025 ?", Keys.ENTER)
+        wait.until(ec.element_to_be_clickable(example)).click()
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1] etude"))
         page = driver.find_element(By.TAG_NAME, "body").text
-        assert "5 000" in page and "p. 2" in page
+        assert "5 000" in page and "p. 2" in page and "Passages lus" in page
         driver.find_element(By.XPATH, "//summary[contains(., '[1] etude')]").click()
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Environ 5 000"))
-        driver.save_screenshot(str(tmp_path / "chat.png"))
-        assert (tmp_path / "chat.png").stat().st_size > 0
+        fits()
+        shot("desktop-answer")
+
+        driver.refresh()  # a reload keeps the conversation, open and listed in the sidebar
+        sidebar = (By.CSS_SELECTOR, "[data-testid='stSidebar']")
+        wait.until(ec.text_to_be_present_in_element(sidebar, EXAMPLES[0]))
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "[1] etude"))
+        shot("desktop-reloaded")
+
+        driver.set_window_size(390, 844)  # a phone
+        driver.get(server)
+        wait.until(ec.element_to_be_clickable(example))
+        fits()
+        shot("phone-start")
+        driver.find_element(*example).click()
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1] etude"))
+        fits()
+        shot("phone-answer")
     finally:
+        driver.save_screenshot(str(artifacts / "last.png"))  # where it stopped, should it fail
         driver.quit()

@@ -1,13 +1,17 @@
 """The `docqa` command line on small real corpora (real embedder, real Chroma in tmp dirs)."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
-from docqa.settings import get_settings
+from app.cli import app, web_command
+from app.labels import EXAMPLES
+from docqa.qa import QA
+from docqa.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -98,8 +102,39 @@ def test_user_errors_are_clean_messages(env):
 
 def test_terminal_chat(env):
     run("ingest")
-    result = runner.invoke(app, ["chat"], input="Combien d'emplois d'ici 2025 ?\nexit\n")
-    assert result.exit_code == 0 and "5 000" in result.output
+    question = "Combien d'emplois d'ici 2025 ?"
+    lines = ["/help", "/doc nope", "/doc note", question, "/doc", question, "What is the Health Data Hub?"]
+    lines += ["/new", "exit"]
+    result = runner.invoke(app, ["chat"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "/doc ID" in output and "unknown" not in output  # /help, in French until an English question
+    assert "document inconnu : nope (indexés : etude, note)" in output
+    limited, everything = output.split("Questions sur tous les documents.")
+    assert "Questions limitées à note." in limited and "[1] etude" not in limited
+    assert "5 000" in everything and "[1] etude — p. 2" in everything
+    assert "Answer" in everything and "New conversation." in everything  # labels follow the question's language
+    assert (env.parent / "data" / "chat-history").exists()
+
+
+def test_docs_never_cuts_ids_at_80_columns(env):
+    long_id = "rapport-annuel-de-la-direction-generale-de-l-offre-de-soins-2024-version-finale"
+    (env / f"{long_id}.txt").write_text("Un rapport au nom très long.", encoding="utf-8")
+    run("ingest")
+    result = runner.invoke(app, ["docs"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and long_id in result.output.splitlines(), result.output
+
+
+def test_help_and_usage_errors_do_not_load_the_engine():
+    heavy = ["docqa.qa", "docqa.store", "chromadb", "torch", "langchain_core", "streamlit"]
+    script = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom app.cli import app\n"
+        "for args in (['--help'], ['ask'], ['ask', ' '], ['search', 'x', '-k', '0'], ['chat', '--nope']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code in (0, 1, 2), args\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 @pytest.mark.slow
@@ -114,6 +149,11 @@ def test_real_corpus_answers_and_abstains(tmp_path, monkeypatch):
     assert answer["citations"][0]["doc_id"] == "aec-ia-industries-sante"
     unknown = json.loads(run("ask", "Quel est le prix moyen d'un appartement à Lyon en 2023 ?", "--json").output)
     assert unknown["abstained"] is True and unknown["citations"] == []
+    expected = ["5 000", "9,7 M€", "inacceptable, haut risque, risque limité et risque minime", "PariSanté Campus"]
+    qa = QA(get_settings())
+    for example, fact in zip(EXAMPLES, expected, strict=True):  # the web chat's example buttons
+        answer = qa.ask(example)
+        assert fact in answer.answer.replace("\u202f", " ") and not answer.abstained, example
     get_settings.cache_clear()
 
 
@@ -155,3 +195,9 @@ def test_eval_writes_a_run_and_compares_configurations(env, tmp_path):
     bad.write_text('{"id": "x"}', encoding="utf-8")
     failed = run("eval", str(bad))
     assert failed.exit_code == 1 and "bad.jsonl:1: field" in " ".join(failed.output.split())  # lines may wrap
+
+
+def test_web_hides_deploy_and_caps_uploads_at_the_ingest_limit():
+    command = web_command("127.0.0.1", 8501, Settings(max_file_mb=12.5))
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("chat.py")
+    assert {"--client.toolbarMode=minimal", "--server.maxUploadSize=13", "--server.address=127.0.0.1"} <= set(command)
