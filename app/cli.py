@@ -189,9 +189,13 @@ def mcp() -> None:
 
 @app.command()
 def chat() -> None:
-    """Ask questions one after the other in the terminal (empty line or Ctrl-D to quit)."""
+    """Ask questions one after the other in the terminal (empty line or Ctrl-D to quit); a short follow-up
+    ("et en 2030 ?") is asked together with the previous question."""
+    from docqa.conversation import Turn, standalone_question
+
     qa = _qa()
     console.print("[bold]docqa[/] — posez vos questions sur les rapports (ligne vide pour quitter).")
+    turns: list[Turn] = []
     while True:
         try:
             question = console.input("[bold cyan]?[/] ").strip()
@@ -199,10 +203,17 @@ def chat() -> None:
             break
         if question.lower() in {"", "exit", "quit"}:
             break
+        turns.append(Turn("user", question))
+        asked = standalone_question(turns)
+        if asked != question:
+            console.print(f"[dim]({asked})[/]", highlight=False)
         try:
-            print_answer(qa.ask(question))
+            answer = qa.ask(asked)
         except DocqaError as exc:
             errors.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            continue
+        print_answer(answer)
+        turns.append(Turn("assistant", answer.answer))
 
 
 @app.command("eval")

@@ -98,8 +98,10 @@ def test_user_errors_are_clean_messages(env):
 
 def test_terminal_chat(env):
     run("ingest")
-    result = runner.invoke(app, ["chat"], input="Combien d'emplois d'ici 2025 ?\nexit\n")
-    assert result.exit_code == 0 and "5 000" in result.output
+    result = runner.invoke(app, ["chat"], input="Combien d'emplois liés à l'IA d'ici 2025 ?\nEt en France ?\nexit\n")
+    assert result.exit_code == 0, result.output
+    first, follow_up = result.output.split("(Combien d'emplois liés à l'IA d'ici 2025 ? Et en France ?)")
+    assert "5 000" in first and "5 000" in follow_up  # the follow-up is asked with the previous question
 
 
 @pytest.mark.slow
