@@ -180,11 +180,16 @@ def web(
 
 
 @app.command()
-def mcp() -> None:
+def mcp(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="The index folder (default: DOCQA_DATA_DIR, else ./data).")
+    ] = None,
+) -> None:
     """Serve the MCP tools `search` and `ask` and the documents as resources, over stdio."""
     from app.mcp_server import main as run_mcp
 
-    run_mcp()
+    _settings()  # a bad setting is one clear line, before the host's session starts
+    run_mcp(data_dir)
 
 
 @app.command()
