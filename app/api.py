@@ -11,24 +11,28 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from docqa.answering.generative import GenerativeAnswerer
+from docqa.conversation import Turn, standalone_question, words
 from docqa.errors import DocqaError, IndexMissingError, IndexStorageError, UnknownDocumentError
 from docqa.qa import MAX_QUESTION_CHARS, QA
 from docqa.retrieval import Evidence
-from docqa.schema import DocumentInfo, Hit
+from docqa.schema import Answer, DocumentInfo, Hit
 from docqa.settings import get_settings
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest
 
 MAX_UPLOAD_BYTES = 20 * 2**20
+MAX_MESSAGES = 1000  # per conversation
+MAX_MESSAGE_CHARS = 200_000  # a system prompt can be long; the question asked is held to MAX_QUESTION_CHARS
+MODEL = "docqa"  # the one model /v1/models lists
 
 
 class SearchRequest(BaseModel):
@@ -37,25 +41,79 @@ class SearchRequest(BaseModel):
     docs: list[str] | None = None
 
 
+class ContentPart(BaseModel, extra="allow"):
+    """One part of a message's content: only text parts are read."""
+
+    type: str
+    text: str = ""
+
+    @model_validator(mode="after")
+    def _text_only(self) -> "ContentPart":
+        if self.type != "text":
+            raise ValueError(f"only text content parts are supported, got {self.type!r}")
+        return self
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message; system, developer and tool messages are accepted and not searched."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(part.text for part in self.content)
+        return self.content or ""
+
+    @field_validator("content")
+    @classmethod
+    def _bounded(cls, content: str | list[ContentPart] | None) -> str | list[ContentPart] | None:
+        size = len(content) if isinstance(content, str) else sum(len(p.text) for p in content or [])
+        if size > MAX_MESSAGE_CHARS:
+            raise ValueError(f"a message is at most {MAX_MESSAGE_CHARS} characters, got {size}")
+        return content
+
+
+def turns(messages: list[ChatMessage]) -> list[Turn]:
+    """The user and assistant messages as conversation turns."""
+    return [Turn(m.role, m.text) for m in messages if m.role in ("user", "assistant")]
+
+
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int | None = Field(None, ge=1, le=50)
     docs: list[str] | None = None
     stream: bool = False
+    history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_MESSAGES)
 
 
-class ChatMessage(BaseModel):
-    role: str
-    content: str = Field(max_length=MAX_QUESTION_CHARS)
+class StreamOptions(BaseModel):
+    include_usage: bool = False
 
 
 class ChatRequest(BaseModel):
-    model: str = "docqa"
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    """OpenAI's chat completion request; its other fields (temperature, max_tokens...) are ignored."""
+
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
 
 
 class Error(BaseModel):
     error: str
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+
+
+class OpenAIError(BaseModel):
+    """The errors of the /v1/ routes, in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
 
 
 def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
@@ -86,20 +144,20 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
             status = 503
         else:
             status = 404 if isinstance(exc, UnknownDocumentError) else 400
-        return JSONResponse({"error": str(exc)}, status_code=status)
+        return error(request, str(exc), status)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        return error(request, str(exc.detail), exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+        return error(request, f"invalid request: {problems}", 422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
+        return error(request, f"internal error ({type(exc).__name__})", 500)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -115,12 +173,14 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     @app.post("/ask", dependencies=auth, responses={400: {"model": Error}, 503: {"model": Error}})
     def ask(request: AskRequest) -> Any:
-        """A cited answer; with `"stream": true`, server-sent events: `token` pieces then the `answer`."""
+        """A cited answer; with `"stream": true`, server-sent events: `token` pieces then the `answer`. With
+        `history` (the previous messages), a short follow-up is asked together with the previous question."""
+        question = standalone_question([*turns(request.history), Turn("user", request.question)])
         if not request.stream:
             with slots:
-                return qa().ask(request.question, k=request.k, docs=request.docs).public()
-        with slots:  # errors before the stream starts
-            evidence = qa().retrieve(request.question, k=request.k, docs=request.docs)
+                return qa().ask(question, k=request.k, docs=request.docs).public()
+        with slots:
+            evidence = qa().retrieve(question, k=request.k, docs=request.docs)  # errors before the stream starts
         return StreamingResponse(events(qa(), evidence), media_type="text/event-stream")
 
     @app.get("/documents", dependencies=auth)
@@ -190,39 +250,136 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
             raise HTTPException(404, f"unknown document {doc_id!r}")
         return {"doc_id": doc_id, "removed_chunks": removed}
 
-    @app.post("/v1/chat/completions", dependencies=auth)
-    def chat_completions(request: ChatRequest) -> dict[str, Any]:
-        """OpenAI-compatible: answers the last user message; citations in the text and in `citations`."""
-        question = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+    @app.get("/v1/models", dependencies=auth)
+    def models() -> dict[str, Any]:
+        """OpenAI-compatible: the one model, `docqa`."""
+        return {"object": "list", "data": [model_card()]}
+
+    @app.get("/v1/models/{model_id}", dependencies=auth, responses={404: {"model": OpenAIError}})
+    def model(model_id: str) -> dict[str, Any]:
+        """OpenAI-compatible: the model `docqa`."""
+        if model_id != MODEL:
+            raise HTTPException(404, f"unknown model {model_id!r} (the model is {MODEL!r})")
+        return model_card()
+
+    @app.post(
+        "/v1/chat/completions",
+        dependencies=auth,
+        responses={code: {"model": OpenAIError} for code in (400, 422, 503)},
+    )
+    def chat_completions(request: ChatRequest) -> Any:
+        """OpenAI-compatible: answers the last user message (a short follow-up together with the previous
+        question); citations in the text and in `citations`. With `"stream": true`, `chat.completion.chunk`
+        server-sent events, then `data: [DONE]`."""
+        question = standalone_question(turns(request.messages))
+        completion = Completion(request, prompt_tokens=sum(words(m.text) for m in request.messages))
+        if not request.stream:
+            with slots:
+                return completion.whole(qa().ask(question))
         with slots:
-            answer = qa().ask(question)
-        sources = "\n".join(f"[{c.n}] {c.title}, {c.location}" for c in answer.citations)
-        content = answer.answer + (f"\n\nSources :\n{sources}" if sources else "")
-        return {
-            "id": f"docqa-{int(time.time() * 1000)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": request.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            "citations": answer.public()["citations"],
-        }
+            evidence = qa().retrieve(question)  # errors before the stream starts
+        return StreamingResponse(completion.chunks(answer_pieces(qa(), evidence)), media_type="text/event-stream")
 
     return app
 
 
-def events(qa: QA, evidence: Evidence) -> Iterator[str]:
-    """Server-sent events: `token` pieces of the answer, then the whole `answer` as JSON."""
+def error(request: Request, message: str, status: int) -> JSONResponse:
+    """`{"error": message}`; under /v1/ in OpenAI's shape, `{"error": {"message", "type"}}`, which OpenAI
+    clients show."""
+    if request.url.path.startswith("/v1/"):
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def answer_pieces(qa: QA, evidence: Evidence) -> Iterator[str | Answer]:
+    """The answer as it is written: text pieces (the LLM's tokens, or the extractive answer's words), then
+    the whole `Answer`."""
     if isinstance(qa.answerer, GenerativeAnswerer):
         stream = qa.answerer.stream(evidence)
-        for piece in stream:
-            yield f"event: token\ndata: {json.dumps(piece, ensure_ascii=False)}\n\n"
-        answer = stream.answer
+        yield from stream
+        yield stream.answer
     else:
         answer = qa.answerer.answer(evidence)
-        for word in re.split(r"(?<=\s)", answer.answer):
-            yield f"event: token\ndata: {json.dumps(word, ensure_ascii=False)}\n\n"
-    yield f"event: answer\ndata: {json.dumps(answer.public(), ensure_ascii=False)}\n\n"
+        yield from re.split(r"(?<=\s)", answer.answer)
+        yield answer
+
+
+def events(qa: QA, evidence: Evidence) -> Iterator[str]:
+    """Server-sent events: `token` pieces of the answer, then the whole `answer` as JSON."""
+    for piece in answer_pieces(qa, evidence):
+        if isinstance(piece, Answer):
+            yield f"event: answer\ndata: {json.dumps(piece.public(), ensure_ascii=False)}\n\n"
+        elif piece:
+            yield f"event: token\ndata: {json.dumps(piece, ensure_ascii=False)}\n\n"
+
+
+def model_card() -> dict[str, Any]:
+    return {"id": MODEL, "object": "model", "created": 0, "owned_by": "docqa"}
+
+
+def sources(answer: Answer) -> str:
+    """The citations as the end of a chat message ("Sources :" then "[n] title, p. page" or "§ section")."""
+    lines = "\n".join(f"[{c.n}] {c.title}, {c.location}" for c in answer.citations)
+    return f"\n\nSources :\n{lines}" if lines else ""
+
+
+class Completion:
+    """One OpenAI chat completion, whole (`chat.completion`) or streamed (`chat.completion.chunk` events)."""
+
+    def __init__(self, request: ChatRequest, prompt_tokens: int):
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+        self.request = request
+        self.prompt_tokens = prompt_tokens
+
+    def usage(self, content: str) -> dict[str, int]:
+        """Rough token counts: words."""
+        completion = words(content)
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": self.prompt_tokens + completion,
+        }
+
+    def _base(self, kind: str) -> dict[str, Any]:
+        return {"id": self.id, "object": kind, "created": self.created, "model": self.request.model}
+
+    def whole(self, answer: Answer) -> dict[str, Any]:
+        content = answer.answer + sources(answer)
+        return {
+            **self._base("chat.completion"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": self.usage(content),
+            "citations": answer.public()["citations"],
+        }
+
+    def chunks(self, pieces: Iterator[str | Answer]) -> Iterator[str]:
+        """`data: {chunk}` events: the role, the answer's pieces, its sources, the stop (with the citations),
+        the usage when asked (`stream_options.include_usage`), then `data: [DONE]`."""
+
+        def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+            chunk = {**self._base("chat.completion.chunk"), "choices": [], **extra}
+            chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish}]
+            return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+        yield event({"role": "assistant", "content": ""})
+        content = ""
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                # an LLM draft that failed the checks cannot be taken back: the checked answer follows it
+                tail = ("" if piece.answer.strip() == content.strip() else f"\n\n{piece.answer}") + sources(piece)
+                if tail:
+                    content += tail
+                    yield event({"content": tail})
+                yield event({}, "stop", citations=piece.public()["citations"])
+            elif piece:
+                content += piece
+                yield event({"content": piece})
+        if self.request.stream_options and self.request.stream_options.include_usage:
+            usage = {**self._base("chat.completion.chunk"), "choices": [], "usage": self.usage(content)}
+            yield f"data: {json.dumps(usage, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
 
 
 def safe_name(filename: str) -> str:

@@ -213,18 +213,27 @@ def web_command(host: str, port: int, settings: Settings) -> list[str]:
 
 
 @app.command()
-def mcp() -> None:
+def mcp(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="The index folder (default: DOCQA_DATA_DIR, else ./data).")
+    ] = None,
+) -> None:
     """Serve the MCP tools `search` and `ask` and the documents as resources, over stdio."""
     from app.mcp_server import main as run_mcp
 
-    run_mcp()
+    _settings()  # a bad setting is one clear line, before the host's session starts
+    run_mcp(data_dir)
 
 
 @app.command()
 def chat() -> None:
     """Ask questions one after the other in the terminal: arrow keys edit and recall, /help lists the commands
-    (/doc ID, /new); an empty line or Ctrl-D quits."""
+    (/doc ID, /new); a short follow-up ("et en 2030 ?") is asked together with the previous question; an empty
+    line or Ctrl-D quits."""
+    from docqa.conversation import Turn, standalone_question
+
     qa = _qa()
+    turns: list[Turn] = []
     history = qa.settings.data_dir / "chat-history"
     _readline(history)
     language, docs = "fr", None
@@ -240,7 +249,7 @@ def chat() -> None:
         if command == "/help":
             console.print(label("chat_help", language), highlight=False)
         elif command == "/new":
-            docs = None
+            docs, turns = None, []
             console.print(label("new", language))
         elif command == "/doc":
             docs = _choose_doc(qa, argument.strip(), language) if argument.strip() else None
@@ -249,13 +258,18 @@ def chat() -> None:
         elif command.startswith("/"):
             errors.print(f"[bold red]Error:[/] {label('unknown_command', language, command=command)}", highlight=False)
         else:
+            turns.append(Turn("user", line))
+            asked = standalone_question(turns)
+            if asked != line:
+                console.print(f"[dim]({asked})[/]", highlight=False)
             try:
-                answer = qa.ask(line, docs=docs)
+                answer = qa.ask(asked, docs=docs)
             except DocqaError as exc:
                 errors.print(f"[bold red]Error:[/] {exc}", highlight=False)
                 continue
             language = answer.language
             print_answer(answer)
+            turns.append(Turn("assistant", answer.answer))
     _save_history(history)
 
 

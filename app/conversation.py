@@ -1,10 +1,9 @@
-"""Follow-up questions: an elliptic question ("et en 2030 ?") is searched together with the previous one."""
+"""Follow-up questions in the web chat: docqa's conversation module (`docqa/conversation.py`) over the user's
+previous questions."""
 
 from __future__ import annotations
 
-import re
-
-_FOLLOW_UP = re.compile(r"^(et|mais|and|what about|how about|pour|en|dans|selon|idem|même)\b", re.IGNORECASE)
+from docqa.conversation import Turn, standalone_question
 
 
 def retrieval_query(question: str, previous: list[str]) -> str:
@@ -13,13 +12,7 @@ def retrieval_query(question: str, previous: list[str]) -> str:
 
     >>> retrieval_query("Et en 2030 ?", ["Combien d'emplois d'ici 2025 ?"])
     "Combien d'emplois d'ici 2025 ? Et en 2030 ?"
-    >>> retrieval_query("Combien de startups en France ?", ["Combien d'emplois d'ici 2025 ?"])
-    'Combien de startups en France ?'
     """
-    question = question.strip()
-    if not previous:
-        return question
-    words = question.split()
-    if len(words) <= 4 or (len(words) <= 8 and _FOLLOW_UP.match(question)):
-        return f"{previous[-1]} {question}"
-    return question
+    if not question.strip():
+        return question  # the engine reports the empty question
+    return standalone_question([*(Turn("user", p) for p in previous), Turn("user", question)])

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from docqa.question import Question, profile
 from docqa.schema import Hit
@@ -71,11 +72,15 @@ class Evidence:
 
 class HybridRetriever(BaseRetriever):
     """Top-k passages for a query from the lexical and dense indexes, optionally limited to some documents.
+    Without `index`, the process's default engine's (`docqa.get_qa()`, from the settings). `k` and `docs` can
+    also be given to `invoke`.
 
-    >>> from docqa import Retriever                                     # doctest: +SKIP
-    >>> retriever = Retriever(index=get_qa().index, k=3)                # doctest: +SKIP
+    >>> from docqa import Retriever                                      # doctest: +SKIP
+    >>> retriever = Retriever(k=3)                                       # doctest: +SKIP
     >>> retriever.invoke("emplois d'ici 2025")[0].metadata["doc_id"]    # doctest: +SKIP
     'aec-ia-industries-sante'
+    >>> len(retriever.invoke("Health Data Hub", k=1, docs=["think-tank-ia-sante-2024"]))  # doctest: +SKIP
+    1
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -84,6 +89,17 @@ class HybridRetriever(BaseRetriever):
     k: int = Field(5, ge=1, le=100)
     docs: list[str] | None = None
     scorer: SentenceScorer | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_engine(cls, data: Any) -> Any:
+        """No `index`: the default engine's index and sentence scorer."""
+        if isinstance(data, dict) and data.get("index") is None:
+            from docqa import get_qa  # docqa builds its engine from this module: imported on demand
+
+            engine = get_qa()
+            data = {**data, "index": engine.index, "scorer": data.get("scorer") or engine.retriever.scorer}
+        return data
 
     def model_post_init(self, context: object) -> None:
         if self.scorer is None:
@@ -133,8 +149,15 @@ class HybridRetriever(BaseRetriever):
             rankings.append((settings.dense_weight, self.index.dense_search(vector.tolist(), depth, docs)))
         return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=settings.rrf_k), n)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [hit_to_document(hit) for hit in self.search(query)]
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        docs: list[str] | None = None,
+    ) -> list[Document]:
+        return [hit_to_document(hit) for hit in self.search(query, k=k, docs=docs)]
 
 
 def expand(question: Question, index: Index) -> Question:

@@ -14,6 +14,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "bm25": {"dense_weight": 0.0, "rerank_candidates": 0},
     "dense": {"lexical_weight": 0.0, "rerank_candidates": 0},
     "hybrid-no-rerank": {"rerank_candidates": 0},
+    "no-expansion": {"expansion_terms": 0},
     "chunk-500": {"chunk_size": 500, "chunk_overlap": 100},
     "chunk-1200": {"chunk_size": 1200, "chunk_overlap": 200},
     "e5": {"embedder": "e5"},

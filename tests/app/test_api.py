@@ -62,6 +62,47 @@ def test_openai_compatible_chat(qa, monkeypatch):
     assert body["citations"][0]["doc_id"] == "etude"
 
 
+def test_chat_accepts_what_openai_clients_send(qa, monkeypatch):
+    api = client(qa, monkeypatch)
+    messages = [
+        {"role": "system", "content": "Tu es un assistant. " * 500},  # a long system prompt is not the question
+        {"role": "user", "content": [{"type": "text", "text": "Combien d'emplois liés à l'IA d'ici 2025 ?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function"}]},
+        {"role": "tool", "content": "{}", "tool_call_id": "c"},
+        *[{"role": "user", "content": "Bonjour"}, {"role": "assistant", "content": "Bonjour !"}] * 100,
+        {"role": "user", "content": "Et en France ?"},
+    ]
+    body = api.post("/v1/chat/completions", json={"model": "docqa", "messages": messages}).json()
+    assert "5 000" in body["choices"][0]["message"]["content"], body
+    assert body["usage"]["prompt_tokens"] > 1000 and body["usage"]["completion_tokens"] > 5
+
+
+@pytest.mark.parametrize(
+    "message, error",
+    [
+        ({"role": "wizard", "content": "Bonjour"}, "messages.0.role"),
+        ({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}, "only text content"),
+        ({"role": "user", "content": "x" * 3000}, "the question is too long"),
+        ({"role": "assistant", "content": "Bonjour"}, "no user question"),
+    ],
+)
+def test_chat_refuses_what_it_cannot_answer_clearly(qa, monkeypatch, message, error):
+    reply = client(qa, monkeypatch).post("/v1/chat/completions", json={"messages": [message]})
+    assert reply.status_code in (400, 422) and error in reply.json()["error"]["message"], reply.text
+
+
+def test_ask_with_history_asks_the_follow_up_with_the_previous_question(qa, monkeypatch):
+    api = client(qa, monkeypatch)
+    history = [
+        {"role": "user", "content": "Combien d'emplois liés à l'IA d'ici 2025 ?"},
+        {"role": "assistant", "content": "Environ 5 000 emplois [1]."},
+    ]
+    answer = api.post("/ask", json={"question": "Et en France ?", "history": history}).json()
+    assert answer["question"].endswith("Et en France ?") and "5 000" in answer["answer"]
+    assert api.get("/v1/models").json()["data"][0]["id"] == "docqa"
+    assert api.get("/v1/models/gpt-4").status_code == 404
+
+
 @pytest.mark.parametrize(
     "payload, status",
     [

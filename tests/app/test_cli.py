@@ -137,6 +137,14 @@ def test_help_and_usage_errors_do_not_load_the_engine():
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
+def test_terminal_chat_asks_follow_ups_with_the_previous_question(env):
+    run("ingest")
+    result = runner.invoke(app, ["chat"], input="Combien d'emplois liés à l'IA d'ici 2025 ?\nEt en France ?\nexit\n")
+    assert result.exit_code == 0, result.output
+    first, follow_up = result.output.split("(Combien d'emplois liés à l'IA d'ici 2025 ? Et en France ?)")
+    assert "5 000" in first and "5 000" in follow_up  # the follow-up is asked with the previous question
+
+
 @pytest.mark.slow
 def test_real_corpus_answers_and_abstains(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCQA_CORPUS_DIR", str(REPO / "corpus"))

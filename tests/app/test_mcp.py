@@ -1,9 +1,11 @@
-"""The MCP server through an in-process MCP client session."""
+"""The MCP server through the official MCP client: in-process, and over stdio as a host launches it."""
 
-import asyncio
 import json
+import sys
+from pathlib import Path
 
-from mcp import Client
+import pytest
+from mcp import Client, StdioServerParameters
 
 from app.mcp_server import build_server
 from docqa.qa import QA
@@ -11,25 +13,65 @@ from docqa.settings import Settings
 from ingest.pipeline import ingest
 from tests.corpora import small_corpus
 
+REPO = Path(__file__).resolve().parents[2]
+JOBS = "Combien d'emplois d'ici 2025 ?"
 
-def test_mcp_lists_tools_and_answers(tmp_path):
-    corpus = small_corpus(tmp_path / "corpus")
-    settings = Settings(data_dir=tmp_path / "data")
-    qa = QA(settings)
-    ingest([corpus], qa.index, settings)
 
-    async def session():
-        async with Client(build_server(lambda: qa)) as client:
-            tools = {t.name for t in (await client.list_tools()).tools}
-            answer = await client.call_tool("ask", {"question": "Combien d'emplois d'ici 2025 ?"})
-            resources = await client.list_resources()
-            listing = await client.read_resource("docqa://documents")
-            return tools, answer, resources, listing
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mcp")
+    settings = Settings(data_dir=root / "data")
+    engine = QA(settings)
+    assert ingest([small_corpus(root / "corpus")], engine.index, settings).ok
+    return engine
 
-    tools, answer, resources, listing = asyncio.run(session())
-    assert {"search", "ask"} <= tools
-    payload = answer.structured_content or json.loads(answer.content[0].text)
-    payload = payload.get("result", payload)
-    assert "5 000" in payload["answer"] and payload["citations"][0]["doc_id"] == "etude"
-    assert any(str(r.uri) == "docqa://documents" for r in resources.resources)
+
+def payload(result):
+    data = result.structured_content or json.loads(result.content[0].text)
+    return data.get("result", data)
+
+
+async def test_mcp_lists_tools_and_answers(qa):
+    async with Client(build_server(lambda: qa)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        answer = await client.call_tool("ask", {"question": JOBS})
+        resources = await client.list_resources()
+        listing = await client.read_resource("docqa://documents")
+    assert {"search", "ask"} <= set(tools)
+    k = tools["search"].input_schema["properties"]["k"]
+    assert (k["minimum"], k["maximum"]) == (1, 50)
+    assert "5 000" in payload(answer)["answer"] and payload(answer)["citations"][0]["doc_id"] == "etude"
+    assert any(str(r.uri) == "docqa://documents" and r.mime_type == "application/json" for r in resources.resources)
+    assert listing.contents[0].mime_type == "application/json"
     assert json.loads(listing.contents[0].text)[0]["doc_id"] == "etude"
+
+
+@pytest.mark.parametrize(
+    "tool, arguments, reason",
+    [
+        ("ask", {"question": "   "}, "the question is empty"),
+        ("search", {"query": "emplois", "k": 500}, "less than or equal to 50"),
+        ("search", {"query": "x" * 3000}, "the question is too long"),
+    ],
+)
+async def test_tool_errors_reach_the_client_with_their_reason(qa, tool, arguments, reason):
+    async with Client(build_server(lambda: qa)) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error and reason in result.content[0].text, result.content[0].text
+
+
+@pytest.mark.server
+async def test_a_host_launches_it_from_another_folder_over_stdio(qa, tmp_path):
+    def launched(data_dir: Path) -> StdioServerParameters:
+        env = {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+        args = ["-m", "app.cli", "mcp", "--data-dir", str(data_dir)]
+        return StdioServerParameters(command=sys.executable, args=args, env=env, cwd=tmp_path)
+
+    async with Client(launched(qa.settings.data_dir.resolve())) as client:
+        answer = await client.call_tool("ask", {"question": JOBS})
+    assert "5 000" in payload(answer)["answer"]
+    assert not (tmp_path / "data").exists()  # nothing created in the host's working directory
+    empty = tmp_path / "vide"
+    async with Client(launched(empty)) as client:
+        result = await client.call_tool("search", {"query": "emplois"})
+    assert result.is_error and "is empty" in result.content[0].text and str(empty) in result.content[0].text
