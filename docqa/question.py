@@ -194,6 +194,7 @@ def subject(question: str) -> str:
     )
     if not match:
         return ""
+    alias = re.match(r"[^()?]{0,60}?\(([A-Z][\w-]{1,12})\)", match.group(1))  # "solutions (SMT)": also "SMT"
     words: list[str] = []
     for word in _SUBJECT_STOP.split(match.group(1))[0].split():
         head = fold(word).split("'")[0]
@@ -202,7 +203,7 @@ def subject(question: str) -> str:
         words.append(word)
         if len(words) == 3:
             break
-    return " ".join(words)
+    return " ".join(words + ([alias.group(1)] if alias else []))
 
 
 _FUNCTION_WORDS = frozenset(

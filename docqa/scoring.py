@@ -68,6 +68,8 @@ FEATURES = (
     "bullet",
     "title_like",
     "unknown_share",
+    "value_subject",
+    "value_other",
 )
 
 
@@ -254,6 +256,7 @@ class SentenceScorer:
         passage_words = [set(tokenize(text)) for text in passage_context]
         passage_names = [names_share(question, text) for text in passage_context]
         title_words = [set(tokenize(hit.title)) for hit in hits]
+        subject = set(tokenize(question.subject))
         n_in_hit = [len(spans) for spans in per_hit]
         for j, sentence in enumerate(sentences):
             hit = hits[sentence.hit]
@@ -303,6 +306,7 @@ class SentenceScorer:
                     "quoted": float(any(set(tokenize(q)) <= words for q in question.quoted)),
                     "bullet": float(bool(_BULLET.match(sentence.text))),
                     "title_like": _jaccard(words, title_words[sentence.hit]),
+                    **_counted(question, sentence.text, subject),
                 }
             )
         lex_max = max(r["lex"] for r in rows)
@@ -348,6 +352,21 @@ def _window_text(sentences: list[ScoredSentence], j: int) -> str:
 
 def _plain_numbers(question: Question) -> set[str]:
     return {n for n in question.numbers if n not in question.time_frame}
+
+
+def _counted(question: Question, text: str, subject: set[str]) -> dict[str, float]:
+    """For a count question: whether a count in `text` counts what the question counts ("97 startups" for
+    "combien de startups"), and whether all its counts count something else ("3 sources")."""
+    if question.answer_type != "count" or not subject:
+        return {"value_subject": 0.0, "value_other": 0.0}
+    # what each count counts: the words of "97 startups" that are not digits
+    counted = [{t for t in tokenize(v.text) if not t[0].isdigit()} for v in find_values("count", text, question)]
+    named = [c for c in counted if c]
+    bare = len(named) < len(counted)  # a number alone ("n = 97"), in a sentence that names what it counts
+    return {
+        "value_subject": float(any(c & subject for c in named) or (bare and subject <= set(tokenize(text)))),
+        "value_other": float(bool(named) and not any(c & subject for c in named)),
+    }
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

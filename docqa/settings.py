@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")
     list_item_words: int = Field(25, ge=3, description="A line of at most this many words can be a list item.")
     # Named checks of an extractive answer (docqa/answering/checks.py)
-    check_time_frame: bool = Field(True, description="Abstain when the cited passage lacks the year asked.")
+    check_time_frame: bool = Field(True, description="Abstain when the quotes (and their context) lack the year asked.")
+    time_frame_context_chars: int = Field(300, ge=0, description="Text before the first quote that sets its frame.")
     check_value: bool = Field(True, description="Abstain when a count/amount/date question gets no such value.")
 
     # Optional LLM (answerer="llm")

@@ -180,6 +180,12 @@ def accuracy(results: list[Outcome], threshold: float) -> tuple[float, float, fl
     return correct / len(results), wrong_abstain / n_answerable, answered_right / max(1, answered)
 
 
+def calibrate(results: list[Outcome]) -> float:
+    """The threshold of best cross-validated overall accuracy (the lowest one on ties: fewer wrong
+    abstentions)."""
+    return max(THRESHOLDS, key=lambda t: (accuracy(results, t)[0], -t))
+
+
 def answer_rows(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> np.ndarray:
     rows = []
     for n, case in enumerate(cases):
@@ -215,7 +221,7 @@ def main() -> None:
     for train, test in folds(cases):
         answerability[test] = fit_logistic(rows[train], labels[train], 1.0)(rows[test])
     results = outcomes(qa, cases, selectors, answerability, settings)
-    threshold = max(THRESHOLDS, key=lambda t: (accuracy(results, t)[0], -t))
+    threshold = calibrate(results)
     acc, wrong, precision = accuracy(results, threshold)
     print(f"chosen C={c}, threshold {threshold}: CV accuracy {acc:.3f}, wrong abstentions {wrong:.3f}")
     print("threshold  accuracy  wrong-abstentions  answer-precision")

@@ -10,11 +10,14 @@ from docqa.settings import Settings
 from docqa.values import find_values
 
 
-def time_frame_stated(question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
-    """The years the question sets as its frame ("en 2024", "d'ici 2030") are in the passage the answer quotes
-    first: a figure for 2020 does not answer a question about 2024."""
-    passage = hits[chosen[0].hit].text
-    missing = [year for year in question.time_frame if year not in passage]
+def time_frame_stated(question: Question, chosen: list[ScoredSentence], hits: list[Hit], before: int) -> str:
+    """The years the question sets as its frame ("en 2024", "d'ici 2030") are stated by the quotes from the
+    first cited passage or in the `before` characters that precede the first quote (its context): a figure
+    for 2016 does not answer a question about 2024."""
+    first = chosen[0]
+    context = hits[first.hit].text[max(0, first.start - before) : first.start]
+    said = " ".join([context] + [c.text for c in chosen if c.hit == first.hit])
+    missing = [year for year in question.time_frame if year not in said]
     return f"the passage does not speak of {', '.join(missing)}" if missing else ""
 
 
@@ -34,7 +37,9 @@ def failed_check(
     settings: Settings,
 ) -> str:
     """The reason of the first check the answer fails ("" when it passes them all)."""
-    if settings.check_time_frame and (reason := time_frame_stated(question, chosen, hits)):
+    if settings.check_time_frame and (
+        reason := time_frame_stated(question, chosen, hits, settings.time_frame_context_chars)
+    ):
         return reason
     if settings.check_value and (reason := value_stated(question, chosen)):
         return reason

@@ -224,7 +224,7 @@ def direct_answer(question: Question, chosen: list[ScoredSentence]) -> tuple[Sco
     for sentence in chosen:
         values = find_values(question.answer_type, sentence.text, question)
         if values:
-            return sentence, _lead(question, _closest(values, sentence.text, question))
+            return sentence, _lead(question, _closest(values, sentence.text, question), sentence.text)
     return None
 
 
@@ -240,7 +240,7 @@ def _closest(values: list[Value], text: str, question: Question) -> Value:
     return min(values, key=lambda v: min(abs(v.start - p) for p in positions))
 
 
-def _lead(question: Question, value: Value) -> str:
+def _lead(question: Question, value: Value, sentence: str) -> str:
     english = question.language == "en"
     text = value.text
     if english:
@@ -249,8 +249,8 @@ def _lead(question: Question, value: Value) -> str:
     if approximation:
         approximation = APPROXIMATIONS.get(approximation.lower(), approximation) if english else approximation
         text = f"{approximation} {text}"
-    frame = _TIME_FRAME_WORDS.search(question.text)
-    if frame and frame.group()[-4:] not in text and value.kind != "date":
+    frame = _TIME_FRAME_WORDS.search(question.text)  # the question's frame, when the sentence states it
+    if frame and frame.group()[-4:] in sentence and frame.group()[-4:] not in text and value.kind != "date":
         text += f" {frame.group()}"
     return text[0].upper() + text[1:]
 

@@ -10,9 +10,18 @@ CHOSEN = [ScoredSentence(hit=0, start=0, end=len(TEXT), text=TEXT)]
 
 
 def test_time_frame_must_be_in_the_cited_passage():
-    assert time_frame_stated(profile("Quel budget en 2020 ?"), CHOSEN, HITS) == ""
-    assert "2024" in time_frame_stated(profile("Quel budget en 2024 ?"), CHOSEN, HITS)
-    assert time_frame_stated(profile("Quel budget pour le Plan 2024 ?"), CHOSEN, HITS) == ""  # a name, not a frame
+    assert time_frame_stated(profile("Quel budget en 2020 ?"), CHOSEN, HITS, 300) == ""
+    assert "2024" in time_frame_stated(profile("Quel budget en 2024 ?"), CHOSEN, HITS, 300)
+    assert time_frame_stated(profile("Quel budget pour le Plan 2024 ?"), CHOSEN, HITS, 300) == ""  # a name
+
+
+def test_the_year_must_be_said_by_the_quote_or_just_before_it():
+    text = "Bilan 2024. " + "Autre sujet sans date. " * 20 + "Le budget était de 9,7 M€."
+    hits = [Hit(chunk_id="c", doc_id="d", title="t", page=1, start=0, end=len(text), text=text, score=1.0)]
+    start = text.index("Le budget")
+    chosen = [ScoredSentence(hit=0, start=start, end=len(text), text=text[start:])]
+    question = profile("Quel budget en 2024 ?")
+    assert time_frame_stated(question, chosen, hits, 300) and not time_frame_stated(question, chosen, hits, 1000)
 
 
 def test_a_value_question_needs_a_value_of_its_kind():
