@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "llm"] = "extractive"
     max_answer_sentences: int = Field(3, ge=1, le=10)
     abstain_threshold: float | None = Field(
-        None, ge=0, le=1, description="Minimum selector score to answer (default: the one calibrated by eval.fit)."
+        None, ge=0, le=1, description="Minimum answerability to answer (default: the threshold calibrated by eval.fit)."
     )
     answer_relative_score: float = Field(
         0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."

@@ -320,7 +320,7 @@ class Index:
         if not words or not vocabulary:
             return [[] for _ in words]
         matrix = self._vocabulary_matrix(snap)
-        queries = np.asarray(self.embedder.embed_documents(words), dtype=np.float32)
+        queries = self.sentences.vectors(words)  # cached: a question's words are mostly corpus words
         queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-9
         similarities = queries @ matrix.T
         out = []

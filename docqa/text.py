@@ -159,10 +159,6 @@ def numbers(text: str, years: bool = True) -> set[str]:
     return found if years else {n for n in found if not _YEAR.fullmatch(n)}
 
 
-def is_year(number: str) -> bool:
-    return bool(_YEAR.fullmatch(number))
-
-
 _NUMBERING = re.compile(r"(?:#|n°|\()\s*\d+\)?|^\d{1,2}[.)]")
 _HAS_DIGIT = re.compile(r"\d")
 HEADING_MAX_WORDS = 12

@@ -137,7 +137,7 @@ def ranked(case: Case, selector: Selector, top_k: int) -> Evidence:
 
 @dataclass
 class Outcome:
-    best: float  # score of the best sentence (what the threshold is compared with)
+    best: float  # the out-of-fold answerability (what the threshold is compared with)
     answered_right: bool  # answered (checks passed) with all the facts, at threshold 0
     answered: bool  # checks passed, at threshold 0
     answerable: bool

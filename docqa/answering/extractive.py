@@ -1,6 +1,6 @@
 """The extractive answerer: a short direct answer for typed questions, then the best sentences of the retrieved
-passages quoted with their citations; or an abstention when the best sentence scores under the calibrated
-threshold or the answer fails a named check (`docqa.answering.checks`)."""
+passages quoted with their citations; or an abstention when the abstention model's answerability is under the
+calibrated threshold or the answer fails a named check (`docqa.answering.checks`)."""
 
 from __future__ import annotations
 
@@ -59,11 +59,12 @@ class ExtractiveAnswerer:
     def answer(self, evidence: Evidence) -> Answer:
         question, hits = evidence.question, evidence.hits
         sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
-        if not sentences or self.scorer.selector.answerability(question, sentences) < self.threshold:
+        # (the abstention model was fitted on all the scored sentences, quotable or not)
+        if not sentences or self.scorer.selector.answerability(question, evidence.sentences) < self.threshold:
             return abstention(evidence, self.name)
         chosen = self._choose(evidence, sentences)
-        if failed_check(question, chosen, hits, self.settings):
-            return abstention(evidence, self.name)
+        if reason := failed_check(question, chosen, hits, self.settings):
+            return abstention(evidence, self.name, reason)
         return self._compose(question, chosen, hits)
 
     def _quotable(self, sentence: ScoredSentence, hits: list[Hit]) -> bool:
@@ -150,8 +151,8 @@ class ExtractiveAnswerer:
         `skip_repeated`, the lines the document repeats (running headers and footers) are skipped (not the items
         of a list, which a deck may repeat as slide titles)."""
         hit = hits[sentence.hit]
-        page = self.index.page_text(hit.doc_id, hit.page) or hit.text
-        offset = hit.start + sentence.end
+        page = self.index.page_text(hit.doc_id, hit.page)
+        page, offset = (page, hit.start + sentence.end) if page else (hit.text, sentence.end)
         following = []
         for a, b in sentence_spans(page[offset:]):
             if len(following) == n:
@@ -266,7 +267,7 @@ def _english_value(question: Question, value: Value) -> str:
         rest = text[number.end() :].strip()
         if value.kind == "count":
             rest = question.subject or rest
-        text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english}{rest.replace(' ', '')}"
+        text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english} %"
     for french, english_month in _MONTHS.items():
         text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
     return text
