@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DOCQA := $(VENV)/bin/docqa
 
-.PHONY: install chat ingest test lint eval eval-check bench clean
+.PHONY: install chat ingest test lint eval eval-check fit bench clean
 
 install: $(VENV)/.installed
 
@@ -24,11 +24,14 @@ chat: ingest  ## open the web chat on http://127.0.0.1:8501
 test: install  ## the whole suite, slow/browser/server tests included
 	$(VENV)/bin/pytest
 
-eval: ingest  ## quality on the dev set (writes eval/runs/<time>/)
-	$(DOCQA) eval eval/data/qa-dev.jsonl
+eval: ingest  ## quality on the dev and held-out sets, side by side (writes eval/runs/<time>/)
+	$(DOCQA) eval
 
 eval-check: ingest  ## dev eval, failing if a metric dropped below eval/baseline.json
 	$(DOCQA) eval eval/data/qa-dev.jsonl --check-baseline
+
+fit: ingest  ## refit the sentence selector by cross-validation (writes docqa/selector.json; never reads the held-out set)
+	$(PY) -m eval.fit
 
 bench: ingest  ## speed figures (see BENCHMARKS.md)
 	$(PY) -m eval.bench --scale 10,100 --http 30
