@@ -258,7 +258,9 @@ class SentenceScorer:
         title_words = [set(tokenize(hit.title)) for hit in hits]
         subject = set(tokenize(question.subject))
         n_in_hit = [len(spans) for spans in per_hit]
+        first_of_hit = {}  # index of each passage's first sentence (sentences are in passage order)
         for j, sentence in enumerate(sentences):
+            first_of_hit.setdefault(sentence.hit, j)
             hit = hits[sentence.hit]
             words = words_of[j]
             neighbours = [words_of[k] for k in (j - 1, j + 1) if 0 <= k < len(sentences)]
@@ -271,7 +273,7 @@ class SentenceScorer:
             n_words = len(sentence.text.split())
             value = _states_type(question, sentence.text)
             value_window = value or _states_type(question, window_text)
-            position = sum(1 for s in sentences[:j] if s.hit == sentence.hit)
+            position = j - first_of_hit[sentence.hit]
             rows.append(
                 {
                     "lex": coverage(words),

@@ -148,15 +148,13 @@ def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> 
         spans.append((start, end))
 
 
-_YEAR = re.compile(r"(19|20)\d\d")
 _NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[,.]\d+)?(?![^\W\d_])")
 
 
-def numbers(text: str, years: bool = True) -> set[str]:
+def numbers(text: str) -> set[str]:
     """The numbers written in `text`, thousands separators removed, not those glued to letters ("M1", "3ème"):
-    "5 000 et 18" -> {"5000", "18"}; without the years (1900-2099) when `years` is false."""
-    found = set(_NUMBER.findall(normalize_numbers(text)))
-    return found if years else {n for n in found if not _YEAR.fullmatch(n)}
+    "5 000 et 18" -> {"5000", "18"}."""
+    return set(_NUMBER.findall(normalize_numbers(text)))
 
 
 _NUMBERING = re.compile(r"(?:#|n°|\()\s*\d+\)?|^\d{1,2}[.)]")
