@@ -1,5 +1,5 @@
-"""Hybrid retrieval as a LangChain `BaseRetriever`: BM25 and dense candidates fused by weighted reciprocal rank
-fusion, near-duplicates dropped, then the best candidates re-ranked by their best sentence."""
+"""Hybrid retrieval as a LangChain `BaseRetriever`: BM25, dense passage and dense sentence candidates fused by
+weighted reciprocal rank fusion, near-duplicates dropped, then the best candidates re-ranked by their best sentence."""
 
 from __future__ import annotations
 
@@ -58,16 +58,38 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 @dataclass(frozen=True)
 class Evidence:
     """What retrieval hands to an answerer: the question, its embedding, the passages (best first) and their
-    sentences scored by the selector (best first; `sentence.hit` indexes `hits`)."""
+    sentences scored by the selector (best first; `sentence.hit` indexes `hits`); for a multi-part question,
+    `parts` holds the same sentences scored against each part."""
 
     question: Question
     vector: np.ndarray
     hits: list[Hit]
     sentences: list[ScoredSentence]
+    parts: tuple[list[ScoredSentence], ...] = ()
 
     def top(self, k: int) -> Evidence:
         """The same evidence limited to the `k` best passages."""
-        return replace(self, hits=self.hits[:k], sentences=[s for s in self.sentences if s.hit < k])
+        return replace(
+            self,
+            hits=self.hits[:k],
+            sentences=[s for s in self.sentences if s.hit < k],
+            parts=tuple([s for s in part if s.hit < k] for part in self.parts),
+        )
+
+    def reranked(self) -> Evidence:
+        """The passages ordered by their best sentence, for the question or for one of its parts (its score
+        becomes the passage's)."""
+        best: dict[int, float] = {}
+        for sentence in [*self.sentences, *(s for part in self.parts for s in part)]:
+            best[sentence.hit] = max(best.get(sentence.hit, 0.0), sentence.score)
+        order = sorted(range(len(self.hits)), key=lambda i: (-best.get(i, 0.0), i))
+        position = {old: new for new, old in enumerate(order)}
+
+        def moved(sentences: list[ScoredSentence]) -> list[ScoredSentence]:
+            return [replace(s, hit=position[s.hit]) for s in sentences]
+
+        hits = [self.hits[i].model_copy(update={"score": round(best.get(i, 0.0), 4)}) for i in order]
+        return replace(self, hits=hits, sentences=moved(self.sentences), parts=tuple(map(moved, self.parts)))
 
 
 class HybridRetriever(BaseRetriever):
@@ -113,41 +135,59 @@ class HybridRetriever(BaseRetriever):
     def retrieve(self, question: Question, k: int | None = None, docs: list[str] | None = None) -> Evidence:
         """The candidate passages for `question` (at least `k`), re-ranked by their best sentence.
 
-        BM25 and dense candidates are fused by weighted reciprocal rank fusion, near-copies dropped, and the
-        `rerank_candidates` best are re-ranked by the selector's score of their best sentence.
+        BM25, dense passage and dense sentence candidates (of the question and of each of its parts) are fused
+        by weighted reciprocal rank fusion, near-copies dropped, and the `rerank_candidates` best re-ranked by
+        the selector's score of their best sentence.
         """
         k = k or self.k
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        vector = np.asarray(self.index.embedder.embed_query(question.text))
+        embed = self.index.embedder.embed_query
+        vector = np.asarray(embed(question.text))
+        part_vectors = [np.asarray(embed(part.text)) for part in question.parts]
         question = expand(question, self.index)
-        candidates = self.candidates(question, vector, max(k, self.index.settings.rerank_candidates), docs)
         settings = self.index.settings
-        sentences = self.scorer.score(question, candidates, vector)
-        if not settings.rerank_candidates:
-            return Evidence(question, vector, candidates, sentences)
-        best: dict[int, float] = {}
-        for sentence in sentences:
-            best.setdefault(sentence.hit, sentence.score)
-        order = sorted(range(len(candidates)), key=lambda i: (-best.get(i, 0.0), i))
-        position = {old: new for new, old in enumerate(order)}
-        hits = [candidates[i].model_copy(update={"score": round(best.get(i, 0.0), 4)}) for i in order]
-        for sentence in sentences:
-            sentence.hit = position[sentence.hit]
-        return Evidence(question, vector, hits, sentences)
+        candidates = self.candidates(question, vector, max(k, settings.rerank_candidates), docs, part_vectors)
+        evidence = Evidence(
+            question,
+            vector,
+            candidates,
+            self.scorer.score(question, candidates, vector),
+            tuple(self.scorer.score(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)),
+        )
+        return evidence.reranked() if settings.rerank_candidates else evidence
 
-    def candidates(self, question: Question, vector: np.ndarray, n: int, docs: list[str] | None = None) -> list[Hit]:
-        """The `n` best fused passages, near-copies dropped, before re-ranking."""
+    def candidates(
+        self,
+        question: Question,
+        vector: np.ndarray,
+        n: int,
+        docs: list[str] | None = None,
+        part_vectors: Sequence[np.ndarray] = (),
+    ) -> list[Hit]:
+        """The `n` best fused passages for the question and its parts (`part_vectors`: their embeddings),
+        near-copies dropped, before re-ranking."""
         docs = docs if docs is not None else self.docs
+        depth = max(self.index.settings.candidates, n)
+        rankings = self._rankings(question, vector, depth, docs)
+        for part, part_vector in zip(question.parts, part_vectors, strict=True):
+            rankings += self._rankings(part, part_vector, depth, docs)
+        return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=self.index.settings.rrf_k), n)
+
+    def _rankings(
+        self, question: Question, vector: np.ndarray, depth: int, docs: list[str] | None
+    ) -> list[tuple[float, list[Hit]]]:
+        """The weighted rankings of the lexical, dense passage and dense sentence searches."""
         settings = self.index.settings
-        depth = max(settings.candidates, n)
         rankings: list[tuple[float, list[Hit]]] = []
         if settings.lexical_weight > 0:
             tokens = list(dict.fromkeys(tokenize(question.text) + [t for c in question.concept_tokens for t in c]))
             rankings.append((settings.lexical_weight, self.index.lexical_search(tokens, depth, docs)))
         if settings.dense_weight > 0:
             rankings.append((settings.dense_weight, self.index.dense_search(vector.tolist(), depth, docs)))
-        return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=settings.rrf_k), n)
+        if settings.sentence_weight > 0:
+            rankings.append((settings.sentence_weight, self.index.sentence_search(vector.tolist(), depth, docs)))
+        return rankings
 
     def _get_relevant_documents(
         self,

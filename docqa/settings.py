@@ -26,6 +26,14 @@ class Settings(BaseSettings):
 
     max_file_mb: float = Field(20, gt=0, description="Larger files are refused at ingest.")
 
+    # Cleaning: prose wrapped at a fixed width (see ingest.clean.full_line_width)
+    reflow_regularity: float = Field(
+        0.8, gt=0, le=1, description="Median line / long line above which a document is prose wrapped at a width."
+    )
+    reflow_full_line: float = Field(
+        0.8, gt=0, le=1, description="Share of the long lines' length from which a line fills the width."
+    )
+
     # Chunking
     chunk_size: int = Field(800, ge=100, le=8000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters of context repeated between chunks.")
@@ -36,6 +44,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
+    sentence_weight: float = Field(
+        1.0, ge=0, description="Weight of the ranking of passages by their sentence nearest to the question."
+    )
     expansion_terms: int = Field(
         2, ge=0, le=10, description="Corpus words added to each word of an English question (0: none)."
     )

@@ -300,6 +300,35 @@ class Index:
                 hits.append(snap.hit(i, 1.0 - float(distance)))
         return hits[:k]
 
+    def sentence_search(self, vector: list[float], k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` chunks whose nearest sentence is nearest to the query embedding `vector` (its cosine as the
+        score): a passage is found by its one sentence that answers, which its whole-chunk embedding dilutes."""
+        snap = self._snapshot()
+        if not snap.ids:
+            return []
+        matrix, owners = self._sentence_matrix(snap)
+        if not len(owners):
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        similarities = matrix @ (query / (np.linalg.norm(query) + 1e-9))
+        best = np.full(len(snap.ids), -np.inf)
+        np.maximum.at(best, owners, similarities)
+        if docs:
+            best = np.where(snap.doc_mask(docs), best, -np.inf)
+        top = np.argsort(-best)[:k]
+        return [snap.hit(int(i), float(best[i])) for i in top if np.isfinite(best[i])]
+
+    def _sentence_matrix(self, snap: _Snapshot) -> tuple[np.ndarray, np.ndarray]:
+        """The normalised vectors of the served chunks' sentences, and the chunk each belongs to."""
+        if snap.sentence_matrix is None:
+            owners = [(i, text[s:e]) for i, text in enumerate(snap.texts) for s, e in sentence_spans(text)]
+            if not owners:
+                return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+            matrix = self.sentences.vectors([sentence for _, sentence in owners])
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
+            snap.sentence_matrix = (matrix, np.array([i for i, _ in owners], dtype=np.int64))
+        return snap.sentence_matrix
+
     def idf(self, tokens: list[str]) -> list[float]:
         """Inverse document frequency of analysed tokens over the indexed chunks (0 for unknown ones)."""
         snap = self._snapshot()
@@ -450,6 +479,7 @@ class _Snapshot:
         self._places: dict[tuple[str, str], int] | None = None
         self._vocabulary: list[str] | None = None
         self.vocabulary_matrix: np.ndarray | None = None
+        self.sentence_matrix: tuple[np.ndarray, np.ndarray] | None = None
 
     def _lexical_index(self, directory: Path) -> bm25s.BM25:
         fingerprint = hashlib.sha256("\n".join(self.ids).encode()).hexdigest()

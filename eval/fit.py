@@ -37,12 +37,14 @@ THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.02, 0.9, 0.01))
 
 @dataclass
 class Case:
-    """One training question with its candidate passages and their sentences' features and labels."""
+    """One training question with its candidate passages and their sentences' features (for the question
+    and for each of its parts) and labels."""
 
     question: Question
     evidence: Evidence
     x: np.ndarray
     y: np.ndarray
+    parts_x: tuple[np.ndarray, ...] = ()
 
 
 def training_sets() -> list[Path]:
@@ -64,14 +66,20 @@ def label(sentence: str, question: Question) -> bool:
 
 def build_cases(qa: QA, questions: list[Question]) -> list[Case]:
     scorer: SentenceScorer = qa.retriever.scorer
+    n = max(qa.settings.top_k, qa.settings.rerank_candidates)
     cases = []
     for q in questions:
-        question = expand(profile(q.question), qa.index)
-        vector = np.asarray(qa.index.embedder.embed_query(question.text))
-        candidates = qa.retriever.candidates(question, vector, max(qa.settings.top_k, qa.settings.rerank_candidates))
+        question = profile(q.question)
+        embed = qa.index.embedder.embed_query
+        vector = np.asarray(embed(question.text))
+        part_vectors = [np.asarray(embed(part.text)) for part in question.parts]
+        question = expand(question, qa.index)
+        candidates = qa.retriever.candidates(question, vector, n, part_vectors=part_vectors)
         sentences, x = scorer.features(question, candidates, vector)
+        parts = [scorer.features(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)]
         y = np.array([label(s.text, q) for s in sentences], dtype=int)
-        cases.append(Case(q, Evidence(question, vector, candidates, sentences), x, y))
+        evidence = Evidence(question, vector, candidates, sentences, tuple(p[0] for p in parts))
+        cases.append(Case(q, evidence, x, y, tuple(p[1] for p in parts)))
     return cases
 
 
@@ -120,19 +128,14 @@ def top1(cases: list[Case], selectors: dict[int, Selector]) -> float:
 
 def ranked(case: Case, selector: Selector, top_k: int) -> Evidence:
     """The case's evidence scored by `selector` and re-ranked as the retriever does, limited to `top_k`."""
-    p = selector.probabilities(case.x) if len(case.x) else np.zeros(0)
-    sentences = [replace(s, score=float(v)) for s, v in zip(case.evidence.sentences, p, strict=True)]
-    best: dict[int, float] = {}
-    for s in sorted(sentences, key=lambda s: -s.score):
-        best.setdefault(s.hit, s.score)
-    hits = case.evidence.hits
-    order = sorted(range(len(hits)), key=lambda i: (-best.get(i, 0.0), i))
-    position = {old: new for new, old in enumerate(order)}
-    for s in sentences:
-        s.hit = position[s.hit]
-    sentences.sort(key=lambda s: -s.score)
-    evidence = Evidence(case.evidence.question, case.evidence.vector, [hits[i] for i in order], sentences)
-    return evidence.top(top_k)
+
+    def scored(sentences: list, x: np.ndarray) -> list:
+        p = selector.probabilities(x) if len(x) else np.zeros(0)
+        return sorted((replace(s, score=float(v)) for s, v in zip(sentences, p, strict=True)), key=lambda s: -s.score)
+
+    evidence = case.evidence
+    parts = tuple(scored(s, x) for s, x in zip(evidence.parts, case.parts_x, strict=True))
+    return replace(evidence, sentences=scored(evidence.sentences, case.x), parts=parts).reranked().top(top_k)
 
 
 @dataclass

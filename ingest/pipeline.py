@@ -20,10 +20,10 @@ from docqa.schema import Chunk, DocumentInfo, Page
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import chunk_pages
-from ingest.clean import clean_text
+from ingest.clean import clean_text, full_line_width
 from ingest.loaders import SUPPORTED_SUFFIXES, load
 
-PIPELINE_VERSION = "9"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
+PIPELINE_VERSION = "11"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -89,7 +89,9 @@ def prepare(path: Path, info: DocumentInfo, settings: Settings) -> list[Chunk]:
     size_mb = path.stat().st_size / 2**20
     if size_mb > settings.max_file_mb:
         raise LoaderError(path, f"file too large ({size_mb:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)")
-    pages = [Page(doc_id=info.doc_id, page=p.page, text=clean_text(p.text)) for p in load(path, doc_id=info.doc_id)]
+    loaded = load(path, doc_id=info.doc_id)
+    width = full_line_width((p.text for p in loaded), settings)
+    pages = [Page(doc_id=info.doc_id, page=p.page, text=clean_text(p.text, width)) for p in loaded]
     pages = [p for p in pages if p.text]
     if not pages:
         raise LoaderError(path, "no text after cleaning")

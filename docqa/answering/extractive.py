@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from docqa.answering.base import abstention
 from docqa.answering.checks import failed_check
 from docqa.question import Question
@@ -84,11 +82,10 @@ class ExtractiveAnswerer:
             best = next((s for s in announcing if self._items(s, hits)), best)
         chosen = [best]
         floor = self.settings.answer_relative_score * best.score
-        for part in question.parts:  # the best sentence of each part not answered yet
+        for part in evidence.parts:  # the best sentence of each part not answered yet
             if len(chosen) >= self.settings.max_answer_sentences:
                 break
-            vector = np.asarray(self.index.embedder.embed_query(part.text))
-            scored = [s for s in self.scorer.score(part, hits, vector) if self._quotable(s, hits)]
+            scored = [s for s in part if self._quotable(s, hits)]
             if scored and scored[0].score >= floor and not any(_same(scored[0], c) for c in chosen):
                 chosen.append(scored[0])
         covered = set().union(*(c.covered for c in chosen))
@@ -108,8 +105,9 @@ class ExtractiveAnswerer:
         return done
 
     def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
-        """A sentence that announces a list gets the list's items; a heading or label, or a sentence that
-        only names the term a definition question asks about, gets the sentence after it."""
+        """A sentence that announces a list gets the list's items; a heading or label, a sentence that announces
+        what follows it but no list, or a sentence that only names the term a definition question asks about, gets
+        the sentence after it."""
         done: list[ScoredSentence] = []
         for sentence in chosen:
             done.append(sentence)
@@ -118,11 +116,13 @@ class ExtractiveAnswerer:
             text = sentence.text.rstrip()
             if text.endswith(":") or (question.answer_type == "list" and sentence is chosen[0]):
                 items = self._items(sentence, hits)
-                if items or text.endswith(":"):
+                if items:
                     done += [i for i in items if not any(_same(i, d) for d in done)]
                     continue
-            needs_next = is_heading(text) or (
-                question.answer_type == "definition" and not DEFINITION.search(fold(text))
+            needs_next = (
+                is_heading(text)
+                or text.endswith(":")
+                or (question.answer_type == "definition" and not DEFINITION.search(fold(text)))
             )
             if needs_next:
                 done += [s for s in self._following(sentence, hits, 1) if not any(_same(s, d) for d in done)]

@@ -1,0 +1,66 @@
+"""The extractive answerer's composition rules, end to end on a small generated corpus with the real embedder."""
+
+import pytest
+
+from docqa.qa import QA
+from docqa.settings import Settings
+from ingest.pipeline import ingest
+
+DOCS = {
+    "normes.txt": (
+        "La normalisation en France.\n"
+        "Le décret du 16 juin 2009 définit la norme comme :\n"
+        "« Un document de référence élaboré de manière consensuelle par toutes les parties intéressées. »\n"
+        "Les normes ne sont pas obligatoires, sauf lorsqu’un texte réglementaire les rend d’application "
+        "obligatoire, ce qui reste rare et concerne surtout la sécurité des produits, des machines et des "
+        "personnes sur le territoire national.\n"
+    ),
+    "plan.txt": (
+        "Le plan national pour la santé numérique.\n"
+        "Le plan retient trois priorités :\n"
+        "• Former les soignants au numérique\n"
+        "• Ouvrir les données de santé\n"
+        "• Financer les jeunes entreprises\n"
+        "Il a été présenté au printemps.\n"
+    ),
+    "hopital.txt": (
+        "L’hôpital Saint-Martin a ouvert un centre de données en 2019.\n"
+        "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique.\n"
+    ),
+    "region.txt": (
+        "La région Occitanie a financé 12 projets de télémédecine en 2022.\n"
+        "Les projets couvrent les zones rurales du territoire.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory):
+    root = tmp_path_factory.mktemp("extractive")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=0, abstain_threshold=0.0)
+    engine = QA(settings)
+    assert ingest([corpus], engine.index, settings).ok
+    return engine
+
+
+def test_a_sentence_announcing_a_list_gets_its_items(qa):
+    answer = qa.ask("Quelles sont les priorités du plan national pour la santé numérique ?")
+    assert all(item in answer.answer for item in ("Former les soignants", "Ouvrir les données", "Financer"))
+
+
+def test_a_sentence_announcing_a_quote_gets_the_quote(qa):
+    answer = qa.ask("Comment le décret du 16 juin 2009 définit-il la norme ?")
+    assert "document de référence" in answer.answer
+
+
+def test_each_part_of_a_two_document_question_is_answered(qa):
+    answer = qa.ask(
+        "Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin, "
+        "et combien de projets de télémédecine la région Occitanie a-t-elle financés ?"
+    )
+    assert "40" in answer.answer and "12" in answer.answer
+    assert {c.doc_id for c in answer.citations} >= {"hopital", "region"}
