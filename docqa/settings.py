@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
     sentence_weight: float = Field(
-        1.0, ge=0, description="Weight of the ranking of passages by their sentence nearest to the question."
+        0.0, ge=0, description="Weight of the ranking of passages by their sentence nearest to the question."
     )
     expansion_terms: int = Field(
         2, ge=0, le=10, description="Corpus words added to each word of an English question (0: none)."
