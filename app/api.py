@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
 from docqa.errors import DocqaError, IndexMissingError, IndexStorageError, UnknownDocumentError
@@ -126,7 +127,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     def qa() -> QA:
         if "qa" not in engine:
-            engine["qa"] = (qa_factory or (lambda: QA(settings)))()
+            engine["qa"] = (qa_factory or get_qa)()
         return engine["qa"]
 
     bearer = HTTPBearer(auto_error=False)

@@ -12,6 +12,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
+from docqa import get_qa
 from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.settings import Settings, get_settings
@@ -33,7 +34,7 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
 
     def qa() -> QA:
         if "qa" not in engine:
-            engine["qa"] = (qa_factory or (lambda: QA(config)))()
+            engine["qa"] = (qa_factory or (lambda: get_qa(config)))()
         return engine["qa"]
 
     @contextmanager
