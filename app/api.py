@@ -36,12 +36,6 @@ MAX_MESSAGE_CHARS = 200_000  # a system prompt can be long; the question asked i
 MODEL = "docqa"  # the one model /v1/models lists
 
 
-class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    k: int = Field(5, ge=1, le=50)
-    docs: list[str] | None = None
-
-
 class ContentPart(BaseModel, extra="allow"):
     """One part of a message's content: only text parts are read."""
 
@@ -79,6 +73,13 @@ class ChatMessage(BaseModel):
 def turns(messages: list[ChatMessage]) -> list[Turn]:
     """The user and assistant messages as conversation turns."""
     return [Turn(m.role, m.text) for m in messages if m.role in ("user", "assistant")]
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    k: int = Field(5, ge=1, le=50)
+    docs: list[str] | None = None
+    history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_MESSAGES)
 
 
 class AskRequest(BaseModel):
@@ -168,9 +169,11 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     @app.post("/search", dependencies=auth, responses={400: {"model": Error}})
     def search(request: SearchRequest) -> list[Hit]:
-        """The passages most relevant to a query."""
+        """The passages most relevant to a query; with `history` (the previous messages), a short follow-up is
+        searched together with the previous question, as `/ask` does."""
+        query = standalone_question([*turns(request.history), Turn("user", request.query)])
         with slots:
-            return qa().search(request.query, k=request.k, docs=request.docs)
+            return qa().search(query, k=request.k, docs=request.docs)
 
     @app.post("/ask", dependencies=auth, responses={400: {"model": Error}, 503: {"model": Error}})
     def ask(request: AskRequest) -> Any:

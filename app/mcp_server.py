@@ -15,6 +15,7 @@ from pydantic import Field
 from docqa import get_qa
 from docqa.errors import DocqaError
 from docqa.qa import QA
+from docqa.schema import PublicAnswer
 from docqa.settings import Settings, get_settings
 
 K = Annotated[int, Field(ge=1, le=50, description="Number of passages (1..50).")]
@@ -54,11 +55,11 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
         return [h.model_dump(include={"doc_id", "title", "page", "text", "score"}) for h in hits]
 
     @server.tool()
-    def ask(question: str, k: K = 5) -> dict:
+    def ask(question: str, k: K = 5) -> PublicAnswer:
         """A short answer quoted from the reports, each sentence cited ([n] -> document, page, quote); says so
         when the reports do not answer."""
         with reasons(ToolError):
-            return qa().ask(question, k=k).public()
+            return PublicAnswer.model_validate(qa().ask(question, k=k).public())
 
     @server.resource("docqa://documents", mime_type="application/json")
     def documents() -> str:
