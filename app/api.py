@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
 from docqa.errors import DocqaError, IndexMissingError, IndexStorageError, UnknownDocumentError
@@ -33,12 +34,6 @@ MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_MESSAGES = 1000  # per conversation
 MAX_MESSAGE_CHARS = 200_000  # a system prompt can be long; the question asked is held to MAX_QUESTION_CHARS
 MODEL = "docqa"  # the one model /v1/models lists
-
-
-class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    k: int = Field(5, ge=1, le=50)
-    docs: list[str] | None = None
 
 
 class ContentPart(BaseModel, extra="allow"):
@@ -78,6 +73,13 @@ class ChatMessage(BaseModel):
 def turns(messages: list[ChatMessage]) -> list[Turn]:
     """The user and assistant messages as conversation turns."""
     return [Turn(m.role, m.text) for m in messages if m.role in ("user", "assistant")]
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    k: int = Field(5, ge=1, le=50)
+    docs: list[str] | None = None
+    history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_MESSAGES)
 
 
 class AskRequest(BaseModel):
@@ -126,7 +128,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     def qa() -> QA:
         if "qa" not in engine:
-            engine["qa"] = (qa_factory or (lambda: QA(settings)))()
+            engine["qa"] = (qa_factory or get_qa)()
         return engine["qa"]
 
     bearer = HTTPBearer(auto_error=False)
@@ -167,9 +169,11 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     @app.post("/search", dependencies=auth, responses={400: {"model": Error}})
     def search(request: SearchRequest) -> list[Hit]:
-        """The passages most relevant to a query."""
+        """The passages most relevant to a query; with `history` (the previous messages), a short follow-up is
+        searched together with the previous question, as `/ask` does."""
+        query = standalone_question([*turns(request.history), Turn("user", request.query)])
         with slots:
-            return qa().search(request.query, k=request.k, docs=request.docs)
+            return qa().search(query, k=request.k, docs=request.docs)
 
     @app.post("/ask", dependencies=auth, responses={400: {"model": Error}, 503: {"model": Error}})
     def ask(request: AskRequest) -> Any:

@@ -14,6 +14,7 @@ from app.conversation import retrieval_query
 from app.feedback import FeedbackStore
 from app.history import Conversation, ConversationStore, Turn
 from app.labels import EXAMPLES, label, where
+from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import DocqaError
 from docqa.qa import QA
@@ -33,7 +34,7 @@ _STAGES = {"read": "Lecture", "embed": "Embeddings", "sentences": "Phrases"}
 @st.cache_resource(show_spinner="Chargement du modèle et de l'index…")
 def engine(configuration: str) -> QA:
     """The answer engine, built once per server process and `configuration` (the settings, as a cache key)."""
-    return QA(get_settings())
+    return get_qa(get_settings())
 
 
 def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: bool = False) -> None:

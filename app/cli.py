@@ -49,9 +49,9 @@ def _settings() -> Settings:
 
 
 def _qa() -> QA:
-    from docqa.qa import QA
+    from docqa import get_qa
 
-    return QA(_settings())
+    return get_qa(_settings())
 
 
 def _check(question: str, k: int | None) -> None:
@@ -81,7 +81,11 @@ def ingest(
     settings = _settings()
     try:
         index = Index(settings)
-        if rebuild:
+        if index.outdated:
+            errors.print(
+                f"[yellow]The index under {settings.data_dir} was written by an older docqa: rebuilding it.[/]"
+            )
+        if rebuild or index.outdated:
             index.reset()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as progress:

@@ -12,8 +12,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
+from docqa import get_qa
 from docqa.errors import DocqaError
 from docqa.qa import QA
+from docqa.schema import PublicAnswer
 from docqa.settings import Settings, get_settings
 
 K = Annotated[int, Field(ge=1, le=50, description="Number of passages (1..50).")]
@@ -33,7 +35,7 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
 
     def qa() -> QA:
         if "qa" not in engine:
-            engine["qa"] = (qa_factory or (lambda: QA(config)))()
+            engine["qa"] = (qa_factory or (lambda: get_qa(config)))()
         return engine["qa"]
 
     @contextmanager
@@ -53,11 +55,11 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
         return [h.model_dump(include={"doc_id", "title", "page", "text", "score"}) for h in hits]
 
     @server.tool()
-    def ask(question: str, k: K = 5) -> dict:
+    def ask(question: str, k: K = 5) -> PublicAnswer:
         """A short answer quoted from the reports, each sentence cited ([n] -> document, page, quote); says so
         when the reports do not answer."""
         with reasons(ToolError):
-            return qa().ask(question, k=k).public()
+            return PublicAnswer.model_validate(qa().ask(question, k=k).public())
 
     @server.resource("docqa://documents", mime_type="application/json")
     def documents() -> str:

@@ -33,7 +33,7 @@ _LAZY = {
     "DocqaError": ("docqa.errors", "DocqaError"),
     "Settings": ("docqa.settings", "Settings"),
 }
-_qa: QA | None = None
+_engines: dict[str, QA] = {}
 _lock = threading.Lock()
 
 
@@ -44,16 +44,18 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-def get_qa() -> QA:
-    """The process-wide engine, built on first use from the settings (index loaded once per process)."""
+def get_qa(settings: Settings | None = None) -> QA:
+    """The process-wide engine for `settings` (default: the environment's), built on first use and shared by
+    every face (Python API, HTTP API, MCP, chat, CLI), so that the model and the index are loaded once."""
     from docqa.qa import QA
     from docqa.settings import get_settings
 
-    global _qa
+    settings = settings or get_settings()
+    key = settings.model_dump_json()
     with _lock:
-        if _qa is None:
-            _qa = QA(get_settings())
-        return _qa
+        if key not in _engines:
+            _engines[key] = QA(settings)
+        return _engines[key]
 
 
 def ask(question: str, k: int | None = None, docs: list[str] | None = None) -> Answer:

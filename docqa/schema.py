@@ -87,12 +87,33 @@ class Answer(BaseModel):
     notes: list[str] = Field(default_factory=list)  # what the user should know (e.g. the LLM was unreachable)
 
     def public(self) -> dict:
-        """What the faces return (CLI `--json`, HTTP API): citations without their whole passage."""
-        data = self.model_dump(include={"question", "answer", "abstained", "language", "answerer", "timings", "notes"})
-        data["citations"] = [
-            c.model_dump(include={"n", "doc_id", "title", "page", "section", "quote", "score"}) for c in self.citations
-        ]
-        return data
+        """What the faces return (CLI `--json`, HTTP API, MCP): citations without their whole passage."""
+        return PublicAnswer.model_validate(self, from_attributes=True).model_dump()
+
+
+class PublicCitation(BaseModel):
+    """A citation as the faces return it (without its whole passage)."""
+
+    n: int
+    doc_id: str
+    title: str
+    page: int | None
+    quote: str
+    score: float
+    section: str = ""
+
+
+class PublicAnswer(BaseModel):
+    """An answer as the faces return it (`Answer.public()`); MCP's `ask` declares it as its output schema."""
+
+    question: str
+    answer: str
+    abstained: bool
+    language: str
+    answerer: str
+    timings: dict[str, float]
+    notes: list[str]
+    citations: list[PublicCitation]
 
 
 def location(page: int | None, section: str) -> str:

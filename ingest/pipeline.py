@@ -154,13 +154,13 @@ def ingest(
     total = sum(len(chunks) for _, chunks in todo)
     done = 0
     for info, chunks in todo:
-        embeddings: list[list[float]] = []
-        for i in range(0, len(chunks), settings.embed_batch_size):
-            batch = chunks[i : i + settings.embed_batch_size]
-            embeddings += index.embedder.embed_documents([embedding_text(info, c) for c in batch])
-            done += len(batch)
+
+        def embedded(n: int, base: int = done) -> None:
             if progress:
-                progress("embed", done, total)
+                progress("embed", base + n, total)
+
+        embeddings = index.chunk_vectors(info, chunks, embedded)  # unchanged chunk texts keep their vectors
+        done += len(chunks)
         info.chunks = len(chunks)
         index.replace_document(info, chunks, embeddings)
         report.indexed.append(info.doc_id)
@@ -179,8 +179,3 @@ def ingest(
     report.sentences = index.sync_sentences(partial(progress, "sentences") if progress else None)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def embedding_text(info: DocumentInfo, chunk: Chunk) -> str:
-    """What the embedder sees of a chunk: the document title, then the chunk."""
-    return f"{info.title}\n{chunk.text}"

@@ -152,3 +152,11 @@ def test_safe_names():
     assert safe_name("..\\..\\x.pdf") == "x.pdf"
     assert safe_name("rapport final été.pdf") == "rapport final été.pdf"
     assert safe_name("...") == "document"
+
+
+def test_search_with_history_searches_the_follow_up_with_the_previous_question(qa, monkeypatch):
+    api = client(qa, monkeypatch)
+    history = [{"role": "user", "content": "Combien d'emplois liés à l'IA d'ici 2025 ?"}]
+    followed = api.post("/search", json={"query": "Et en France ?", "k": 1, "history": history}).json()
+    merged = {"query": "Combien d'emplois liés à l'IA d'ici 2025 ? Et en France ?", "k": 1}
+    assert followed == api.post("/search", json=merged).json() and "5 000" in followed[0]["text"]

@@ -75,3 +75,13 @@ async def test_a_host_launches_it_from_another_folder_over_stdio(qa, tmp_path):
     async with Client(launched(empty)) as client:
         result = await client.call_tool("search", {"query": "emplois"})
     assert result.is_error and "is empty" in result.content[0].text and str(empty) in result.content[0].text
+
+
+async def test_ask_declares_its_output_schema_and_returns_structured_content(qa):
+    async with Client(build_server(lambda: qa)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        result = await client.call_tool("ask", {"question": JOBS})
+    schema = tools["ask"].output_schema
+    assert {"answer", "abstained", "citations"} <= set(schema["properties"]) and "answer" in schema["required"]
+    assert result.structured_content == qa.ask(JOBS).public() | {"timings": result.structured_content["timings"]}
+    assert json.loads(result.content[0].text)["citations"][0]["doc_id"] == "etude"

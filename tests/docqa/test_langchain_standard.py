@@ -19,7 +19,7 @@ def default_engine(tmp_path_factory):
     assert ingest([small_corpus(root / "corpus", note=True)], Index(settings), settings).ok
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
-        patch.setattr(docqa, "_qa", None)
+        patch.setattr(docqa, "_engines", {})  # a fresh default engine for these settings
         get_settings.cache_clear()
         yield
     get_settings.cache_clear()

@@ -1,10 +1,11 @@
+import numpy as np
 import pytest
 
 from docqa import store
 from docqa.errors import EmbeddingModelMismatchError, IndexStorageError
 from docqa.schema import DocumentInfo, Page
 from docqa.settings import Settings
-from docqa.store import Index
+from docqa.store import Index, chroma
 from ingest.chunking import chunk_pages
 
 
@@ -105,28 +106,23 @@ def test_a_half_written_version_is_never_served(index, monkeypatch):
     pages = [Page(doc_id="a", page=1, text=" ".join(f"Nouvelle phrase {i} sur les hôpitaux." for i in range(20)))]
     chunks = list(chunk_pages(pages, 200, 40))
     assert len(chunks) > 2
-    monkeypatch.setattr(store, "_WRITE_BATCH", 2)
-    collection = index._collection
+    monkeypatch.setattr(chroma, "WRITE_BATCH", 2)
+    upsert = index.chroma._collection.upsert
+    calls = []
 
-    class FailingSecondBatch:
-        calls = 0
+    def failing_second_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return upsert(**kwargs)
 
-        def __getattr__(self, name):
-            return getattr(collection, name)
-
-        def upsert(self, **kwargs):
-            FailingSecondBatch.calls += 1
-            if FailingSecondBatch.calls == 2:
-                raise IndexStorageError("disk full")
-            return collection.upsert(**kwargs)
-
-    index._opened = FailingSecondBatch()
+    monkeypatch.setattr(index.chroma._collection, "upsert", failing_second_batch)
     info = DocumentInfo(doc_id="a", title="Titre a", content_hash="v2")
-    with pytest.raises(IndexStorageError):
+    with pytest.raises(IndexStorageError, match="No space left"):
         index.replace_document(info, chunks, index.embedder.embed_documents([c.text for c in chunks]))
-    index._opened, index._cache = collection, None
+    index._cache = None
 
-    assert len(index._collection.get(where={"doc_id": "a"})["ids"]) == 3  # the old chunk and 2 new ones
+    assert len(index.chroma.ids("a")) == 3  # the old chunk and 2 new ones
     docs = {d.doc_id: d for d in index.documents()}
     assert docs["a"].chunks == 1 and docs["a"].content_hash == ""  # old version served; next ingest redoes it
     assert docs["b"].content_hash == "b"
@@ -149,3 +145,67 @@ def test_a_serving_process_sees_what_another_one_ingested(tmp_path, index):
     other.delete_document("a")
     assert [d.doc_id for d in index.documents()] == ["b"]
     assert index.lexical_search("Health Data Hub", 5)[0].doc_id == "b"
+
+
+def test_close_releases_the_client_and_a_later_use_reopens_it(index):
+    add(index, "a", ["Les startups d’IA en santé."])
+    index.close()
+    assert index.count() == 1 and index.lexical_search("startups", 5)[0].doc_id == "a"
+    with Index(index.settings, embedder=TinyEmbeddings()) as other:
+        assert other.count() == 1
+
+
+def test_a_storage_error_reopens_only_this_client(index, monkeypatch):
+    add(index, "a", ["Les startups d’IA en santé."])
+    other = Index(index.settings, embedder=TinyEmbeddings())
+
+    def full_disk(**kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index.chroma._collection, "get", full_disk)
+    with pytest.raises(IndexStorageError, match="No space left"):
+        index.chroma.ids("a")
+    assert index.chroma.ids("a") and other.chroma.ids("a")  # both still work, each with its own client
+
+
+def test_an_index_of_an_older_layout_is_reported_outdated_and_reset_upgrades_it(index, monkeypatch):
+    add(index, "a", ["Une phrase."])
+    assert not index.outdated
+    monkeypatch.setattr(store.index, "LAYOUT", store.LAYOUT + 1)  # a newer docqa opens this index
+    reopened = Index(index.settings, embedder=TinyEmbeddings())
+    assert reopened.outdated
+    reopened.reset()
+    assert not reopened.outdated and reopened.chroma.metadata["docqa_layout"] == store.LAYOUT + 1
+
+
+def test_chunks_without_pages_store_no_page_and_a_text_hash(index):
+    chunks = list(chunk_pages([Page(doc_id="n", page=None, text="Une note sans pages.")], 200, 40))
+    info = DocumentInfo(doc_id="n", title="Note", content_hash="n")
+    index.replace_document(info, chunks, index.embedder.embed_documents([c.text for c in chunks]))
+    [meta] = index.chroma.read_all().metadatas
+    assert "page" not in meta and meta["text_hash"] == store.text_hash("Note\nUne note sans pages.")
+    assert index.lexical_search("note", 5)[0].page is None
+
+
+class CountingEmbeddings(TinyEmbeddings):
+    def __init__(self):
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts):
+        self.embedded += texts
+        return super().embed_documents(texts)
+
+
+def test_chunk_vectors_reuse_the_vectors_of_unchanged_texts(tmp_path):
+    index = Index(Settings(data_dir=tmp_path), embedder=CountingEmbeddings())
+    pages = [Page(doc_id="a", page=i, text=f"Page {i} : les startups d’IA en santé sont {i}.") for i in range(1, 6)]
+    info = DocumentInfo(doc_id="a", title="Titre", content_hash="v1")
+    chunks = list(chunk_pages(pages, 200, 40, version="v1"))
+    index.replace_document(info, chunks, index.chunk_vectors(info, chunks))
+    assert len(index.embedder.embedded) == 5
+    pages[2] = Page(doc_id="a", page=3, text="Page 3 : les startups d’IA en santé sont 30.")  # one edit
+    edited = list(chunk_pages(pages, 200, 40, version="v2"))
+    vectors = index.chunk_vectors(info, edited)
+    assert index.embedder.embedded[5:] == ["Titre\nPage 3 : les startups d’IA en santé sont 30."]
+    assert np.allclose(vectors, [TinyEmbeddings().embed_query(f"Titre\n{c.text}") for c in edited])

@@ -32,11 +32,10 @@ def write_corpus(folder: Path, documents: int, sentences: int) -> Path:
 
 def assert_consistent(index: Index) -> None:
     """Vector store and lexical index hold the same chunks, without duplicates, every document complete."""
-    stored = index._collection.get(include=["metadatas"])
-    ids = stored["ids"]
+    ids = index.chroma.read_all().ids
     assert len(ids) == len(set(ids))
     snapshot = index._snapshot()
-    assert sorted(snapshot.ids) == sorted(ids) and snapshot.bm25.scores["num_docs"] == len(ids)
+    assert sorted(snapshot.ids) == sorted(ids) and snapshot.lexical.bm25.scores["num_docs"] == len(ids)
     for document in index.documents():
         assert document.content_hash, f"{document.doc_id} is incomplete"
 
@@ -76,8 +75,8 @@ def test_interrupted_document_write_is_redone(tmp_path):
     index = Index(settings)
     ingest([corpus], index, settings)
     full = index.count()
-    victim = index._collection.get(limit=3, include=[])["ids"]
-    index._collection.delete(ids=victim)  # as if the process died between two batches
+    victim = index.chroma.ids("doc0")[:3]
+    index.chroma.delete(victim)  # as if the process died between two batches
     index._cache = None
     assert ingest([corpus], index, settings).indexed == ["doc0"]
     assert index.count() == full

@@ -39,14 +39,14 @@ def test_ingest_then_reingest_is_a_no_op(corpus, index, settings):
     docs = {d.doc_id: d for d in index.documents()}
     assert docs["etude"].title == "Étude IA" and docs["etude"].year == 2020 and docs["etude"].pages == 2
     assert docs["note"].title == "note"  # no manifest entry: named after the file
-    ids = sorted(index._collection.get(include=[])["ids"])
+    ids = sorted(index.chroma.read_all().ids)
 
     vocabulary = index._snapshot().vocabulary()  # words of two chunks or more: what English questions map to
     assert first.sentences == 4 + len(vocabulary) and index.sentences.path.exists()  # embedded once
 
     second = ingest([corpus], index, settings)
     assert second.indexed == [] and sorted(second.unchanged) == ["etude", "note"]
-    assert sorted(index._collection.get(include=[])["ids"]) == ids
+    assert sorted(index.chroma.read_all().ids) == ids
     assert second.sentences == 0
 
 

@@ -30,8 +30,9 @@ class SentenceVectors:
     embedded when first needed and kept in memory: the file is a cache, never a source of truth.
     """
 
-    def __init__(self, path: Path, embedder: Embeddings, model: str):
+    def __init__(self, path: Path, embedder: Embeddings, model: str, save_every: int):
         self.path = path
+        self._save_every = save_every
         self._embedder = embedder
         self._model = model
         self._lock = threading.Lock()
@@ -67,14 +68,21 @@ class SentenceVectors:
         self, texts: Iterable[str], batch_size: int = 64, progress: Callable[[int, int], None] | None = None
     ) -> int:
         """Hold exactly the sentences `texts` (embedding the new ones, forgetting the others), then save the
-        file atomically. Returns how many sentences were embedded."""
+        file atomically; while embedding, the file is also saved after every `save_every` new sentences, so that
+        an interrupted sync loses little. Returns how many sentences were embedded."""
         with self._sync_lock:  # one sync at a time (two uploads to the API)
             texts = list(dict.fromkeys(texts))
             keys = [_key(t) for t in texts]
             with self._lock:
                 missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._vectors))
+            unsaved = 0
             for i in range(0, len(missing), batch_size):
-                self._add(missing[i : i + batch_size])
+                unsaved += len(self._add(missing[i : i + batch_size]))
+                if unsaved >= self._save_every:
+                    with self._lock:
+                        rows = list(self._vectors.items())
+                    self._save(rows)
+                    unsaved = 0
                 if progress:
                     progress(min(i + batch_size, len(missing)), len(missing))
             wanted = set(keys)

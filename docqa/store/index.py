@@ -1,0 +1,309 @@
+"""The index: chunk vectors in Chroma, a lexical BM25 index built from the same chunks, the sentence vectors,
+and the embedder that goes with them, kept consistent and fresh across processes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from docqa.embeddings import LazyEmbeddings, embedder_name
+from docqa.errors import EmbeddingModelMismatchError, IndexMissingError
+from docqa.schema import Chunk, DocumentInfo, Hit
+from docqa.settings import Settings
+from docqa.store.chroma import ChromaChunks, Metadata
+from docqa.store.sentences import SentenceVectors
+from docqa.store.snapshot import DOC_FIELDS, PAGE_NUMBER, Snapshot
+from docqa.store.stamp import Stamp, State
+from docqa.text import sentence_spans, tokenize
+
+log = logging.getLogger(__name__)
+
+# 2: no `page` key for a chunk without a page (was -1), `text_hash`, and no embedding function in Chroma's config
+LAYOUT = 2
+
+
+def embedding_text(info: DocumentInfo, chunk: Chunk) -> str:
+    """What the embedder sees of a chunk: the document title, then the chunk."""
+    return f"{info.title}\n{chunk.text}"
+
+
+def text_hash(text: str) -> str:
+    """The key of a chunk's vector: the same embedded text always has the same vector."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Index:
+    """Chunks with their embeddings (Chroma) and a lexical BM25 index kept consistent with them.
+
+    The collection records the embedding model it was built with; opening it with another model raises
+    `EmbeddingModelMismatchError` instead of mixing vectors of different models. `close()` releases it.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embeddings | None = None):
+        self.settings = settings
+        self.embedder = embedder or LazyEmbeddings(settings.embedder)
+        self.model = embedder_name(self.embedder)
+        self._lock = threading.RLock()
+        self.chroma = ChromaChunks(settings, self._collection_metadata())
+        self._check_model()
+        self._stamp = Stamp(settings.data_dir / f"{settings.collection}.changed")
+        self._cache: Snapshot | None = None
+        self._cache_state: State = None
+        self.sentences = self._sentence_vectors()
+
+    def _collection_metadata(self) -> Metadata:
+        """What a reader of the collection needs: which embedder (a `docqa.embeddings.get_embedder` name) made its
+        vectors, the distance, and docqa's layout."""
+        return {
+            "embedding_model": self.model,
+            "embedder": getattr(self.embedder, "spec", self.settings.embedder),
+            "hnsw:space": "cosine",
+            "docqa_layout": LAYOUT,
+        }
+
+    def _check_model(self) -> None:
+        built_with = self.chroma.metadata.get("embedding_model")
+        if built_with and built_with != self.model and self.chroma.count() > 0:
+            raise EmbeddingModelMismatchError(
+                f"the index was built with the embedding model {built_with!r} but the settings select "
+                f"{self.model!r}; set DOCQA_EMBEDDER back, or rebuild with `docqa ingest --rebuild`"
+            )
+
+    def _sentence_vectors(self) -> SentenceVectors:
+        path = self.settings.data_dir / "sentences" / f"{self.settings.collection}.npz"
+        return SentenceVectors(path, self.embedder, self.model, self.settings.sentence_save_every)
+
+    @property
+    def outdated(self) -> bool:
+        """The collection holds chunks written in an older layout (rebuilt by the next `docqa ingest`)."""
+        return self.chroma.metadata.get("docqa_layout") != LAYOUT and self.chroma.count() > 0
+
+    @property
+    def _lexical_dir(self) -> Path:
+        return self.settings.data_dir / "bm25" / self.settings.collection
+
+    def close(self) -> None:
+        """Release the Chroma client; the index reopens it if used again."""
+        self.chroma.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reset(self) -> None:
+        """Delete everything indexed (used by `docqa ingest --rebuild`)."""
+        with self._lock:
+            self.chroma.drop()
+            shutil.rmtree(self._lexical_dir, ignore_errors=True)
+            self.sentences.clear()
+            self._changed()
+
+    def count(self) -> int:
+        return self.chroma.count()
+
+    # ---- writing ----------------------------------------------------------------------------------
+    def chunk_vectors(
+        self, info: DocumentInfo, chunks: list[Chunk], progress: Callable[[int], None] | None = None
+    ) -> list[list[float]]:
+        """The passage vectors of a document's chunks: a chunk whose embedded text is already indexed (in any
+        document) reuses its vector, the others are embedded in batches, in order; `progress(n)` after each
+        batch, `n` chunks done."""
+        texts = [embedding_text(info, c) for c in chunks]
+        hashes = [text_hash(t) for t in texts]
+        known = self.chroma.vectors("text_hash", hashes)
+        vectors = [known.get(h) for h in hashes]
+        todo = [i for i, v in enumerate(vectors) if v is None]
+        reused, batch = len(chunks) - len(todo), self.settings.embed_batch_size
+        if progress:
+            progress(reused)
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            for i, vector in zip(part, self.embedder.embed_documents([texts[i] for i in part]), strict=True):
+                vectors[i] = vector
+            if progress:
+                progress(reused + start + len(part))
+        return [v for v in vectors if v is not None]
+
+    def replace_document(self, info: DocumentInfo, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+        """Store `chunks` as the whole content of document `info.doc_id`: new chunks are added first, then
+        the document's chunks that are no longer part of it are deleted (readers never see it empty)."""
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"got {len(chunks)} chunks but {len(embeddings)} embeddings")
+        with self._lock:
+            old_ids = set(self.chroma.ids(info.doc_id))
+            doc_meta: Metadata = {k: v for k, v in info.model_dump(include=set(DOC_FIELDS)).items() if v is not None}
+            doc_meta["doc_chunks"] = len(chunks)  # lets a reader tell a complete document from an interrupted write
+            metadatas = [
+                {**doc_meta, **_chunk_metadata(c), "text_hash": text_hash(embedding_text(info, c))} for c in chunks
+            ]
+            self.chroma.upsert([c.id for c in chunks], [c.text for c in chunks], embeddings, metadatas)
+            self.chroma.delete(sorted(old_ids - {c.id for c in chunks}))
+            self._changed()
+
+    def delete_document(self, doc_id: str) -> int:
+        """Remove a document's chunks; returns how many were removed."""
+        with self._lock:
+            ids = self.chroma.ids(doc_id)
+            self.chroma.delete(ids)
+            self._changed()
+            return len(ids)
+
+    def sync_sentences(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Embed the sentences of the chunks, and the words of the corpus's vocabulary, that have no vector yet,
+        and forget those of deleted chunks; returns how many texts were embedded."""
+        snap = self._snapshot()
+        texts = [text[s:e] for text in snap.texts for s, e in sentence_spans(text)] + snap.vocabulary()
+        embedded = self.sentences.sync(texts, self.settings.embed_batch_size, progress)
+        if embedded:
+            with self._lock:
+                self._cache_state = self._stamp.touch()  # new sentence vectors alone leave the snapshot valid
+        return embedded
+
+    # ---- reading ----------------------------------------------------------------------------------
+    def documents(self) -> list[DocumentInfo]:
+        """What is indexed, one entry per document, sorted by id."""
+        return sorted(self._snapshot().documents.values(), key=lambda d: d.doc_id)
+
+    def page_text(self, doc_id: str, page: int | None) -> str:
+        """The cleaned text of one page (the whole document when it has no pages), rebuilt from its chunks at
+        their offsets, so that chunk offsets index into it; text between chunks was whitespace."""
+        snap = self._snapshot()
+        rows = snap.by_page.get((doc_id, page), [])
+        if not rows:
+            return ""
+        chars = [" "] * max(snap.ends[i] for i in rows)
+        for i in rows:
+            chars[snap.starts[i] : snap.ends[i]] = snap.texts[i]
+        return "".join(chars)
+
+    def lexical_search(self, query: str | list[str], k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` best chunks by BM25 for `query` (a text, or its analysed tokens)."""
+        snap = self._snapshot()
+        if snap.lexical is None:
+            return []
+        tokens = tokenize(query) if isinstance(query, str) else query
+        if not tokens:
+            return []
+        scores = snap.lexical.scores(tokens)
+        if docs:
+            scores = np.where(snap.doc_mask(docs), scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return [snap.hit(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def dense_search(self, vector: list[float], k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` chunks nearest to the query embedding `vector`."""
+        snap = self._snapshot()
+        if not snap.ids:
+            return []
+        # ask for as many more as there are stored chunks not served (half-written documents)
+        nearest = self.chroma.nearest(list(vector), min(k, len(snap.ids)) + snap.hidden, docs)
+        hits = []
+        for chunk_id, distance in nearest:
+            i = snap.position.get(chunk_id)
+            if i is not None:
+                hits.append(snap.hit(i, 1.0 - distance))
+        return hits[:k]
+
+    def sentence_search(self, vector: list[float], k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` chunks whose nearest sentence is nearest to the query embedding `vector` (its cosine as the
+        score): a passage is found by its one sentence that answers, which its whole-chunk embedding dilutes."""
+        snap = self._snapshot()
+        matrix, owners = self._sentence_matrix(snap)
+        if not len(owners):
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        similarities = matrix @ (query / (np.linalg.norm(query) + 1e-9))
+        best = np.full(len(snap.ids), -np.inf)
+        np.maximum.at(best, owners, similarities)
+        if docs:
+            best = np.where(snap.doc_mask(docs), best, -np.inf)
+        top = np.argsort(-best)[:k]
+        return [snap.hit(int(i), float(best[i])) for i in top if np.isfinite(best[i])]
+
+    def _sentence_matrix(self, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+        """The normalised vectors of the served chunks' sentences, and the chunk each belongs to."""
+        if snap.sentence_matrix is None:
+            owners = [(i, text[s:e]) for i, text in enumerate(snap.texts) for s, e in sentence_spans(text)]
+            if not owners:
+                return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+            matrix = self.sentences.vectors([sentence for _, sentence in owners])
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
+            snap.sentence_matrix = (matrix, np.array([i for i, _ in owners], dtype=np.int64))
+        return snap.sentence_matrix
+
+    def idf(self, tokens: list[str]) -> list[float]:
+        """Inverse document frequency of analysed tokens over the indexed chunks (0 for unknown ones)."""
+        lexical = self._snapshot().lexical
+        return lexical.idf(tokens) if lexical is not None else [0.0] * len(tokens)
+
+    def idf_unknown(self) -> float:
+        """The inverse document frequency a token would have if no chunk contained it."""
+        n = len(self._snapshot().ids)
+        return float(np.log(1 + (n + 0.5) / 0.5)) if n else 0.0
+
+    def neighbours(self, words: list[str], n: int, min_similarity: float) -> list[list[tuple[str, float]]]:
+        """For each word, the `n` words of the corpus's vocabulary nearest to it in the embedding space (at least
+        `min_similarity` cosine), best first: "jobs" -> [("emplois", 0.93), ("emploi", 0.84)]."""
+        snap = self._snapshot()
+        vocabulary = snap.vocabulary()
+        if not words or not vocabulary:
+            return [[] for _ in words]
+        matrix = self._vocabulary_matrix(snap)
+        queries = self.sentences.vectors(words)  # cached: a question's words are mostly corpus words
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-9
+        similarities = queries @ matrix.T
+        out = []
+        for row in similarities:
+            top = np.argsort(-row)[:n]
+            out.append([(vocabulary[i], float(row[i])) for i in top if row[i] >= min_similarity])
+        return out
+
+    def _vocabulary_matrix(self, snap: Snapshot) -> np.ndarray:
+        if snap.vocabulary_matrix is None:
+            matrix = self.sentences.vectors(snap.vocabulary())
+            snap.vocabulary_matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+        return snap.vocabulary_matrix
+
+    def repeats(self, doc_id: str, sentence: str) -> int:
+        """At how many places (distinct page and offset) document `doc_id` says `sentence`: a running header or
+        a repeated agenda slide says it on many pages (a page number at its start or end is ignored)."""
+        return self._snapshot().sentence_places().get((doc_id, PAGE_NUMBER.sub("", sentence)), 0)
+
+    def require_content(self) -> None:
+        if self.count() == 0:
+            raise IndexMissingError(
+                f"the index under {self.settings.data_dir} is empty: run `docqa ingest` (or `make ingest`) first"
+            )
+
+    # ---- freshness --------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        """The chunks changed: drop this process's snapshot and tell the other processes serving the index."""
+        self._cache = None
+        self._stamp.touch()
+
+    def _snapshot(self) -> Snapshot:
+        with self._lock:
+            state = self._stamp.state()
+            if self._cache is not None and state != self._cache_state:  # changed by another process
+                self._cache = None
+                self.sentences = self._sentence_vectors()
+            if self._cache is None:
+                self._cache, self._cache_state = Snapshot(self.chroma.read_all(), self._lexical_dir), state
+            return self._cache
+
+
+def _chunk_metadata(chunk: Chunk) -> Metadata:
+    """Where a chunk is; no `page` key when the document has no pages (Chroma metadata cannot hold None)."""
+    where: Metadata = {"doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end, "section": chunk.section}
+    if chunk.page is not None:
+        where["page"] = chunk.page
+    return where

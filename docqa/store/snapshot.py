@@ -1,0 +1,111 @@
+"""The served chunks in memory (ids, texts, metadata) with the lexical index over them and what is derived from
+them (vocabulary, repeated sentences); rebuilt whenever the index changes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from docqa.schema import DocumentInfo, Hit
+from docqa.store.chroma import StoredChunks
+from docqa.store.lexical import LexicalIndex
+from docqa.text import sentence_spans, terms
+
+log = logging.getLogger(__name__)
+
+VOCABULARY_MIN_CHUNKS = 2  # a word of one chunk only is too rare to translate a question's word to
+PAGE_NUMBER = re.compile(r"^\d+|\d+$")  # "11La Recommandation..." on page 11, "... 12" on page 12
+DOC_FIELDS = ("title", "publisher", "year", "language", "url", "source", "content_hash", "pages")
+_OLD_NO_PAGE = -1  # how indexes written before layout 2 said "no page"
+
+
+class Snapshot:
+    """The served chunks, sorted by id.
+
+    A write interrupted half-way (a crash, a full disk) leaves a document with chunks of two versions, or too
+    few: only a complete version of each document is served (the previous one, or nothing for a new document),
+    and the document gets no content hash, so that the next ingest rewrites it.
+    """
+
+    def __init__(self, data: StoredChunks, lexical_dir: Path):
+        versions: dict[str, dict[tuple[str, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+        for i, m in enumerate(data.metadatas):
+            versions[str(m["doc_id"])][(str(m.get("content_hash", "")), int(m.get("doc_chunks", -1)))].append(i)
+        self.documents: dict[str, DocumentInfo] = {}
+        served: list[int] = []
+        for doc_id, by_version in versions.items():
+            complete = [rows for (_, n), rows in by_version.items() if len(rows) == n]
+            rows = complete[0] if complete else next(iter(by_version.values()))
+            m = data.metadatas[rows[0]]
+            info = DocumentInfo(doc_id=doc_id, **{k: m[k] for k in DOC_FIELDS if k in m})
+            info.chunks = len(rows) if complete else 0
+            if len(by_version) != 1 or not complete:
+                info.content_hash = ""
+                log.warning("document %s was not completely written: run `docqa ingest` again", doc_id)
+            self.documents[doc_id] = info
+            served += rows if complete else []
+        served.sort(key=lambda i: data.ids[i])
+        self.hidden = len(data.ids) - len(served)
+        self.ids: list[str] = [data.ids[i] for i in served]
+        self.texts: list[str] = [data.texts[i] for i in served]
+        metas = [data.metadatas[i] for i in served]
+        self.doc_ids = [str(m["doc_id"]) for m in metas]
+        self.pages = [_page(m.get("page")) for m in metas]
+        self.starts = [int(m["start"]) for m in metas]
+        self.ends = [int(m["end"]) for m in metas]
+        self.sections = [str(m.get("section", "")) for m in metas]
+        self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        self.by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+        for i, key in enumerate(zip(self.doc_ids, self.pages, strict=True)):
+            self.by_page[key].append(i)
+        self.titles = [self.documents[d].title for d in self.doc_ids]
+        self.lexical = LexicalIndex(lexical_dir, self.ids, self.titles, self.texts) if self.ids else None
+        self._places: dict[tuple[str, str], int] | None = None
+        self._vocabulary: list[str] | None = None
+        self.vocabulary_matrix: np.ndarray | None = None
+        self.sentence_matrix: tuple[np.ndarray, np.ndarray] | None = None
+
+    def vocabulary(self) -> list[str]:
+        """The words (folded, alphabetic, three letters or more) that at least `VOCABULARY_MIN_CHUNKS` chunks use:
+        what an English or paraphrased question's words are matched to."""
+        if self._vocabulary is None:
+            counts: Counter[str] = Counter()
+            for text in self.texts:
+                counts.update({w for w in terms(text) if len(w) >= 3 and w.isalpha()})
+            self._vocabulary = sorted(w for w, c in counts.items() if c >= VOCABULARY_MIN_CHUNKS)
+        return self._vocabulary
+
+    def sentence_places(self) -> dict[tuple[str, str], int]:
+        """(document, sentence) -> number of distinct places (page, offset) where it is written."""
+        if self._places is None:
+            places: dict[tuple[str, str], set[tuple[int | None, int]]] = defaultdict(set)
+            for text, doc_id, page, start in zip(self.texts, self.doc_ids, self.pages, self.starts, strict=True):
+                for s, e in sentence_spans(text):
+                    places[(doc_id, PAGE_NUMBER.sub("", text[s:e]))].add((page, start + s))
+            self._places = {key: len(where) for key, where in places.items()}
+        return self._places
+
+    def doc_mask(self, docs: list[str]) -> np.ndarray:
+        wanted = set(docs)
+        return np.array([d in wanted for d in self.doc_ids])
+
+    def hit(self, i: int, score: float) -> Hit:
+        return Hit(
+            chunk_id=self.ids[i],
+            doc_id=self.doc_ids[i],
+            title=self.titles[i],
+            page=self.pages[i],
+            start=self.starts[i],
+            end=self.ends[i],
+            text=self.texts[i],
+            score=score,
+            section=self.sections[i],
+        )
+
+
+def _page(value: object) -> int | None:
+    return None if value is None or value == _OLD_NO_PAGE else int(value)  # type: ignore[call-overload]
