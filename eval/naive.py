@@ -14,6 +14,7 @@ from docqa.embeddings import get_embedder
 from docqa.question import profile
 from docqa.retrieval import Evidence
 from docqa.schema import Answer, Citation, Hit
+from docqa.scoring import Vectors
 from docqa.settings import Settings
 from ingest.loaders import load
 from ingest.pipeline import document_info, find_files, read_manifest
@@ -72,7 +73,7 @@ class NaiveQA:
         )
 
     def retrieve(self, question: str, k: int | None = None) -> Evidence:
-        return Evidence(profile(question), np.zeros(0), self.search(question, k), [])
+        return Evidence(profile(question), Vectors(np.zeros(0), None), self.search(question, k), [])
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         retriever = self.store.as_retriever(search_kwargs={"k": k or self.settings.top_k})

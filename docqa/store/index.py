@@ -56,7 +56,8 @@ class Index:
         self._stamp = Stamp(settings.data_dir / f"{settings.collection}.changed")
         self._cache: Snapshot | None = None
         self._cache_state: State = None
-        self.sentences = self._sentence_vectors()
+        self.sentence_embedder = LazyEmbeddings(settings.sentence_embedder) if settings.sentence_embedder else None
+        self.sentences, self.retrieval_sentences = self._sentence_vectors()
 
     def _collection_metadata(self) -> Metadata:
         """What a reader of the collection needs: which embedder (a `docqa.embeddings.get_embedder` name) made its
@@ -76,9 +77,22 @@ class Index:
                 f"{self.model!r}; set DOCQA_EMBEDDER back, or rebuild with `docqa ingest --rebuild`"
             )
 
-    def _sentence_vectors(self) -> SentenceVectors:
-        path = self.settings.data_dir / "sentences" / f"{self.settings.collection}.npz"
-        return SentenceVectors(path, self.embedder, self.model, self.settings.sentence_save_every)
+    def _sentence_vectors(self) -> tuple[SentenceVectors, SentenceVectors | None]:
+        """The sentence vectors of the chunks' embedder (the selector's, and the vocabulary's) and those of the
+        sentence index (`sentence_embedder`), if any."""
+        folder, name = self.settings.data_dir / "sentences", self.settings.collection
+        every = self.settings.sentence_save_every
+        own = SentenceVectors(folder / f"{name}.npz", self.embedder, self.model, every)
+        if self.sentence_embedder is None:
+            return own, None
+        model = embedder_name(self.sentence_embedder)
+        return own, SentenceVectors(folder / f"{name}.{model}.npz", self.sentence_embedder, model, every)
+
+    def embed_sentence_query(self, text: str) -> np.ndarray | None:
+        """`text` embedded as a query of the sentence index (None without one)."""
+        if self.sentence_embedder is None:
+            return None
+        return np.asarray(self.sentence_embedder.embed_query(text), dtype=np.float32)
 
     @property
     def outdated(self) -> bool:
@@ -105,6 +119,8 @@ class Index:
             self.chroma.drop()
             shutil.rmtree(self._lexical_dir, ignore_errors=True)
             self.sentences.clear()
+            if self.retrieval_sentences is not None:
+                self.retrieval_sentences.clear()
             self._changed()
 
     def count(self) -> int:
@@ -158,11 +174,14 @@ class Index:
             return len(ids)
 
     def sync_sentences(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Embed the sentences of the chunks, and the words of the corpus's vocabulary, that have no vector yet,
-        and forget those of deleted chunks; returns how many texts were embedded."""
+        """Embed the sentences of the chunks, and the words of the corpus's vocabulary, that have no vector yet
+        (for the sentence index too), and forget those of deleted chunks; returns how many texts were embedded."""
         snap = self._snapshot()
-        texts = [text[s:e] for text in snap.texts for s, e in sentence_spans(text)] + snap.vocabulary()
-        embedded = self.sentences.sync(texts, self.settings.embed_batch_size, progress)
+        sentences = [text[s:e] for text in snap.texts for s, e in sentence_spans(text)]
+        batch = self.settings.embed_batch_size
+        embedded = self.sentences.sync(sentences + snap.vocabulary(), batch, progress)
+        if self.retrieval_sentences is not None:
+            embedded += self.retrieval_sentences.sync(sentences, batch, progress)
         if embedded:
             with self._lock:
                 self._cache_state = self._stamp.touch()  # new sentence vectors alone leave the snapshot valid
@@ -213,11 +232,13 @@ class Index:
                 hits.append(snap.hit(i, 1.0 - distance))
         return hits[:k]
 
-    def sentence_search(self, vector: list[float], k: int, docs: list[str] | None = None) -> list[Hit]:
-        """The `k` chunks whose nearest sentence is nearest to the query embedding `vector` (its cosine as the
-        score): a passage is found by its one sentence that answers, which its whole-chunk embedding dilutes."""
+    def sentence_search(self, vector: np.ndarray, k: int, docs: list[str] | None = None) -> list[Hit]:
+        """The `k` chunks whose nearest sentence is nearest to `vector` (a query of the sentence index, its cosine
+        as the score): a passage is found by its one sentence that answers, which its chunk's embedding dilutes."""
         snap = self._snapshot()
-        matrix, owners = self._sentence_matrix(snap)
+        if self.retrieval_sentences is None:
+            return []
+        matrix, owners = self._sentence_matrix(snap, self.retrieval_sentences)
         if not len(owners):
             return []
         query = np.asarray(vector, dtype=np.float32)
@@ -229,13 +250,13 @@ class Index:
         top = np.argsort(-best)[:k]
         return [snap.hit(int(i), float(best[i])) for i in top if np.isfinite(best[i])]
 
-    def _sentence_matrix(self, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+    def _sentence_matrix(self, snap: Snapshot, vectors: SentenceVectors) -> tuple[np.ndarray, np.ndarray]:
         """The normalised vectors of the served chunks' sentences, and the chunk each belongs to."""
         if snap.sentence_matrix is None:
             owners = [(i, text[s:e]) for i, text in enumerate(snap.texts) for s, e in sentence_spans(text)]
             if not owners:
                 return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
-            matrix = self.sentences.vectors([sentence for _, sentence in owners])
+            matrix = vectors.vectors([sentence for _, sentence in owners])
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
             snap.sentence_matrix = (matrix, np.array([i for i, _ in owners], dtype=np.int64))
         return snap.sentence_matrix
@@ -295,7 +316,7 @@ class Index:
             state = self._stamp.state()
             if self._cache is not None and state != self._cache_state:  # changed by another process
                 self._cache = None
-                self.sentences = self._sentence_vectors()
+                self.sentences, self.retrieval_sentences = self._sentence_vectors()
             if self._cache is None:
                 self._cache, self._cache_state = Snapshot(self.chroma.read_all(), self._lexical_dir), state
             return self._cache

@@ -7,7 +7,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
@@ -21,7 +20,7 @@ from docqa.llm import LLAMACPP_URL, OLLAMA_URL, build_chat_model
 from docqa.question import profile
 from docqa.retrieval import Evidence
 from docqa.schema import Chunk, DocumentInfo, Hit
-from docqa.scoring import SentenceScorer
+from docqa.scoring import SentenceScorer, Vectors
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import chunk_id
@@ -88,8 +87,8 @@ def extractive(index):
 def ev(question: str, hits: list[Hit]) -> Evidence:
     """The evidence an answerer gets for `question` over `hits`."""
     question_ = profile(question)
-    vector = np.asarray(SCORERS[0].index.embedder.embed_query(question))
-    return Evidence(question_, vector, hits, SCORERS[0].score(question_, hits, vector))
+    vectors = Vectors.of(question, SCORERS[0].index)
+    return Evidence(question_, vectors, hits, SCORERS[0].score(question_, hits, vectors))
 
 
 class Recorder(BaseCallbackHandler):

@@ -209,3 +209,21 @@ def test_chunk_vectors_reuse_the_vectors_of_unchanged_texts(tmp_path):
     vectors = index.chunk_vectors(info, edited)
     assert index.embedder.embedded[5:] == ["Titre\nPage 3 : les startups d’IA en santé sont 30."]
     assert np.allclose(vectors, [TinyEmbeddings().embed_query(f"Titre\n{c.text}") for c in edited])
+
+
+def test_sentence_search_finds_a_passage_by_its_one_answering_sentence(tmp_path):
+    index = Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings())  # the sentence index: the real e5
+    filler = "Le rapport présente les acteurs du secteur et leurs financements publics. " * 2
+    add(index, "chat", [filler + "Le chat dort toute la journée sur le canapé du salon."])
+    add(index, "budget", [filler + "Le budget de la région a augmenté de dix pour cent."])
+    assert index.sync_sentences() > 0
+    hits = index.sentence_search(index.embed_sentence_query("Où le félin se repose-t-il ?"), 2)
+    assert [h.doc_id for h in hits] == ["chat", "budget"] and hits[0].score > hits[1].score
+    assert index.sentence_search(index.embed_sentence_query("félin"), 2, docs=["budget"])[0].doc_id == "budget"
+
+
+def test_without_a_sentence_index_sentence_search_finds_nothing(tmp_path):
+    index = Index(Settings(data_dir=tmp_path, sentence_embedder=""), embedder=TinyEmbeddings())
+    add(index, "a", ["Le chat dort toute la journée sur le canapé du salon."])
+    assert index.embed_sentence_query("chat") is None and index.retrieval_sentences is None
+    assert index.sync_sentences() > 0  # the chunks' embedder's vectors only
