@@ -28,7 +28,12 @@ if TYPE_CHECKING:  # the engine and its models are imported inside the commands 
 
 app = typer.Typer(help="Cited answers to questions about the reports in corpus/.", no_args_is_help=True)
 console = Console()
-_STAGES = {"read": "Reading files", "embed": "Embedding chunks", "sentences": "Embedding sentences"}
+_STAGES = {
+    "read": "Reading files",
+    "ocr": "OCR of pages",
+    "embed": "Embedding chunks",
+    "sentences": "Embedding sentences",
+}
 errors = Console(stderr=True)
 
 DEV_SET = Path("eval/data/qa-dev.jsonl")
@@ -148,7 +153,7 @@ def search(
 
     table = Table("#", "document", "where", "passage", "score")
     for n, hit in enumerate(hits, start=1):
-        table.add_row(str(n), hit.title, location(hit.page, hit.section), hit.text, f"{hit.score:.3f}")
+        table.add_row(str(n), hit.title, location(hit.page, hit.section, hit.ocr), hit.text, f"{hit.score:.3f}")
     console.print(table)
 
 
