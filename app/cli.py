@@ -79,7 +79,7 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: DOCQA_CORPUS_DIR).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the index first.")] = False,
 ) -> None:
-    """Index documents (PDF, HTML, TXT, Markdown); unchanged files are skipped."""
+    """Index documents (PDF, Word, PowerPoint, HTML, TXT, Markdown); unchanged files are skipped."""
     from docqa.store import Index
     from ingest.pipeline import ingest as run_ingest
 

@@ -127,8 +127,7 @@ def _load_pdf(src: Source) -> LoadedFile:
             scanned = [n for n, page in enumerate(reader.pages, start=1) if not texts[n - 1].strip() and _draws(page)]
             meta = reader.metadata or {}
             title, author = str(meta.get("/Title") or "").strip(), str(meta.get("/Author") or "").strip()
-            created = reader.metadata.creation_date if meta else None
-            encrypted = reader.is_encrypted
+            year = _pdf_year(reader.metadata)
     except LoaderError:
         raise
     except LimitReachedError:
@@ -139,8 +138,7 @@ def _load_pdf(src: Source) -> LoadedFile:
         raise LoaderError(path, f"PDF needs a package that is not installed: {exc}") from None
     except Exception as exc:  # pypdf raises many exception types on damaged files
         raise LoaderError(path, f"corrupt PDF: {_first_line(exc)}") from None
-    if not encrypted:  # pdfplumber cannot open an encrypted PDF with an empty password: its tables stay text
-        texts = _pdf_tables(src, texts)
+    texts = _pdf_tables(src, texts)
     ocred = _ocr(src, scanned, everything=not any(text.strip() for text in texts))
     pages = [
         Page(doc_id=src.doc_id, page=number, text=ocred.get(number, text).replace("\r\n", "\n"), ocr=number in ocred)
@@ -149,7 +147,7 @@ def _load_pdf(src: Source) -> LoadedFile:
     pages = [page for page in pages if page.text.strip()]
     if not pages:
         raise LoaderError(path, f"{NO_TEXT_LAYER}; no text found by OCR either" if ocred else NO_TEXT_LAYER)
-    return LoadedFile(pages=pages, title=title, author=author, year=created.year if created else None)
+    return LoadedFile(pages=pages, title=title, author=author, year=year)
 
 
 def _page_text(page: Any) -> str:
@@ -159,6 +157,14 @@ def _page_text(page: Any) -> str:
     if contents is not None:
         contents.get_data()
     return page.extract_text()
+
+
+def _pdf_year(metadata: Any) -> int | None:
+    """The year of a PDF's creation date (None when it has none, or a malformed one)."""
+    try:
+        return metadata.creation_date.year if metadata and metadata.creation_date else None
+    except ValueError:
+        return None
 
 
 def _draws(page: Any) -> bool:
