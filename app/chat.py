@@ -28,7 +28,7 @@ ABOUT = (
     "Des réponses courtes tirées des rapports français sur l'IA en santé, chaque phrase citée avec sa source "
     "(ou « les rapports ne le disent pas »)."
 )
-_STAGES = {"read": "Lecture", "embed": "Embeddings", "sentences": "Phrases"}
+_STAGES = {"read": "Lecture", "ocr": "OCR des pages", "embed": "Embeddings", "sentences": "Phrases"}
 
 
 @st.cache_resource(show_spinner="Chargement du modèle et de l'index…")

@@ -28,7 +28,12 @@ if TYPE_CHECKING:  # the engine and its models are imported inside the commands 
 
 app = typer.Typer(help="Cited answers to questions about the reports in corpus/.", no_args_is_help=True)
 console = Console()
-_STAGES = {"read": "Reading files", "embed": "Embedding chunks", "sentences": "Embedding sentences"}
+_STAGES = {
+    "read": "Reading files",
+    "ocr": "OCR of pages",
+    "embed": "Embedding chunks",
+    "sentences": "Embedding sentences",
+}
 errors = Console(stderr=True)
 
 DEV_SET = Path("eval/data/qa-dev.jsonl")
@@ -74,7 +79,7 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: DOCQA_CORPUS_DIR).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the index first.")] = False,
 ) -> None:
-    """Index documents (PDF, HTML, TXT, Markdown); unchanged files are skipped."""
+    """Index documents (PDF, Word, PowerPoint, HTML, TXT, Markdown); unchanged files are skipped."""
     from docqa.store import Index
     from ingest.pipeline import ingest as run_ingest
 
@@ -152,7 +157,7 @@ def search(
 
     table = Table("#", "document", "where", "passage", "score")
     for n, hit in enumerate(hits, start=1):
-        table.add_row(str(n), hit.title, location(hit.page, hit.section), hit.text, f"{hit.score:.3f}")
+        table.add_row(str(n), hit.title, location(hit.page, hit.section, hit.ocr), hit.text, f"{hit.score:.3f}")
     console.print(table)
 
 

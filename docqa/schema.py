@@ -11,6 +11,7 @@ class Page(BaseModel):
     doc_id: str
     page: int | None
     text: str
+    ocr: bool = False  # the text was read from the page's image by OCR
 
 
 class Chunk(BaseModel):
@@ -23,6 +24,7 @@ class Chunk(BaseModel):
     end: int
     text: str
     section: str = ""  # the heading the chunk falls under (where documents without pages say it)
+    ocr: bool = False  # its page's text was read by OCR
 
 
 class DocumentInfo(BaseModel):
@@ -52,6 +54,7 @@ class Hit(BaseModel):
     text: str
     score: float
     section: str = ""
+    ocr: bool = False
 
 
 class Citation(BaseModel):
@@ -66,11 +69,12 @@ class Citation(BaseModel):
     chunk_id: str
     passage: str = ""
     section: str = ""
+    ocr: bool = False
 
     @property
     def location(self) -> str:
-        """Where the quote is: "p. 12", or "§ <heading>" for a document without pages."""
-        return location(self.page, self.section)
+        """Where the quote is: "p. 12" ("p. 12 (OCR)" when read by OCR), or "§ <heading>" without pages."""
+        return location(self.page, self.section, self.ocr)
 
 
 class Answer(BaseModel):
@@ -101,6 +105,7 @@ class PublicCitation(BaseModel):
     quote: str
     score: float
     section: str = ""
+    ocr: bool = False
 
 
 class PublicAnswer(BaseModel):
@@ -116,8 +121,7 @@ class PublicAnswer(BaseModel):
     citations: list[PublicCitation]
 
 
-def location(page: int | None, section: str) -> str:
-    """ "p. 12", "§ Mesure 2 — ..." (no page), or "—" when neither is known."""
-    if page is not None:
-        return f"p. {page}"
-    return f"§ {section}" if section else "—"
+def location(page: int | None, section: str, ocr: bool = False) -> str:
+    """ "p. 12", "§ Mesure 2 — ..." (no page), or "—" when neither is known; " (OCR)" follows text read by OCR."""
+    where = f"p. {page}" if page is not None else f"§ {section}" if section else "—"
+    return f"{where} (OCR)" if ocr else where

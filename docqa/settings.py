@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         0.8, gt=0, le=1, description="Share of the long lines' length from which a line fills the width."
     )
 
+    # Reading files (ingest/loaders.py, ingest/ocr.py)
+    ocr: bool = Field(True, description="Read PDF pages without a text layer by OCR (Debian package tesseract-ocr).")
+    ocr_languages: str = Field("fra+eng", description="Tesseract languages when the manifest gives none.")
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution at which a page is rendered for OCR.")
+    ocr_max_megapixels: float = Field(40, gt=0, description="A larger rendered page is scaled down.")
+    ocr_max_pages: int = Field(200, ge=1, description="A file with more pages to OCR is refused.")
+    ocr_page_timeout: float = Field(120, gt=0, description="Seconds tesseract may spend on one page.")
+    max_inflated_mb: float = Field(200, gt=0, description="A .docx/.pptx whose parts inflate beyond this is refused.")
+    detect_languages: str = Field("fr,en", description="Languages a file's language is detected among.")
+
     # Chunking
     chunk_size: int = Field(800, ge=100, le=8000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, ge=0, description="Characters of context repeated between chunks.")

@@ -40,6 +40,7 @@ def chunk_pages(pages: Iterable[Page], size: int, overlap: int, version: str = "
                 end=end,
                 text=text,
                 section=next((title for offset, title in reversed(titles) if offset <= start), ""),
+                ocr=page.ocr,
             )
 
 

@@ -1,8 +1,9 @@
-"""One loader per format, each turning a file into `Page`s.
+"""One loader per format, each turning a file into `Page`s and what the file says of itself (`LoadedFile`).
 
 A file that cannot be read raises `LoaderError` naming the file and the reason in plain words: no parser exception
 escapes as a traceback. Text is returned as the format gives it, with `\\r\\n` made `\\n`; cleaning and reflow are
-`ingest.clean`'s job.
+`ingest.clean`'s job. Headings of Word and PowerPoint files are written as "# heading" lines, and every table as
+one line per row, "column: value; column: value." (its header's names on each row).
 
 >>> [(p.page, p.text[:12]) for p in load(Path("corpus/aec-ia-industries-sante.txt"))][:2]
 [(1, 'Cette étude '), (2, '… et a quatr')]
@@ -13,27 +14,75 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from docqa.errors import LoaderError
 from docqa.schema import Page
+from docqa.settings import Settings, get_settings
+from ingest.chunking import headings
+from ingest.ocr import OcrUnavailable, ocr_pages
 
 MAX_PDF_PAGES = 5000  # guards against PDF bombs
 MAX_STREAM_MB = 16  # a text page's drawing instructions take a few KB: more is a decompression bomb
 ENCRYPTED = "encrypted PDF: a password is required"
-NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not supported"
+NO_TEXT_LAYER = "no text layer (scanned PDF?)"
 UPDATED = "Mis à jour le"  # how a page's own date is written in its text when the main text leaves it out
+LANGUAGE_SAMPLE = 20_000  # characters a file's language is detected on
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted .docx/.pptx is an OLE compound file, as are .doc and .ppt
+FILE_SUFFIX = re.compile(r"\.(docx?|pptx?|pdf|odt|txt|html?)$", re.IGNORECASE)  # "Microsoft Word - x.docx"
 
-for _noisy in ("pypdf", "trafilatura", "htmldate"):  # warnings about damaged files or odd markup: we report our own
+for _noisy in ("pypdf", "trafilatura", "htmldate", "pdfminer"):  # warnings about damaged files: we report our own
     logging.getLogger(_noisy).setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 
-def load(path: Path, doc_id: str | None = None) -> list[Page]:
-    """The pages of a PDF, HTML, text or Markdown file, for document `doc_id` (default: the file's stem).
+class LoadedFile(BaseModel):
+    """A file's pages, and its title, author, year and language where the file says them ("" / None if not)."""
 
-    Raises `LoaderError` when the file is missing, empty, of an unsupported type or unreadable.
+    pages: list[Page]
+    title: str = ""
+    author: str = ""
+    year: int | None = None
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a loader reads: the file's bytes, the document id its pages get, and the settings of its limits."""
+
+    path: Path
+    data: bytes
+    doc_id: str
+    settings: Settings
+    language: str = ""  # the manifest's, for OCR
+    progress: Callable[[int, int], None] | None = None  # (pages done, pages) of OCR
+
+
+def load(path: Path, doc_id: str | None = None, settings: Settings | None = None) -> list[Page]:
+    """The pages of a supported file (see `read`)."""
+    return read(path, doc_id, settings).pages
+
+
+def read(
+    path: Path,
+    doc_id: str | None = None,
+    settings: Settings | None = None,
+    language: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> LoadedFile:
+    """The pages of a PDF, Word, PowerPoint, HTML, text or Markdown file, for document `doc_id` (default: the
+    file's stem), with its metadata: the title is the file's own, else its first heading; the language is detected.
+
+    `language` (ISO 639-1, from the manifest) is the language scanned pages are read in. Raises `LoaderError`
+    when the file is missing, empty, of an unsupported type or unreadable.
     """
     path = Path(path)
     if not path.exists():
@@ -48,14 +97,22 @@ def load(path: Path, doc_id: str | None = None) -> list[Page]:
         raise LoaderError(path, f"cannot read the file ({exc.strerror or exc})") from None
     if not data:
         raise LoaderError(path, "empty file")
-    return loader(path, data, doc_id or path.stem)
+    settings = settings or get_settings()
+    loaded = loader(Source(path, data, doc_id or path.stem, settings, language, progress))
+    if not loaded.title or FILE_SUFFIX.search(loaded.title):
+        loaded.title = next((title for _, title in headings(loaded.pages[0].text)), "")
+    text = "\n".join(page.text for page in loaded.pages)[:LANGUAGE_SAMPLE]
+    loaded.language = _identifier(settings.detect_languages).classify(text)[0]
+    return loaded
 
 
-def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
-    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped)."""
+def _load_pdf(src: Source) -> LoadedFile:
+    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped). A page
+    without a text layer that draws an image is read by OCR; a page with ruled tables is read by pdfplumber."""
     from pypdf import PdfReader, apply_configuration
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
+    path, data = src.path, src.data
     if b"%PDF-" not in data[:1024]:
         raise LoaderError(path, "corrupt PDF: not a PDF file (no %PDF- header)")
     try:
@@ -67,6 +124,10 @@ def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
             if len(reader.pages) > MAX_PDF_PAGES:
                 raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
             texts = [_page_text(page) for page in reader.pages]
+            scanned = [n for n, page in enumerate(reader.pages, start=1) if not texts[n - 1].strip() and _draws(page)]
+            meta = reader.metadata or {}
+            title, author = str(meta.get("/Title") or "").strip(), str(meta.get("/Author") or "").strip()
+            year = _pdf_year(reader.metadata)
     except LoaderError:
         raise
     except LimitReachedError:
@@ -77,14 +138,16 @@ def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
         raise LoaderError(path, f"PDF needs a package that is not installed: {exc}") from None
     except Exception as exc:  # pypdf raises many exception types on damaged files
         raise LoaderError(path, f"corrupt PDF: {_first_line(exc)}") from None
+    texts = _pdf_tables(src, texts)
+    ocred = _ocr(src, scanned, everything=not any(text.strip() for text in texts))
     pages = [
-        Page(doc_id=doc_id, page=number, text=text.replace("\r\n", "\n"))
+        Page(doc_id=src.doc_id, page=number, text=ocred.get(number, text).replace("\r\n", "\n"), ocr=number in ocred)
         for number, text in enumerate(texts, start=1)
-        if text.strip()
     ]
+    pages = [page for page in pages if page.text.strip()]
     if not pages:
-        raise LoaderError(path, NO_TEXT_LAYER)
-    return pages
+        raise LoaderError(path, f"{NO_TEXT_LAYER}; no text found by OCR either" if ocred else NO_TEXT_LAYER)
+    return LoadedFile(pages=pages, title=title, author=author, year=year)
 
 
 def _page_text(page: Any) -> str:
@@ -96,7 +159,200 @@ def _page_text(page: Any) -> str:
     return page.extract_text()
 
 
-def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
+def _pdf_year(metadata: Any) -> int | None:
+    """The year of a PDF's creation date (None when it has none, or a malformed one)."""
+    try:
+        return metadata.creation_date.year if metadata and metadata.creation_date else None
+    except ValueError:
+        return None
+
+
+def _draws(page: Any) -> bool:
+    """Whether a PDF page draws an image or a form: what a scanned page without text is."""
+    resources = page.get("/Resources")
+    return bool(resources and resources.get_object().get("/XObject"))
+
+
+def _ocr(src: Source, numbers: list[int], everything: bool) -> dict[int, str]:
+    """The text of the pages `numbers` read by OCR. When OCR is off or missing, a PDF with no other text is
+    refused with how to turn OCR on; otherwise its scanned pages are skipped with a warning."""
+    import pytesseract
+
+    if not numbers:
+        return {}
+    try:
+        return ocr_pages(src.data, numbers, src.settings, src.language, src.progress)
+    except OcrUnavailable as exc:
+        if everything:
+            raise LoaderError(src.path, f"{NO_TEXT_LAYER}; {exc}") from None
+        log.warning("%s: %d page(s) without text layer skipped: %s", src.path.name, len(numbers), exc)
+        return {}
+    except ValueError as exc:
+        raise LoaderError(src.path, str(exc)) from None
+    except RuntimeError:  # pytesseract's timeout
+        limit = src.settings.ocr_page_timeout
+        raise LoaderError(src.path, f"OCR of a page took more than {limit:g} s (DOCQA_OCR_PAGE_TIMEOUT)") from None
+    except pytesseract.TesseractError as exc:
+        raise LoaderError(src.path, f"OCR failed: {_first_line(exc)}") from None
+
+
+def _pdf_tables(src: Source, texts: list[str]) -> list[str]:
+    """`texts` with each page that has ruled tables read again by pdfplumber: the text around the tables, in
+    order, and each table as rows."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(io.BytesIO(src.data)) as pdf:
+            for number, page in enumerate(pdf.pages, start=1):
+                if texts[number - 1].strip() and (page.rects or page.lines):
+                    texts[number - 1] = _page_with_tables(page) or texts[number - 1]
+                page.close()  # frees the page's parsed objects
+    except Exception as exc:  # pypdf read the file: a table pdfminer cannot parse stays text
+        log.warning("%s: tables not read (%s)", src.path.name, _first_line(exc))
+    return texts
+
+
+def _page_with_tables(page: Any) -> str:
+    """A pdfplumber page's text with its tables as rows ("" when it has none)."""
+    tables = sorted(page.find_tables(), key=lambda table: table.bbox[1])
+    if not tables:
+        return ""
+    boxes = [table.bbox for table in tables]
+
+    def outside(obj: dict) -> bool:
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return obj.get("object_type") != "char" or not any(x0 <= x <= x1 and t <= y <= b for x0, t, x1, b in boxes)
+
+    rest = page.filter(outside)
+    left, top, right, bottom = page.bbox
+    parts = []
+    for table in tables:
+        if table.bbox[1] > top:
+            parts.append(rest.crop((left, top, right, table.bbox[1])).extract_text())
+        parts.append(table_rows(table.extract()))
+        top = max(top, table.bbox[3])
+    if top < bottom:
+        parts.append(rest.crop((left, top, right, bottom)).extract_text())
+    return "\n".join(part for part in parts if part.strip())
+
+
+def table_rows(table: Iterable[Iterable[str | None]]) -> str:
+    """A table, its first row the header, as one line per row: "column: value; column: value."
+
+    >>> print(table_rows([["Région", "Startups", ""], ["Bretagne", "12", "x"], ["", None, ""]]))
+    Région: Bretagne; Startups: 12; x.
+    """
+    rows = [[" ".join((cell or "").split()) for cell in row] for row in table]
+    rows = [row for row in rows if any(row)]
+    if len(rows) == 1:
+        lines = ["; ".join(value for value in rows[0] if value)]
+    else:
+        header = rows[0] if rows else []
+        lines = [
+            "; ".join(f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value)
+            for row in rows[1:]
+        ]
+    return "\n".join(_sentence(line) for line in lines if line)
+
+
+def _sentence(line: str) -> str:
+    """A row ends with a full stop: it then reads as a sentence, never as a heading or the start of the next row."""
+    return line if line.endswith(tuple(".!?…")) else line + "."
+
+
+def _load_docx(src: Source) -> LoadedFile:
+    """A Word file as one unnumbered Page: paragraphs in order, headings (Heading/Title styles) as "# heading"
+    lines, tables as rows."""
+    import docx
+    from docx.table import Table
+
+    def extract(document: Any) -> list[Page]:
+        lines = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                lines.append(table_rows([cell.text for cell in row.cells] for row in block.rows))
+                continue
+            style = (block.style.name if block.style is not None else "").lower()
+            heading = style.startswith(("heading", "title", "titre"))
+            lines.append(f"# {block.text.strip()}" if heading and block.text.strip() else block.text)
+        text = "\n".join(line for line in lines if line.strip())
+        return [Page(doc_id=src.doc_id, page=None, text=text)] if text else []
+
+    return _office(src, "Word file", docx.Document, extract)
+
+
+def _load_pptx(src: Source) -> LoadedFile:
+    """One Page per slide with text, numbered from 1: the slide title as a "# title" line, then the text of its
+    shapes (groups included) in order, its tables as rows, and its speaker notes."""
+    from pptx import Presentation
+
+    def extract(presentation: Any) -> list[Page]:
+        pages = []
+        for number, slide in enumerate(presentation.slides, start=1):
+            title = slide.shapes.title
+            lines = [f"# {_one_line(title.text_frame.text)}"] if title is not None and title.text_frame.text else []
+            for shape in _shapes(slide.shapes):
+                if title is not None and shape.shape_id == title.shape_id:
+                    continue
+                if shape.has_text_frame:
+                    lines += [_one_line(paragraph.text) for paragraph in shape.text_frame.paragraphs]
+                elif getattr(shape, "has_table", False):
+                    lines.append(table_rows([cell.text for cell in row.cells] for row in shape.table.rows))
+            if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+                lines.append(slide.notes_slide.notes_text_frame.text)
+            text = "\n".join(line for line in lines if line.strip())
+            if text:
+                pages.append(Page(doc_id=src.doc_id, page=number, text=text))
+        return pages
+
+    return _office(src, "PowerPoint file", Presentation, extract)
+
+
+def _shapes(shapes: Any) -> Iterator[Any]:
+    """The shapes of a slide in order, the shapes of a group in its place."""
+    for shape in shapes:
+        if hasattr(shape, "shapes"):  # a group
+            yield from _shapes(shape.shapes)
+        else:
+            yield shape
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("\x0b", " ").split())  # \v is PowerPoint's line break inside a paragraph
+
+
+def _office(
+    src: Source, kind: str, open_: Callable[[io.BytesIO], Any], extract: Callable[[Any], list[Page]]
+) -> LoadedFile:
+    """Open a Word or PowerPoint file (a zip package) and extract its pages, with the loaders' errors: encrypted,
+    corrupt, a zip bomb, no text."""
+    path, data = src.path, src.data
+    if data.startswith(OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            raise LoaderError(path, f"encrypted {kind}: a password is required")
+        raise LoaderError(path, f"not a {kind} but an older Office format (.doc, .ppt): save it as {path.suffix}")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            inflated_mb = sum(info.file_size for info in package.infolist()) / 2**20
+    except zipfile.BadZipFile:
+        raise LoaderError(path, f"corrupt {kind}: not a zip package") from None
+    if inflated_mb > src.settings.max_inflated_mb:
+        limit = src.settings.max_inflated_mb
+        raise LoaderError(path, f"inflates to {inflated_mb:.0f} MB > {limit:g} MB (DOCQA_MAX_INFLATED_MB): a zip bomb?")
+    try:
+        document = open_(io.BytesIO(data))
+        pages = extract(document)
+        core = document.core_properties
+        title, author, date = core.title, core.author, core.created or core.modified
+    except Exception as exc:  # python-docx and python-pptx raise many exception types on damaged files
+        raise LoaderError(path, f"corrupt {kind}: {_first_line(exc)}") from None
+    if not pages:
+        raise LoaderError(path, f"no text in the {kind}")
+    year = date.year if isinstance(date, datetime) else None
+    return LoadedFile(pages=pages, title=(title or "").strip(), author=(author or "").strip(), year=year)
+
+
+def _load_html(src: Source) -> LoadedFile:
     """The main text of a web page (trafilatura drops menus, banners and footers), as one unnumbered Page.
 
     Headings and list items keep a line each. The page's date (of its last update, read from its metadata and
@@ -104,7 +360,8 @@ def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
     """
     import trafilatura
 
-    markup = _decode(path, data)
+    path = src.path
+    markup = _decode(path, src.data)
     text = trafilatura.extract(markup, favor_precision=True, include_tables=True, deduplicate=False)
     if not text or not text.strip():
         raise LoaderError(path, "no main text found in the HTML page")
@@ -113,20 +370,25 @@ def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
     if date and date not in text:  # trafilatura drops <time> elements, leaving the label alone or nothing
         text = text.rstrip()
         text = f"{text} {date}" if text.endswith(UPDATED) else f"{text}\n{UPDATED} {date}"
-    return [Page(doc_id=doc_id, page=None, text=text.replace("\r\n", "\n"))]
+    page = Page(doc_id=src.doc_id, page=None, text=text.replace("\r\n", "\n"))
+    if metadata is None:
+        return LoadedFile(pages=[page])
+    year = int(metadata.date[:4]) if metadata.date and metadata.date[:4].isdigit() else None
+    return LoadedFile(pages=[page], title=metadata.title or "", author=metadata.author or "", year=year)
 
 
-def _load_text(path: Path, data: bytes, doc_id: str) -> list[Page]:
+def _load_text(src: Source) -> LoadedFile:
     """Plain text or Markdown. With form feeds, one Page per form-feed page, numbered from 1 (blank pages are
     skipped, numbering kept); without, one unnumbered Page."""
-    text = _decode(path, data).replace("\r\n", "\n")
+    path, doc_id = src.path, src.doc_id
+    text = _decode(path, src.data).replace("\r\n", "\n")
     if "\f" in text:
         pages = [Page(doc_id=doc_id, page=n, text=t) for n, t in enumerate(text.split("\f"), start=1) if t.strip()]
     else:
         pages = [Page(doc_id=doc_id, page=None, text=text)] if text.strip() else []
     if not pages:
         raise LoaderError(path, "empty file (only whitespace)")
-    return pages
+    return LoadedFile(pages=pages)
 
 
 def _day_month_year(iso: str) -> str:
@@ -147,8 +409,20 @@ def _first_line(exc: Exception) -> str:
     return message.splitlines()[0][:160] if message else type(exc).__name__
 
 
-_LOADERS: dict[str, Callable[[Path, bytes, str], list[Page]]] = {
+@lru_cache(maxsize=4)
+def _identifier(languages: str) -> Any:
+    """py3langid's identifier (its model ships in the package) choosing among `languages` ("fr,en")."""
+    from py3langid import langid
+
+    identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE)
+    identifier.set_languages([code.strip() for code in languages.split(",")])
+    return identifier
+
+
+_LOADERS: dict[str, Callable[[Source], LoadedFile]] = {
     ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".pptx": _load_pptx,
     ".html": _load_html,
     ".htm": _load_html,
     ".txt": _load_text,

@@ -16,14 +16,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from docqa.errors import ConfigError, DocqaError, LoaderError
-from docqa.schema import Chunk, DocumentInfo, Page
+from docqa.schema import Chunk, DocumentInfo
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.chunking import chunk_pages
 from ingest.clean import clean_text, full_line_width
-from ingest.loaders import SUPPORTED_SUFFIXES, load
+from ingest.loaders import SUPPORTED_SUFFIXES, read
 
-PIPELINE_VERSION = "11"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
+PIPELINE_VERSION = "12"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -84,14 +84,21 @@ def content_hash(path: Path, settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def prepare(path: Path, info: DocumentInfo, settings: Settings) -> list[Chunk]:
-    """Load, clean and chunk one file."""
+def prepare(
+    path: Path, info: DocumentInfo, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> list[Chunk]:
+    """Load, clean and chunk one file; what the manifest leaves out of `info` is filled from the file."""
     size_mb = path.stat().st_size / 2**20
     if size_mb > settings.max_file_mb:
         raise LoaderError(path, f"file too large ({size_mb:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)")
-    loaded = load(path, doc_id=info.doc_id)
-    width = full_line_width((p.text for p in loaded), settings)
-    pages = [Page(doc_id=info.doc_id, page=p.page, text=clean_text(p.text, width)) for p in loaded]
+    entry = read_manifest(path.parent).get(path.name, {})
+    loaded = read(path, info.doc_id, settings, language=entry.get("language") or "", progress=progress)
+    for field, value in (("title", loaded.title), ("publisher", loaded.author), ("year", loaded.year)):
+        if value and not entry.get(field):
+            setattr(info, field, value)
+    info.language = entry.get("language") or loaded.language or info.language
+    width = full_line_width((p.text for p in loaded.pages), settings)
+    pages = [p.model_copy(update={"text": clean_text(p.text, width)}) for p in loaded.pages]
     pages = [p for p in pages if p.text]
     if not pages:
         raise LoaderError(path, "no text after cleaning")
@@ -142,7 +149,7 @@ def ingest(
             if info.doc_id in known and known[info.doc_id].content_hash == info.content_hash:
                 report.unchanged.append(info.doc_id)
                 continue
-            todo.append((info, prepare(path, info, settings)))
+            todo.append((info, prepare(path, info, settings, partial(progress, "ocr") if progress else None)))
         except DocqaError as exc:
             reason = exc.reason if isinstance(exc, LoaderError) else str(exc)
             report.skipped.append(Skipped(path=str(path), reason=reason))

@@ -4,15 +4,14 @@ package fonts-dejavu-core."""
 import zlib
 from pathlib import Path
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 from PIL import Image
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
-def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
-    """A PDF with one page per text (an empty text makes a page without text). With a `password` (may be empty)
-    it is encrypted with RC4, which pypdf decrypts without extra packages."""
+def _text_pdf(pages: list[str]) -> FPDF:
+    """An FPDF document with one page per text, in DejaVu Sans."""
     if not FONT.exists():
         raise FileNotFoundError(f"{FONT} is missing: apt-get install fonts-dejavu-core")
     pdf = FPDF()
@@ -21,6 +20,13 @@ def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
     for text in pages:
         pdf.add_page()
         pdf.multi_cell(0, 8, text)
+    return pdf
+
+
+def make_pdf(path: Path, pages: list[str], password: str | None = None) -> Path:
+    """A PDF with one page per text (an empty text makes a page without text). With a `password` (may be empty)
+    it is encrypted with RC4, which pypdf decrypts without extra packages."""
+    pdf = _text_pdf(pages)
     if password is not None:
         pdf.set_encryption(owner_password="owner-secret", user_password=password)
     pdf.output(str(path))
@@ -54,4 +60,37 @@ def make_decompression_bomb(path: Path, expanded_mb: int, pages: int = 1) -> Pat
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     path.write_bytes(bytes(out))
+    return path
+
+
+def make_scanned_text_pdf(path: Path, lines: list[str], text_pages: list[str] = (), scans: int = 1) -> Path:
+    """A PDF whose pages `text_pages` have a text layer, followed by `scans` pages that are only an image of
+    `lines` (black text rendered by Pillow at 300 dpi, as a scanner gives it): what OCR must read."""
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(FONT), 42)  # about 10 pt at 300 dpi
+    image = Image.new("L", (2100, 120 + 70 * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((100, 60 + 70 * n), line, font=font, fill=0)
+    pdf = _text_pdf(list(text_pages))
+    for _ in range(scans):
+        pdf.add_page()
+        pdf.image(image, x=10, y=20, w=180)  # 2100 px over 180 mm: 296 dpi
+    pdf.output(str(path))
+    return path
+
+
+def make_table_pdf(path: Path, before: str, rows: list[list[str]], after: str) -> Path:
+    """A one-page PDF: a paragraph, a ruled table (first row its header), another paragraph."""
+    pdf = _text_pdf([before])
+    pdf.ln(4)
+    with pdf.table(headings_style=FontFace(emphasis=None)) as table:
+        for row in rows:
+            cells = table.row()
+            for value in row:
+                cells.cell(value)
+    pdf.ln(4)
+    pdf.multi_cell(0, 8, after)
+    pdf.output(str(path))
     return path

@@ -188,6 +188,7 @@ class ExtractiveAnswerer:
                         chunk_id=hit.chunk_id,
                         passage=self._passage(hit, end),
                         section=hit.section,
+                        ocr=hit.ocr,
                     )
                 )
             else:

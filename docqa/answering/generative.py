@@ -118,6 +118,7 @@ class GenerativeAnswerer:
                     chunk_id=hit.chunk_id,
                     passage=hit.text,
                     section=hit.section,
+                    ocr=hit.ocr,
                 )
             )
         return Answer(

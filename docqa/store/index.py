@@ -324,7 +324,13 @@ class Index:
 
 def _chunk_metadata(chunk: Chunk) -> Metadata:
     """Where a chunk is; no `page` key when the document has no pages (Chroma metadata cannot hold None)."""
-    where: Metadata = {"doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end, "section": chunk.section}
+    where: Metadata = {
+        "doc_id": chunk.doc_id,
+        "start": chunk.start,
+        "end": chunk.end,
+        "section": chunk.section,
+        "ocr": chunk.ocr,
+    }
     if chunk.page is not None:
         where["page"] = chunk.page
     return where

@@ -58,6 +58,7 @@ class Snapshot:
         self.starts = [int(m["start"]) for m in metas]
         self.ends = [int(m["end"]) for m in metas]
         self.sections = [str(m.get("section", "")) for m in metas]
+        self.ocr = [bool(m.get("ocr", False)) for m in metas]
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
         self.by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
         for i, key in enumerate(zip(self.doc_ids, self.pages, strict=True)):
@@ -104,6 +105,7 @@ class Snapshot:
             text=self.texts[i],
             score=score,
             section=self.sections[i],
+            ocr=self.ocr[i],
         )
 
 

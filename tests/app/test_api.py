@@ -10,6 +10,7 @@ from docqa.qa import QA
 from docqa.settings import Settings, get_settings
 from ingest.pipeline import ingest
 from tests.corpora import small_corpus
+from tests.office import make_docx, make_pptx
 from tests.pdfs import make_pdf
 
 
@@ -136,7 +137,7 @@ def test_upload_good_corrupt_unsupported_and_delete(qa, monkeypatch, tmp_path):
     corrupt = api.post("/documents", files={"file": ("casse.pdf", b"not a pdf", "application/pdf")})
     assert corrupt.status_code == 422 and "corrupt PDF" in corrupt.json()["error"]
     assert not (qa.settings.data_dir / "uploads" / "casse.pdf").exists()
-    unsupported = api.post("/documents", files={"file": ("x.docx", b"PK", "application/octet-stream")})
+    unsupported = api.post("/documents", files={"file": ("x.xlsx", b"PK", "application/octet-stream")})
     assert unsupported.status_code == 415
     # a bad file under the name of an indexed one: refused, the indexed file and document are kept
     replaced = api.post("/documents", files={"file": ("rapport.pdf", b"not a pdf", "application/pdf")})
@@ -160,3 +161,17 @@ def test_search_with_history_searches_the_follow_up_with_the_previous_question(q
     followed = api.post("/search", json={"query": "Et en France ?", "k": 1, "history": history}).json()
     merged = {"query": "Combien d'emplois liés à l'IA d'ici 2025 ? Et en France ?", "k": 1}
     assert followed == api.post("/search", json=merged).json() and "5 000" in followed[0]["text"]
+
+
+def test_upload_word_and_powerpoint_files_with_their_titles(qa, monkeypatch, tmp_path):
+    api = client(qa, monkeypatch)
+    word = make_docx(tmp_path / "note.docx", [("h1", "Télémédecine"), ("p", "La téléconsultation progresse.")])
+    added = api.post("/documents", files={"file": ("note.docx", word.read_bytes(), "application/octet-stream")})
+    assert added.status_code == 201 and added.json()["title"] == "Télémédecine"  # its first heading
+    deck = make_pptx(tmp_path / "deck.pptx", [{"title": "Feuille de route", "notes": "Trois axes."}], title="Plan 2030")
+    added = api.post("/documents", files={"file": ("deck.pptx", deck.read_bytes(), "application/octet-stream")})
+    assert added.status_code == 201 and added.json()["title"] == "Plan 2030"  # its core properties
+    corrupt = api.post("/documents", files={"file": ("casse.pptx", b"PK\x03\x04", "application/octet-stream")})
+    assert corrupt.status_code == 422 and "corrupt PowerPoint file" in corrupt.json()["error"]
+    for doc_id in ("note", "deck"):
+        assert api.delete(f"/documents/{doc_id}").status_code == 200

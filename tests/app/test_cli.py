@@ -57,7 +57,7 @@ def test_ask_json_has_the_documented_keys_and_page(env):
     assert {"answer", "abstained", "citations", "timings"} <= set(answer)
     assert "5 000" in answer["answer"] and answer["abstained"] is False
     citation = answer["citations"][0]
-    assert set(citation) == {"n", "doc_id", "title", "page", "section", "quote", "score"}
+    assert set(citation) == {"n", "doc_id", "title", "page", "section", "ocr", "quote", "score"}
     assert (citation["doc_id"], citation["page"]) == ("etude", 2)
 
 

@@ -227,3 +227,11 @@ def test_without_a_sentence_index_sentence_search_finds_nothing(tmp_path):
     add(index, "a", ["Le chat dort toute la journée sur le canapé du salon."])
     assert index.embed_sentence_query("chat") is None and index.retrieval_sentences is None
     assert index.sync_sentences() > 0  # the chunks' embedder's vectors only
+
+
+def test_the_ocr_flag_of_a_chunk_reaches_its_hits(index):
+    chunks = list(chunk_pages([Page(doc_id="scan", page=1, text="Texte lu par OCR sur la page.", ocr=True)], 200, 40))
+    info = DocumentInfo(doc_id="scan", title="Scan", content_hash="scan")
+    index.replace_document(info, chunks, index.embedder.embed_documents([c.text for c in chunks]))
+    hit = index.lexical_search("texte", 1)[0]
+    assert hit.ocr

@@ -65,7 +65,7 @@ def test_hostile_uploads_get_clear_errors_and_the_server_stays_up(server, tmp_pa
         "énorme.txt": (b"a " * (25 * 2**20), 413, "file too large"),
         "latin1.txt": ("données de santé".encode("latin-1"), 422, "not UTF-8"),
         "scripts.html": (b"<html><script>alert(1)</script><body></body></html>", 422, "no main text"),
-        "x.docx": (b"PK\x03\x04", 415, "unsupported file type"),
+        "x.xlsx": (b"PK\x03\x04", 415, "unsupported file type"),
         "../../../etc/évasion.txt": ("Une note sur la télésanté.".encode(), 201, ""),
         "rapport final été 2024.txt": ("Le Health Data Hub héberge des données.".encode(), 201, ""),
     }

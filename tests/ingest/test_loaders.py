@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from docqa.errors import LoaderError
+from docqa.settings import Settings
 from ingest import loaders
-from ingest.loaders import load
-from tests.pdfs import make_decompression_bomb, make_pdf, make_scanned_pdf
+from ingest.loaders import load, read
+from tests.office import encrypt, make_docx, make_pptx
+from tests.pdfs import make_decompression_bomb, make_pdf, make_scanned_pdf, make_table_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 FRENCH = [
@@ -79,8 +81,12 @@ def test_random_bytes_named_pdf_are_not_a_pdf(tmp_path):
     assert reason(fake) == "corrupt PDF: not a PDF file (no %PDF- header)"
 
 
-def test_scanned_pdf_has_no_text_layer(tmp_path):
-    assert reason(make_scanned_pdf(tmp_path / "scan.pdf")) == loaders.NO_TEXT_LAYER
+def test_scanned_pdf_without_text_is_refused_saying_how_to_turn_ocr_on(tmp_path):
+    blank = make_scanned_pdf(tmp_path / "scan.pdf")  # a white image: OCR finds nothing either
+    assert reason(blank) == f"{loaders.NO_TEXT_LAYER}; no text found by OCR either"
+    with pytest.raises(LoaderError) as caught:
+        load(blank, settings=Settings(ocr=False))
+    assert caught.value.reason == f"{loaders.NO_TEXT_LAYER}; OCR is off (set DOCQA_OCR=true)"
 
 
 def test_too_many_pages(tmp_path, monkeypatch):
@@ -94,7 +100,7 @@ def test_decompression_bombs_are_refused(tmp_path):
             load(make_decompression_bomb(tmp_path / name, expanded_mb=expanded_mb))
 
 
-@pytest.mark.parametrize("name", ["vide.pdf", "vide.html", "vide.txt", "vide.md"])
+@pytest.mark.parametrize("name", ["vide.pdf", "vide.html", "vide.txt", "vide.md", "vide.docx", "vide.pptx"])
 def test_zero_byte_file(tmp_path, name):
     (tmp_path / name).write_bytes(b"")
     assert reason(tmp_path / name) == "empty file"
@@ -148,9 +154,10 @@ def test_non_utf8_text_names_the_byte(tmp_path):
 
 
 def test_unsupported_type_and_missing_file(tmp_path):
-    docx = tmp_path / "rapport.docx"
-    docx.write_bytes(b"PK\x03\x04")
-    assert reason(docx) == "unsupported file type '.docx' (supported: .pdf, .html, .htm, .txt, .md, .markdown)"
+    sheet = tmp_path / "rapport.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    supported = ".pdf, .docx, .pptx, .html, .htm, .txt, .md, .markdown"
+    assert reason(sheet) == f"unsupported file type '.xlsx' (supported: {supported})"
     assert reason(tmp_path / "absent.pdf") == "file not found"
 
 
@@ -181,3 +188,68 @@ def test_manifest_lists_every_corpus_file_and_its_pages():
         assert entry["pages"] == (None if numbers == [None] else max(numbers)), entry["doc_id"]
     pages = {e["doc_id"]: e["pages"] for e in entries}
     assert (pages["aec-ia-industries-sante"], pages["aec-smt-industries-sante"]) == (210, 132)
+
+
+TABLE = [["Région", "Startups", "Emplois"], ["Bretagne", "12", "300"], ["Occitanie", "40", "1 200"]]
+ROWS = ["Région: Bretagne; Startups: 12; Emplois: 300.", "Région: Occitanie; Startups: 40; Emplois: 1 200."]
+
+
+def test_pdf_table_becomes_rows_tied_to_its_header_in_place(tmp_path):
+    path = make_table_pdf(tmp_path / "tableau.pdf", "Le tableau suivant donne les chiffres.", TABLE, "Fin de la page.")
+    [page] = load(path)
+    assert page.text.splitlines() == ["Le tableau suivant donne les chiffres.", *ROWS, "Fin de la page."]
+
+
+def test_docx_headings_paragraphs_tables_and_core_properties(tmp_path):
+    blocks = [("h1", "Introduction"), ("p", "Le rapport recense les startups."), ("h1", "Chiffres"), ("table", TABLE)]
+    path = make_docx(tmp_path / "rapport.docx", blocks, title="Rapport IA santé", author="AEC", year=2023)
+    loaded = read(path)
+    [page] = loaded.pages
+    assert (page.doc_id, page.page) == ("rapport", None)
+    assert page.text.splitlines() == ["# Introduction", "Le rapport recense les startups.", "# Chiffres", *ROWS]
+    assert (loaded.title, loaded.author, loaded.year, loaded.language) == ("Rapport IA santé", "AEC", 2023, "fr")
+
+
+def test_pptx_one_page_per_slide_with_title_notes_and_table(tmp_path):
+    slides = [
+        {"title": "Les startups", "body": ["97 startups à Paris", "Lyon suit"], "notes": "Insister sur Lyon."},
+        {},  # a blank slide: skipped, numbering kept
+        {"title": "Chiffres par région", "table": TABLE},
+    ]
+    loaded = read(make_pptx(tmp_path / "deck.pptx", slides))
+    assert [(p.page, p.text.splitlines()) for p in loaded.pages] == [
+        (1, ["# Les startups", "97 startups à Paris", "Lyon suit", "Insister sur Lyon."]),
+        (3, ["# Chiffres par région", *ROWS]),
+    ]
+    assert loaded.title == "Les startups"  # no title in the file's properties: its first heading
+
+
+def test_office_files_corrupt_encrypted_old_or_without_text(tmp_path):
+    good = make_docx(tmp_path / "bon.docx", [("p", "Un paragraphe.")]).read_bytes()
+    (tmp_path / "tronque.docx").write_bytes(good[: len(good) // 2])
+    assert reason(tmp_path / "tronque.docx") == "corrupt Word file: not a zip package"
+    (tmp_path / "faux.pptx").write_bytes(random.Random(0).randbytes(4096))
+    assert reason(tmp_path / "faux.pptx") == "corrupt PowerPoint file: not a zip package"
+    (tmp_path / "autre.docx").write_bytes(make_pptx(tmp_path / "x.pptx", [{"title": "Diapositive"}]).read_bytes())
+    assert reason(tmp_path / "autre.docx").startswith("corrupt Word file: ")
+    secret = encrypt(make_docx(tmp_path / "secret.docx", [("p", "Confidentiel.")]), "pw")
+    assert reason(secret) == "encrypted Word file: a password is required"
+    assert reason(make_docx(tmp_path / "blanc.docx", [("p", " ")])) == "no text in the Word file"
+    assert reason(make_pptx(tmp_path / "blanc.pptx", [{}, {}])) == "no text in the PowerPoint file"
+
+
+def test_office_zip_bomb_is_refused(tmp_path):
+    path = make_docx(tmp_path / "gros.docx", [("p", "mot " * 300_000)])
+    with pytest.raises(LoaderError, match=r"inflates to 2 MB > 0.5 MB \(DOCQA_MAX_INFLATED_MB\): a zip bomb"):
+        load(path, settings=Settings(max_inflated_mb=0.5))
+
+
+def test_metadata_of_text_pdf_and_html(tmp_path):
+    english = tmp_path / "notes.md"
+    english.write_text("# Health data in France\n\nThe report counts startups and their jobs.", encoding="utf-8")
+    assert (read(english).title, read(english).language) == ("Health data in France", "en")
+    pdf = read(make_pdf(tmp_path / "rapport.pdf", FRENCH))
+    assert pdf.language == "fr" and pdf.year is not None and pdf.year >= 2024  # fpdf2 writes the creation date
+    page = tmp_path / "page.html"
+    page.write_text(WEB_PAGE, encoding="utf-8")
+    assert read(page).title == "L’IA au service de la santé"  # trafilatura takes the main title

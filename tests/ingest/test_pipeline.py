@@ -38,7 +38,7 @@ def test_ingest_then_reingest_is_a_no_op(corpus, index, settings):
     assert sorted(first.indexed) == ["etude", "note"] and first.chunks == index.count()
     docs = {d.doc_id: d for d in index.documents()}
     assert docs["etude"].title == "Étude IA" and docs["etude"].year == 2020 and docs["etude"].pages == 2
-    assert docs["note"].title == "note"  # no manifest entry: named after the file
+    assert docs["note"].title == "Note"  # no manifest entry: its first heading
     ids = sorted(index.chroma.read_all().ids)
 
     vocabulary = index._snapshot().vocabulary()  # words of two chunks or more: what English questions map to
@@ -92,3 +92,21 @@ def test_changed_chunking_settings_reindex(corpus, index, settings):
     ingest([corpus], index, settings)
     other = settings.model_copy(update={"chunk_size": 200})
     assert sorted(ingest([corpus], index, other).indexed) == ["etude", "note"]
+
+
+def test_metadata_from_the_file_where_the_manifest_is_silent(tmp_path, settings):
+    from ingest.pipeline import document_info, prepare, read_manifest
+    from tests.office import make_docx
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_docx(folder / "a.docx", [("p", "The report counts startups.")], title="Health AI", author="AEC", year=2021)
+    make_docx(folder / "b.docx", [("p", "Le rapport recense les startups.")], title="Titre du fichier", year=2021)
+    manifest = {"documents": [{"file": "b.docx", "title": "Titre du manifeste", "year": 2019, "language": "fr"}]}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    found = {}
+    for name in ("a.docx", "b.docx"):
+        info = document_info(folder / name, read_manifest(folder), "")
+        prepare(folder / name, info, settings)
+        found[name] = (info.title, info.publisher, info.year, info.language)
+    assert found == {"a.docx": ("Health AI", "AEC", 2021, "en"), "b.docx": ("Titre du manifeste", "", 2019, "fr")}
