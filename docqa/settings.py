@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     embedder: str = Field("use", description="use | e5 | minilm | <sentence-transformers name or path>")
     embed_batch_size: int = Field(32, ge=1)
     sentence_embedder: str = Field(
-        "e5",
+        "",
         description="Embedder of the sentence index that retrieval searches and the selector reads "
         "(an `embedder` name; empty: none).",
     )

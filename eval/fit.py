@@ -246,6 +246,7 @@ def main() -> None:
         "C": c,
         "pipeline_version": PIPELINE_VERSION,
         "embedder": qa.index.model,
+        "sentence_embedder": qa.settings.sentence_embedder,
         "trained_on": [p.name for p in paths],
         "training_hash": digest,
         "cv_top1": round(top1(cases, selectors), 4),
