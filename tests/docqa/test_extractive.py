@@ -34,17 +34,20 @@ DOCS = {
 }
 
 
-@pytest.fixture(scope="module")
-def qa(tmp_path_factory):
-    root = tmp_path_factory.mktemp("extractive")
+def engine(root, **settings) -> QA:
     corpus = root / "corpus"
     corpus.mkdir()
     for name, text in DOCS.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    settings = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=0, abstain_threshold=0.0)
-    engine = QA(settings)
-    assert ingest([corpus], engine.index, settings).ok
-    return engine
+    config = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=0, abstain_threshold=0.0, **settings)
+    qa = QA(config)
+    assert ingest([corpus], qa.index, config).ok
+    return qa
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory):
+    return engine(tmp_path_factory.mktemp("extractive"))
 
 
 def test_a_sentence_announcing_a_list_gets_its_items(qa):
@@ -57,7 +60,9 @@ def test_a_sentence_announcing_a_quote_gets_the_quote(qa):
     assert "document de référence" in answer.answer
 
 
-def test_each_part_of_a_two_document_question_is_answered(qa):
+@pytest.mark.parametrize("sentence_index", ["", "e5"])
+def test_each_part_of_a_two_document_question_is_answered(qa, tmp_path, sentence_index):
+    qa = engine(tmp_path, sentence_embedder=sentence_index) if sentence_index else qa
     answer = qa.ask(
         "Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin, "
         "et combien de projets de télémédecine la région Occitanie a-t-elle financés ?"

@@ -212,7 +212,7 @@ def test_chunk_vectors_reuse_the_vectors_of_unchanged_texts(tmp_path):
 
 
 def test_sentence_search_finds_a_passage_by_its_one_answering_sentence(tmp_path):
-    index = Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings())  # the sentence index: the real e5
+    index = Index(Settings(data_dir=tmp_path, sentence_embedder="e5"), embedder=TinyEmbeddings())  # the real e5
     filler = "Le rapport présente les acteurs du secteur et leurs financements publics. " * 2
     add(index, "chat", [filler + "Le chat dort toute la journée sur le canapé du salon."])
     add(index, "budget", [filler + "Le budget de la région a augmenté de dix pour cent."])
@@ -223,7 +223,7 @@ def test_sentence_search_finds_a_passage_by_its_one_answering_sentence(tmp_path)
 
 
 def test_without_a_sentence_index_sentence_search_finds_nothing(tmp_path):
-    index = Index(Settings(data_dir=tmp_path, sentence_embedder=""), embedder=TinyEmbeddings())
+    index = Index(Settings(data_dir=tmp_path), embedder=TinyEmbeddings())  # the default: no sentence index
     add(index, "a", ["Le chat dort toute la journée sur le canapé du salon."])
     assert index.embed_sentence_query("chat") is None and index.retrieval_sentences is None
     assert index.sync_sentences() > 0  # the chunks' embedder's vectors only
