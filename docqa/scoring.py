@@ -110,7 +110,6 @@ ANSWER_FEATURES = (
     "lex_window",
     "lex_passage",
     "dense",
-    "dense_sentence",
     "entities_sentence",
     "entities_passage",
     "time_missing",
