@@ -30,6 +30,7 @@ from docqa.errors import (
     IndexMissingError,
     IndexStorageError,
 )
+from docqa.private import private_folder
 from docqa.schema import Chunk, DocumentInfo, Hit
 from docqa.sentences import SentenceVectors
 from docqa.settings import Settings
@@ -68,7 +69,7 @@ def open_chroma(settings: Settings) -> Any:
             ) from None
     path = settings.data_dir / "chroma"
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_folder(path)
         return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
     except Exception as exc:  # OSError, sqlite and chroma errors: all mean the same to the user
         raise storage_failure(settings, exc) from None

@@ -10,73 +10,59 @@ escapes as a traceback. Text is returned as the format gives it, with `\\r\\n` m
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from docqa.errors import LoaderError
+from docqa.errors import LoaderError, UnsupportedFileError
 from docqa.schema import Page
+from docqa.settings import Settings, get_settings
+from ingest.pdf import PdfLimits, PdfRefused, read_pdf
 
-MAX_PDF_PAGES = 5000  # guards against PDF bombs
-MAX_STREAM_MB = 16  # a text page's drawing instructions take a few KB: more is a decompression bomb
-ENCRYPTED = "encrypted PDF: a password is required"
 NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not supported"
 UPDATED = "Mis à jour le"  # how a page's own date is written in its text when the main text leaves it out
 
-for _noisy in ("pypdf", "trafilatura", "htmldate"):  # warnings about damaged files or odd markup: we report our own
+for _noisy in ("trafilatura", "htmldate"):  # warnings about damaged files or odd markup: we report our own
     logging.getLogger(_noisy).setLevel(logging.ERROR)
 
 
-def load(path: Path, doc_id: str | None = None) -> list[Page]:
-    """The pages of a PDF, HTML, text or Markdown file, for document `doc_id` (default: the file's stem).
+def load(path: Path, doc_id: str | None = None, settings: Settings | None = None) -> list[Page]:
+    """The pages of a PDF, HTML, text or Markdown file, for document `doc_id` (default: the file's stem), within
+    the PDF limits of `settings` (default: the process's settings).
 
     Raises `LoaderError` when the file is missing, empty, of an unsupported type or unreadable.
     """
     path = Path(path)
     if not path.exists():
         raise LoaderError(path, "file not found")
-    loader = _LOADERS.get(path.suffix.lower())
-    if loader is None:
-        suffix = path.suffix or "(none)"
-        raise LoaderError(path, f"unsupported file type '{suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    check_type(path)
+    loader = _LOADERS[path.suffix.lower()]
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoaderError(path, f"cannot read the file ({exc.strerror or exc})") from None
     if not data:
         raise LoaderError(path, "empty file")
-    return loader(path, data, doc_id or path.stem)
+    return loader(path, data, doc_id or path.stem, settings or get_settings())
 
 
-def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
-    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped)."""
-    from pypdf import PdfReader, apply_configuration
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
+def check_type(path: Path) -> None:
+    """Raises `UnsupportedFileError` when no loader reads files of `path`'s type."""
+    if path.suffix.lower() not in _LOADERS:
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise UnsupportedFileError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {supported})")
 
+
+def _load_pdf(path: Path, data: bytes, doc_id: str, settings: Settings) -> list[Page]:
+    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped), read by a
+    bounded worker process (`ingest.pdf`)."""
     if b"%PDF-" not in data[:1024]:
         raise LoaderError(path, "corrupt PDF: not a PDF file (no %PDF- header)")
     try:
-        # every stream (page contents, forms) may inflate to MAX_STREAM_MB at most, not pypdf's 75 MB
-        with apply_configuration(zlib_maximum_output_length=MAX_STREAM_MB * 2**20):
-            reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted and not reader.decrypt(""):  # many PDFs use an empty user password
-                raise LoaderError(path, ENCRYPTED)
-            if len(reader.pages) > MAX_PDF_PAGES:
-                raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
-            texts = [_page_text(page) for page in reader.pages]
-    except LoaderError:
-        raise
-    except LimitReachedError:
-        raise LoaderError(path, f"a stream inflates beyond {MAX_STREAM_MB} MB: a PDF bomb?") from None
-    except FileNotDecryptedError:
-        raise LoaderError(path, ENCRYPTED) from None
-    except DependencyError as exc:  # AES encryption without the `cryptography` package
-        raise LoaderError(path, f"PDF needs a package that is not installed: {exc}") from None
-    except Exception as exc:  # pypdf raises many exception types on damaged files
-        raise LoaderError(path, f"corrupt PDF: {_first_line(exc)}") from None
+        texts = read_pdf(data, PdfLimits.of(settings))
+    except PdfRefused as exc:
+        raise LoaderError(path, exc.reason) from None
     pages = [
         Page(doc_id=doc_id, page=number, text=text.replace("\r\n", "\n"))
         for number, text in enumerate(texts, start=1)
@@ -87,16 +73,7 @@ def _load_pdf(path: Path, data: bytes, doc_id: str) -> list[Page]:
     return pages
 
 
-def _page_text(page: Any) -> str:
-    """The text of one PDF page. Its content is decoded first: text extraction would skip a content stream
-    that inflates beyond the limit instead of reporting it."""
-    contents = page.get_contents()
-    if contents is not None:
-        contents.get_data()
-    return page.extract_text()
-
-
-def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
+def _load_html(path: Path, data: bytes, doc_id: str, settings: Settings) -> list[Page]:
     """The main text of a web page (trafilatura drops menus, banners and footers), as one unnumbered Page.
 
     Headings and list items keep a line each. The page's date (of its last update, read from its metadata and
@@ -116,7 +93,7 @@ def _load_html(path: Path, data: bytes, doc_id: str) -> list[Page]:
     return [Page(doc_id=doc_id, page=None, text=text.replace("\r\n", "\n"))]
 
 
-def _load_text(path: Path, data: bytes, doc_id: str) -> list[Page]:
+def _load_text(path: Path, data: bytes, doc_id: str, settings: Settings) -> list[Page]:
     """Plain text or Markdown. With form feeds, one Page per form-feed page, numbered from 1 (blank pages are
     skipped, numbering kept); without, one unnumbered Page."""
     text = _decode(path, data).replace("\r\n", "\n")
@@ -142,12 +119,7 @@ def _decode(path: Path, data: bytes) -> str:
         raise LoaderError(path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
 
-def _first_line(exc: Exception) -> str:
-    message = str(exc).strip()
-    return message.splitlines()[0][:160] if message else type(exc).__name__
-
-
-_LOADERS: dict[str, Callable[[Path, bytes, str], list[Page]]] = {
+_LOADERS: dict[str, Callable[[Path, bytes, str, Settings], list[Page]]] = {
     ".pdf": _load_pdf,
     ".html": _load_html,
     ".htm": _load_html,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from docqa.errors import ConfigError, DocqaError, LoaderError
+from docqa.errors import ConfigError, DocqaError, FileTooLargeError, LoaderError
 from docqa.schema import Chunk, DocumentInfo, Page
 from docqa.settings import Settings
 from docqa.store import Index
@@ -84,12 +84,17 @@ def content_hash(path: Path, settings: Settings) -> str:
     return digest.hexdigest()
 
 
+def check_size(path: Path, size: int, settings: Settings) -> None:
+    """Raises `FileTooLargeError` when `size` bytes are over `DOCQA_MAX_FILE_MB`."""
+    if size > settings.max_file_mb * 2**20:
+        reason = f"file too large ({size / 2**20:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)"
+        raise FileTooLargeError(path, reason)
+
+
 def prepare(path: Path, info: DocumentInfo, settings: Settings) -> list[Chunk]:
     """Load, clean and chunk one file."""
-    size_mb = path.stat().st_size / 2**20
-    if size_mb > settings.max_file_mb:
-        raise LoaderError(path, f"file too large ({size_mb:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)")
-    loaded = load(path, doc_id=info.doc_id)
+    check_size(path, path.stat().st_size, settings)
+    loaded = load(path, info.doc_id, settings)
     width = full_line_width((p.text for p in loaded), settings)
     pages = [Page(doc_id=info.doc_id, page=p.page, text=clean_text(p.text, width)) for p in loaded]
     pages = [p for p in pages if p.text]

@@ -4,14 +4,17 @@ import html
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from docqa.errors import LoaderError
+from docqa.settings import Settings
 from ingest import loaders
 from ingest.loaders import load
-from tests.pdfs import make_decompression_bomb, make_pdf, make_scanned_pdf
+from ingest.pdf import ENCRYPTED
+from tests.pdfs import make_decompression_bomb, make_operator_bomb, make_pdf, make_scanned_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 FRENCH = [
@@ -59,7 +62,7 @@ def test_pdf_page_without_text_is_skipped_but_numbering_kept(tmp_path):
 
 
 def test_encrypted_pdf_needs_a_password(tmp_path):
-    assert reason(make_pdf(tmp_path / "secret.pdf", FRENCH, password="s3cret")) == loaders.ENCRYPTED
+    assert reason(make_pdf(tmp_path / "secret.pdf", FRENCH, password="s3cret")) == ENCRYPTED
 
 
 def test_pdf_encrypted_with_an_empty_user_password_loads(tmp_path):
@@ -83,9 +86,33 @@ def test_scanned_pdf_has_no_text_layer(tmp_path):
     assert reason(make_scanned_pdf(tmp_path / "scan.pdf")) == loaders.NO_TEXT_LAYER
 
 
-def test_too_many_pages(tmp_path, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_PDF_PAGES", 2)
-    assert reason(make_pdf(tmp_path / "long.pdf", FRENCH)) == "too many pages (3 > 2)"
+def test_too_many_pages(tmp_path):
+    with pytest.raises(LoaderError, match=r"too many pages \(3 > 2\)"):
+        load(make_pdf(tmp_path / "long.pdf", FRENCH), settings=Settings(pdf_max_pages=2))
+
+
+def test_cpu_bomb_is_refused_in_seconds(tmp_path):
+    """600 000 text operators on one page (a ~6 KB file) used to be parsed for minutes and indexed as garbage."""
+    bomb = make_operator_bomb(tmp_path / "cpu.pdf", 600_000)
+    assert bomb.stat().st_size < 10_000
+    started = time.monotonic()
+    with pytest.raises(LoaderError, match="page 1 has 600000 text operators .more than 20000.: a PDF bomb"):
+        load(bomb)
+    assert time.monotonic() - started < 10  # minutes before, on a loaded machine
+
+
+def test_pdf_bounds_per_file_per_page_and_in_seconds(tmp_path):
+    spread = make_operator_bomb(tmp_path / "spread.pdf", 900, pages=5)
+    with pytest.raises(LoaderError, match="more than 4000 text operators in the file"):
+        load(spread, settings=Settings(pdf_file_operators=4000))
+    long_text = make_operator_bomb(tmp_path / "long.pdf", 10, text=b"a" * 2000)
+    with pytest.raises(LoaderError, match="page 1 yields 20000 characters .more than 5000."):
+        load(long_text, settings=Settings(pdf_page_chars=5000))
+    slow = make_operator_bomb(tmp_path / "slow.pdf", 19_000, pages=40)  # within the operator bounds, but slow
+    started = time.monotonic()
+    with pytest.raises(LoaderError, match=r"slow.pdf: reading it took more than 1 s \(DOCQA_PDF_SECONDS\)"):
+        load(slow, settings=Settings(pdf_seconds=1))
+    assert time.monotonic() - started < 10
 
 
 def test_decompression_bombs_are_refused(tmp_path):
