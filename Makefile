@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DOCQA := $(VENV)/bin/docqa
 
-.PHONY: install chat ingest test lint eval eval-check fit bench clean
+.PHONY: install chat ingest test lint eval eval-check fit bench load clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,9 @@ fit: ingest  ## refit the sentence selector by cross-validation (writes docqa/se
 
 bench: ingest  ## speed figures (see BENCHMARKS.md)
 	$(PY) -m eval.bench --scale 10,100 --http 30
+
+load: install  ## HTTP load: 20 and 50 clients on /ask and /search while documents are uploaded and deleted
+	$(PY) -m eval.load --clients 20,50 --seconds 30
 
 lint: install
 	$(VENV)/bin/ruff check docqa ingest app eval tests

@@ -1,36 +1,46 @@
 """HTTP API (FastAPI): search, ask (JSON or server-sent events), documents, health, and an OpenAI-compatible
 chat endpoint. Run with `docqa serve` (binds 127.0.0.1 by default); OpenAPI docs at /docs."""
 
-import contextlib
 import json
+import logging
 import os
 import re
-import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.errors import error_response
+from app.guard import PUBLIC, Guard
 from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
-from docqa.errors import DocqaError, IndexMissingError, IndexStorageError, UnknownDocumentError
+from docqa.errors import (
+    DocqaError,
+    DocumentExistsError,
+    FileTooLargeError,
+    IndexMissingError,
+    IndexStorageError,
+    LoaderError,
+    UnknownDocumentError,
+    UnsupportedFileError,
+    UploadStorageError,
+)
 from docqa.qa import MAX_QUESTION_CHARS, QA
 from docqa.retrieval import Evidence
 from docqa.schema import Answer, DocumentInfo, Hit
 from docqa.settings import get_settings
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import ingest
+from ingest.uploads import add_file, reconcile, remove
 
-MAX_UPLOAD_BYTES = 20 * 2**20
+log = logging.getLogger("docqa.api")
 MAX_MESSAGES = 1000  # per conversation
 MAX_MESSAGE_CHARS = 200_000  # a system prompt can be long; the question asked is held to MAX_QUESTION_CHARS
 MODEL = "docqa"  # the one model /v1/models lists
@@ -118,39 +128,45 @@ class OpenAIError(BaseModel):
     error: OpenAIErrorDetail
 
 
-def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
-    """The API over one engine (built on first use by `qa_factory`, default from the settings)."""
+# the HTTP status of each error a user can cause (the first class that matches; other DocqaErrors: 400)
+STATUS: list[tuple[type[DocqaError], int]] = [
+    (IndexMissingError, 503),
+    (IndexStorageError, 503),
+    (UnknownDocumentError, 404),
+    (DocumentExistsError, 409),
+    (FileTooLargeError, 413),
+    (UnsupportedFileError, 415),
+    (LoaderError, 422),
+    (UploadStorageError, 507),
+]
+
+
+def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = None) -> FastAPI:
+    """The API over one engine (built on first use by `qa_factory`, default from the settings). `host`: the
+    address it is served on (a loopback one: only loopback `Host` headers are answered)."""
     settings = get_settings()
     app = FastAPI(title="docqa", version="0.1.0", description="Cited answers about the reports in the index.")
+    app.add_middleware(Guard, settings=settings, host=host)
     engine: dict[str, QA] = {}
     # the engine's work is CPU-bound (numpy): more threads than cores only thrash; queue the rest
     slots = threading.BoundedSemaphore(os.cpu_count() or 2)
 
     def qa() -> QA:
         if "qa" not in engine:
-            engine["qa"] = (qa_factory or get_qa)()
+            engine_ = (qa_factory or get_qa)()
+            for repair in reconcile(engine_.index, engine_.settings):  # what a killed upload left
+                log.warning("uploads: %s", repair)
+            engine["qa"] = engine_
         return engine["qa"]
-
-    bearer = HTTPBearer(auto_error=False)
-
-    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        expected = settings.api_key.get_secret_value() if settings.api_key else None
-        if expected and (credentials is None or not secrets.compare_digest(credentials.credentials, expected)):
-            raise HTTPException(401, "missing or wrong API key (Authorization: Bearer ...)")
-
-    auth = [Depends(authorised)]
 
     @app.exception_handler(DocqaError)
     async def docqa_error(request: Request, exc: DocqaError) -> JSONResponse:
-        if isinstance(exc, IndexMissingError | IndexStorageError):
-            status = 503
-        else:
-            status = 404 if isinstance(exc, UnknownDocumentError) else 400
+        status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
         return error(request, str(exc), status)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error(request, str(exc.detail), exc.status_code)
+    @app.exception_handler(StarletteHTTPException)  # also unknown routes (404) and wrong methods (405)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request.url.path, str(exc.detail), exc.status_code, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -167,7 +183,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
         engine_ = qa()
         return {"status": "ok", "chunks": engine_.index.count(), "embedding_model": engine_.index.model}
 
-    @app.post("/search", dependencies=auth, responses={400: {"model": Error}})
+    @app.post("/search", responses={400: {"model": Error}})
     def search(request: SearchRequest) -> list[Hit]:
         """The passages most relevant to a query; with `history` (the previous messages), a short follow-up is
         searched together with the previous question, as `/ask` does."""
@@ -175,7 +191,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
         with slots:
             return qa().search(query, k=request.k, docs=request.docs)
 
-    @app.post("/ask", dependencies=auth, responses={400: {"model": Error}, 503: {"model": Error}})
+    @app.post("/ask", responses={400: {"model": Error}, 503: {"model": Error}})
     def ask(request: AskRequest) -> Any:
         """A cited answer; with `"stream": true`, server-sent events: `token` pieces then the `answer`. With
         `history` (the previous messages), a short follow-up is asked together with the previous question."""
@@ -187,79 +203,39 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
             evidence = qa().retrieve(question, k=request.k, docs=request.docs)  # errors before the stream starts
         return StreamingResponse(events(qa(), evidence), media_type="text/event-stream")
 
-    @app.get("/documents", dependencies=auth)
+    @app.get("/documents")
     def documents() -> list[DocumentInfo]:
         """The indexed documents."""
         return qa().index.documents()
 
     @app.post(
         "/documents",
-        dependencies=auth,
         status_code=201,
-        responses={code: {"model": Error} for code in (413, 415, 422, 503, 507)},
+        responses={code: {"model": Error} for code in (409, 413, 415, 422, 503, 507)},
     )
-    def add_document(file: Annotated[UploadFile, File()]) -> DocumentInfo:
-        """Upload a PDF, HTML, TXT or Markdown file and index it."""
-        name = safe_name(file.filename or "")
-        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise HTTPException(
-                415, f"unsupported file type '{Path(name).suffix}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
-            )
-        data = file.file.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise HTTPException(413, f"file too large (more than {MAX_UPLOAD_BYTES // 2**20} MB)")
+    def add_document(file: Annotated[UploadFile, File()], replace: bool = False) -> DocumentInfo:
+        """Upload a PDF, Word (.docx), PowerPoint (.pptx), HTML, TXT or Markdown file and index it. A file named
+        like an indexed document is refused (409) unless `replace=true` and that document was uploaded: corpus
+        documents change only by `docqa ingest`."""
+        data = file.file.read(int(settings.max_file_mb * 2**20) + 1)  # one byte more tells a file too large
         engine_ = qa()
-        path = engine_.settings.data_dir / "uploads" / name
-        # the new bytes go beside; the file of an already indexed document is kept until they are indexed
-        incoming = path.with_name(f".{name}.{uuid.uuid4().hex}.part")
-        previous = path.with_name(f".{name}.{uuid.uuid4().hex}.previous")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            incoming.write_bytes(data)
-            if path.exists():
-                path.replace(previous)
-            incoming.replace(path)
-        except OSError as exc:  # full disk, read-only folder
-            with contextlib.suppress(OSError):
-                incoming.unlink(missing_ok=True)
-                if previous.exists():
-                    previous.replace(path)
-            raise HTTPException(507, f"cannot store {name} under {path.parent}: {exc.strerror}") from None
+        return add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace)
 
-        def undo() -> None:
-            with contextlib.suppress(OSError):
-                if previous.exists():
-                    previous.replace(path)
-                else:
-                    path.unlink(missing_ok=True)
-
-        try:
-            report = ingest([path], engine_.index, engine_.settings, prune=False)
-        except DocqaError:
-            undo()
-            raise
-        if report.skipped:
-            undo()
-            raise HTTPException(422, f"{name}: {report.skipped[0].reason}")
-        with contextlib.suppress(OSError):
-            previous.unlink(missing_ok=True)
-        doc_id = (report.indexed or report.unchanged)[0]
-        return next(d for d in engine_.index.documents() if d.doc_id == doc_id)
-
-    @app.delete("/documents/{doc_id}", dependencies=auth, responses={404: {"model": Error}})
+    @app.delete("/documents/{doc_id}", responses={404: {"model": Error}})
     def delete_document(doc_id: str) -> dict[str, Any]:
-        """Remove a document's passages from the index."""
-        removed = qa().index.delete_document(doc_id)
+        """Remove a document's passages from the index (and its file, for an uploaded one)."""
+        engine_ = qa()
+        removed = remove(doc_id, engine_.index, engine_.settings)
         if not removed:
             raise HTTPException(404, f"unknown document {doc_id!r}")
         return {"doc_id": doc_id, "removed_chunks": removed}
 
-    @app.get("/v1/models", dependencies=auth)
+    @app.get("/v1/models")
     def models() -> dict[str, Any]:
         """OpenAI-compatible: the one model, `docqa`."""
         return {"object": "list", "data": [model_card()]}
 
-    @app.get("/v1/models/{model_id}", dependencies=auth, responses={404: {"model": OpenAIError}})
+    @app.get("/v1/models/{model_id}", responses={404: {"model": OpenAIError}})
     def model(model_id: str) -> dict[str, Any]:
         """OpenAI-compatible: the model `docqa`."""
         if model_id != MODEL:
@@ -268,7 +244,6 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
 
     @app.post(
         "/v1/chat/completions",
-        dependencies=auth,
         responses={code: {"model": OpenAIError} for code in (400, 422, 503)},
     )
     def chat_completions(request: ChatRequest) -> Any:
@@ -284,16 +259,25 @@ def create_app(qa_factory: Callable[[], QA] | None = None) -> FastAPI:
             evidence = qa().retrieve(question)  # errors before the stream starts
         return StreamingResponse(completion.chunks(answer_pieces(qa(), evidence)), media_type="text/event-stream")
 
+    app.openapi = lambda: app.openapi_schema or openapi(app, bearer=settings.api_key is not None)
     return app
 
 
 def error(request: Request, message: str, status: int) -> JSONResponse:
-    """`{"error": message}`; under /v1/ in OpenAI's shape, `{"error": {"message", "type"}}`, which OpenAI
-    clients show."""
-    if request.url.path.startswith("/v1/"):
-        kind = "invalid_request_error" if status < 500 else "server_error"
-        return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
-    return JSONResponse({"error": message}, status_code=status)
+    return error_response(request.url.path, message, status)
+
+
+def openapi(app: FastAPI, bearer: bool) -> dict[str, Any]:
+    """The OpenAPI schema, declaring bearer auth on every route but the public ones when a key is set."""
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    if bearer:
+        schema.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                if path not in PUBLIC:
+                    operation["security"] = [{"bearer": []}]
+    app.openapi_schema = schema
+    return schema
 
 
 def answer_pieces(qa: QA, evidence: Evidence) -> Iterator[str | Answer]:
@@ -386,13 +370,7 @@ class Completion:
         yield "data: [DONE]\n\n"
 
 
-def safe_name(filename: str) -> str:
-    """A file name without directories or odd characters ("../../x.pdf" -> "x.pdf")."""
-    name = re.sub(r"[^\w.\- ]", "_", Path(filename.replace("\\", "/")).name).lstrip(".")
-    return name or "document"
-
-
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(host=host), host=host, port=port, log_level="info")

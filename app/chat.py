@@ -14,6 +14,7 @@ from app.conversation import retrieval_query
 from app.feedback import FeedbackStore
 from app.history import Conversation, ConversationStore, Turn
 from app.labels import EXAMPLES, label, where
+from app.markdown import inert
 from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import DocqaError
@@ -22,7 +23,7 @@ from docqa.schema import Answer
 from docqa.settings import Settings, get_settings
 from docqa.text import detect_language
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import ingest
+from ingest.uploads import add_file, reconcile
 
 ABOUT = (
     "Des réponses courtes tirées des rapports français sur l'IA en santé, chaque phrase citée avec sa source "
@@ -33,8 +34,11 @@ _STAGES = {"read": "Lecture", "ocr": "OCR des pages", "embed": "Embeddings", "se
 
 @st.cache_resource(show_spinner="Chargement du modèle et de l'index…")
 def engine(configuration: str) -> QA:
-    """The answer engine, built once per server process and `configuration` (the settings, as a cache key)."""
-    return get_qa(get_settings())
+    """The answer engine, built once per server process and `configuration` (the settings, as a cache key),
+    after repairing what a killed upload left."""
+    qa = get_qa(get_settings())
+    reconcile(qa.index, qa.settings)
+    return qa
 
 
 def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: bool = False) -> None:
@@ -49,10 +53,10 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
             st.caption(label("closest", language))
             for hit in answer.hits[:3]:
                 with st.expander(where(hit.title, hit.page, language, hit.section)):
-                    st.write(hit.text)
+                    st.markdown(inert(hit.text))
         return
     if not streamed:
-        st.markdown(answer.answer)
+        st.markdown(inert(answer.answer))
     for c in answer.citations:
         with st.expander(f"[{c.n}] {where(c.title, c.page, language, c.section)}"):
             st.markdown(highlight(c.passage or c.quote, c.quote.split(" … ")))
@@ -63,10 +67,10 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
 
 
 def highlight(passage: str, quotes: list[str]) -> str:
-    """The passage as Markdown with the quoted sentences in bold."""
-    text = passage
+    """The passage as inert Markdown with the quoted sentences in bold."""
+    text = inert(passage)
     for quote in quotes:
-        text = text.replace(quote, f"**{quote.strip()}**")
+        text = text.replace(inert(quote), f"**{inert(quote.strip())}**")
     return re.sub(r"\n+", "\n\n", text)
 
 
@@ -105,32 +109,31 @@ def feedback_store(qa: QA) -> FeedbackStore:
 
 
 def upload(qa: QA) -> None:
-    """Add an uploaded file to the index; a bad file is reported and removed, the index left as it was."""
+    """Add an uploaded file to the index (`ingest.uploads.add_file`, as the API does); a refused file is reported
+    with its reason, the index left as it was. A document of the same name is replaced only when asked."""
     suffixes = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
     limit = qa.settings.max_file_mb
     uploaded = st.sidebar.file_uploader(
         f"Ajouter un document ({limit:g} Mo au plus)", type=suffixes, max_upload_size=math.ceil(limit)
     )
+    replace = st.sidebar.checkbox("Remplacer le document téléversé du même nom", key="replace")
     done = st.session_state.setdefault("uploaded", set())
     if uploaded is None or uploaded.file_id in done:
         return
     done.add(uploaded.file_id)
-    name = re.sub(r"[^\w.\- ]", "_", Path(uploaded.name).name).lstrip(".") or "document"
-    path = qa.settings.data_dir / "uploads" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(uploaded.getvalue())
-    bar = st.sidebar.progress(0.0, text=f"Indexation de {name}…")
+    bar = st.sidebar.progress(0.0, text=f"Indexation de {uploaded.name}…")
 
     def progress(stage: str, done_: int, total: int) -> None:
         bar.progress(done_ / max(total, 1), text=f"{_STAGES[stage]} : {done_}/{total}")
 
-    report = ingest([path], qa.index, qa.settings, progress=progress, prune=False)
-    bar.empty()
-    if report.skipped:
-        path.unlink(missing_ok=True)
-        st.sidebar.error(f"{name} n'a pas été ajouté : {report.skipped[0].reason}")
+    try:
+        document = add_file(uploaded.name, uploaded.getvalue(), qa.index, qa.settings, replace, progress)
+    except DocqaError as exc:
+        st.sidebar.error(f"Document non ajouté : {exc}")
     else:
-        st.sidebar.success(f"{name} ajouté ({report.chunks} passages).")
+        st.sidebar.success(f"{Path(document.source).name} ajouté ({document.chunks} passages).")
+    finally:
+        bar.empty()
 
 
 def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) -> tuple[Answer, bool]:
@@ -151,7 +154,7 @@ def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) ->
     stream = qa.answerer.stream(evidence)
     placeholder = st.empty()
     with placeholder.container():
-        st.write_stream(stream)
+        st.write_stream(inert(piece) for piece in stream)
     answer = stream.answer
     if answer.answerer != "llm":  # the draft failed its checks: the extractive answer replaces it
         placeholder.empty()

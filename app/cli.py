@@ -79,19 +79,27 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: DOCQA_CORPUS_DIR).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the index first.")] = False,
 ) -> None:
-    """Index documents (PDF, Word, PowerPoint, HTML, TXT, Markdown); unchanged files are skipped."""
+    """Index documents (PDF, Word, PowerPoint, HTML, TXT, Markdown); unchanged files are skipped. What a killed
+    upload left is repaired first; with --rebuild (or an index of an older docqa) the uploaded documents are
+    indexed again too."""
     from docqa.store import Index
     from ingest.pipeline import ingest as run_ingest
+    from ingest.uploads import reconcile, uploads_dir
 
     settings = _settings()
+    paths = paths or [settings.corpus_dir]
     try:
         index = Index(settings)
+        for repair in reconcile(index, settings):
+            errors.print(f"[yellow]uploads[/] {repair}", highlight=False)
         if index.outdated:
             errors.print(
                 f"[yellow]The index under {settings.data_dir} was written by an older docqa: rebuilding it.[/]"
             )
         if rebuild or index.outdated:
             index.reset()
+            if uploads_dir(settings).is_dir():
+                paths.append(uploads_dir(settings))
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             tasks: dict[str, int] = {}
@@ -101,7 +109,7 @@ def ingest(
                     tasks[stage] = progress.add_task(_STAGES[stage], total=total)
                 progress.update(tasks[stage], completed=done, total=total)
 
-            report = run_ingest(paths or [settings.corpus_dir], index, settings, progress=update)
+            report = run_ingest(paths, index, settings, progress=update)
     except DocqaError as exc:
         _fail(str(exc))
     table = Table(title=f"Ingest ({report.seconds:.1f} s, model {index.model})", show_header=False)

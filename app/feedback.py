@@ -9,9 +9,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from docqa.private import private_file, private_folder
 from docqa.schema import Answer
 
 COLUMNS = ("time", "question", "answer", "citations", "rating", "comment")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FeedbackStore:
@@ -19,12 +21,13 @@ class FeedbackStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         with self._connect() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, time TEXT, question TEXT, "
                 "answer TEXT, citations TEXT, rating INTEGER, comment TEXT)"
             )
+        private_file(self.path)
 
     def add(self, answer: Answer, rating: int, comment: str = "") -> int:
         """Record a thumbs up (rating 1) or down (0) on `answer`, with an optional comment; returns its row id."""
@@ -60,14 +63,21 @@ class FeedbackStore:
             return [dict(zip(COLUMNS, row, strict=True)) for row in cursor]
 
     def to_csv(self) -> str:
+        """The feedback as CSV, its text cells safe to open in a spreadsheet (see `_cell`)."""
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(self.rows())
+        writer.writerows({column: _cell(value) for column, value in row.items()} for row in self.rows())
         return out.getvalue()
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
+
+
+def _cell(value: object) -> object:
+    """A text starting with = + - @ (or a tab, a carriage return) is run as a formula by spreadsheets: it is
+    prefixed with a quote, which they show as text (OWASP's CSV injection advice)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def _check(rating: int) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from app.labels import where
+from docqa.private import private_file, private_folder
 from docqa.schema import Answer, Hit
 
 MAX_TITLE_CHARS = 80
@@ -57,12 +58,13 @@ class ConversationStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         with self._connect() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS conversations (id TEXT PRIMARY KEY, title TEXT, created TEXT, "
                 "updated TEXT, turns TEXT)"
             )
+        private_file(self.path)
 
     def save(self, conversation: Conversation) -> None:
         """Insert or update `conversation`; an untitled one takes its first question as title."""

@@ -40,3 +40,19 @@ class ConfigError(DocqaError):
 
 class LLMError(DocqaError):
     """The configured chat model could not be reached or gave no usable answer."""
+
+
+class FileTooLargeError(LoaderError):
+    """A file is larger than `DOCQA_MAX_FILE_MB`."""
+
+
+class UnsupportedFileError(LoaderError):
+    """A file's type has no loader."""
+
+
+class DocumentExistsError(DocqaError):
+    """An upload would replace a document it did not create, or was not asked to replace."""
+
+
+class UploadStorageError(DocqaError):
+    """An uploaded file could not be written under the data directory (full disk, read-only folder)."""

@@ -32,7 +32,14 @@ class Settings(BaseSettings):
         2000, ge=1, description="Sentence vectors saved after this many new ones (an interrupted ingest keeps them)."
     )
 
-    max_file_mb: float = Field(20, gt=0, description="Larger files are refused at ingest.")
+    max_file_mb: float = Field(20, gt=0, description="Larger files are refused at ingest and upload (413).")
+    # Bounds on reading a PDF (ingest.pdf): it is parsed in a worker process killed after pdf_seconds
+    pdf_seconds: float = Field(60, gt=0, description="Time to read one PDF's text at most.")
+    pdf_max_pages: int = Field(5000, ge=1)
+    pdf_max_stream_mb: int = Field(16, ge=1, description="A page's drawing instructions take a few KB: more is a bomb.")
+    pdf_page_operators: int = Field(20_000, ge=1, description="Text operators (Tj, TJ, ', \") of one page at most.")
+    pdf_file_operators: int = Field(2_000_000, ge=1, description="Text operators of one file at most.")
+    pdf_page_chars: int = Field(100_000, ge=1, description="Characters of text of one page at most.")
 
     # Cleaning: prose wrapped at a fixed width (see ingest.clean.full_line_width)
     reflow_regularity: float = Field(
@@ -101,8 +108,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(60.0, gt=0)
 
-    # HTTP API: when set, every route but /health needs `Authorization: Bearer <api_key>`
+    # HTTP API: when set, every route but /health needs `Authorization: Bearer <api_key>`; when not, requests
+    # from other sites (Origin) and to other host names (Host) are refused
     api_key: SecretStr | None = None
+    max_request_kb: int = Field(1024, ge=1, description="Larger request bodies (but uploads) get 413 unread.")
 
     # Chroma: embedded (default) or a `chroma run` server
     chroma_mode: Literal["embedded", "http"] = "embedded"

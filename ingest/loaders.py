@@ -2,8 +2,9 @@
 
 A file that cannot be read raises `LoaderError` naming the file and the reason in plain words: no parser exception
 escapes as a traceback. Text is returned as the format gives it, with `\\r\\n` made `\\n`; cleaning and reflow are
-`ingest.clean`'s job. Headings of Word and PowerPoint files are written as "# heading" lines, and every table as
-one line per row, "column: value; column: value." (its header's names on each row).
+`ingest.clean`'s job; a PDF is read by a bounded worker process (`ingest.pdf`). Headings of Word and PowerPoint
+files are written as "# heading" lines, and every table as one line per row, "column: value; column: value." (its
+header's names on each row).
 
 >>> [(p.page, p.text[:12]) for p in load(Path("corpus/aec-ia-industries-sante.txt"))][:2]
 [(1, 'Cette étude '), (2, '… et a quatr')]
@@ -15,7 +16,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -24,22 +25,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from docqa.errors import LoaderError
+from docqa.errors import LoaderError, UnsupportedFileError
 from docqa.schema import Page
 from docqa.settings import Settings, get_settings
 from ingest.chunking import headings
 from ingest.ocr import OcrUnavailable, ocr_pages
+from ingest.pdf import PdfLimits, PdfRefused, read_pdf
+from ingest.tables import table_rows
 
-MAX_PDF_PAGES = 5000  # guards against PDF bombs
-MAX_STREAM_MB = 16  # a text page's drawing instructions take a few KB: more is a decompression bomb
-ENCRYPTED = "encrypted PDF: a password is required"
 NO_TEXT_LAYER = "no text layer (scanned PDF?)"
 UPDATED = "Mis à jour le"  # how a page's own date is written in its text when the main text leaves it out
 LANGUAGE_SAMPLE = 20_000  # characters a file's language is detected on
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted .docx/.pptx is an OLE compound file, as are .doc and .ppt
 FILE_SUFFIX = re.compile(r"\.(docx?|pptx?|pdf|odt|txt|html?)$", re.IGNORECASE)  # "Microsoft Word - x.docx"
 
-for _noisy in ("pypdf", "trafilatura", "htmldate", "pdfminer"):  # warnings about damaged files: we report our own
+for _noisy in ("trafilatura", "htmldate"):  # warnings about damaged files: we report our own
     logging.getLogger(_noisy).setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
 
@@ -81,16 +81,15 @@ def read(
     """The pages of a PDF, Word, PowerPoint, HTML, text or Markdown file, for document `doc_id` (default: the
     file's stem), with its metadata: the title is the file's own, else its first heading; the language is detected.
 
-    `language` (ISO 639-1, from the manifest) is the language scanned pages are read in. Raises `LoaderError`
-    when the file is missing, empty, of an unsupported type or unreadable.
+    `language` (ISO 639-1, from the manifest) is the language scanned pages are read in. PDFs are read within the
+    limits of `settings` (default: the process's settings). Raises `LoaderError` when the file is missing, empty,
+    of an unsupported type (`UnsupportedFileError`) or unreadable.
     """
     path = Path(path)
     if not path.exists():
         raise LoaderError(path, "file not found")
-    loader = _LOADERS.get(path.suffix.lower())
-    if loader is None:
-        suffix = path.suffix or "(none)"
-        raise LoaderError(path, f"unsupported file type '{suffix}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    check_type(path)
+    loader = _LOADERS[path.suffix.lower()]
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -106,39 +105,27 @@ def read(
     return loaded
 
 
-def _load_pdf(src: Source) -> LoadedFile:
-    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped). A page
-    without a text layer that draws an image is read by OCR; a page with ruled tables is read by pdfplumber."""
-    from pypdf import PdfReader, apply_configuration
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
+def check_type(path: Path) -> None:
+    """Raises `UnsupportedFileError` when no loader reads files of `path`'s type."""
+    if path.suffix.lower() not in _LOADERS:
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise UnsupportedFileError(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {supported})")
 
+
+def _load_pdf(src: Source) -> LoadedFile:
+    """One Page per PDF page with text, numbered from 1 as in the PDF (pages without text are skipped), read by a
+    bounded worker process (`ingest.pdf`), a page with ruled tables by pdfplumber there. A page without a text
+    layer that draws an image is then read by OCR."""
     path, data = src.path, src.data
     if b"%PDF-" not in data[:1024]:
         raise LoaderError(path, "corrupt PDF: not a PDF file (no %PDF- header)")
     try:
-        # every stream (page contents, forms) may inflate to MAX_STREAM_MB at most, not pypdf's 75 MB
-        with apply_configuration(zlib_maximum_output_length=MAX_STREAM_MB * 2**20):
-            reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted and not reader.decrypt(""):  # many PDFs use an empty user password
-                raise LoaderError(path, ENCRYPTED)
-            if len(reader.pages) > MAX_PDF_PAGES:
-                raise LoaderError(path, f"too many pages ({len(reader.pages)} > {MAX_PDF_PAGES})")
-            texts = [_page_text(page) for page in reader.pages]
-            scanned = [n for n, page in enumerate(reader.pages, start=1) if not texts[n - 1].strip() and _draws(page)]
-            meta = reader.metadata or {}
-            title, author = str(meta.get("/Title") or "").strip(), str(meta.get("/Author") or "").strip()
-            year = _pdf_year(reader.metadata)
-    except LoaderError:
-        raise
-    except LimitReachedError:
-        raise LoaderError(path, f"a stream inflates beyond {MAX_STREAM_MB} MB: a PDF bomb?") from None
-    except FileNotDecryptedError:
-        raise LoaderError(path, ENCRYPTED) from None
-    except DependencyError as exc:  # AES encryption without the `cryptography` package
-        raise LoaderError(path, f"PDF needs a package that is not installed: {exc}") from None
-    except Exception as exc:  # pypdf raises many exception types on damaged files
-        raise LoaderError(path, f"corrupt PDF: {_first_line(exc)}") from None
-    texts = _pdf_tables(src, texts)
+        pdf = read_pdf(data, PdfLimits.of(src.settings))
+    except PdfRefused as exc:
+        raise LoaderError(path, exc.reason) from None
+    if pdf.warning:
+        log.warning("%s: %s", path.name, pdf.warning)
+    texts, scanned = pdf.pages, pdf.scanned
     ocred = _ocr(src, scanned, everything=not any(text.strip() for text in texts))
     pages = [
         Page(doc_id=src.doc_id, page=number, text=ocred.get(number, text).replace("\r\n", "\n"), ocr=number in ocred)
@@ -147,30 +134,7 @@ def _load_pdf(src: Source) -> LoadedFile:
     pages = [page for page in pages if page.text.strip()]
     if not pages:
         raise LoaderError(path, f"{NO_TEXT_LAYER}; no text found by OCR either" if ocred else NO_TEXT_LAYER)
-    return LoadedFile(pages=pages, title=title, author=author, year=year)
-
-
-def _page_text(page: Any) -> str:
-    """The text of one PDF page. Its content is decoded first: text extraction would skip a content stream
-    that inflates beyond the limit instead of reporting it."""
-    contents = page.get_contents()
-    if contents is not None:
-        contents.get_data()
-    return page.extract_text()
-
-
-def _pdf_year(metadata: Any) -> int | None:
-    """The year of a PDF's creation date (None when it has none, or a malformed one)."""
-    try:
-        return metadata.creation_date.year if metadata and metadata.creation_date else None
-    except ValueError:
-        return None
-
-
-def _draws(page: Any) -> bool:
-    """Whether a PDF page draws an image or a form: what a scanned page without text is."""
-    resources = page.get("/Resources")
-    return bool(resources and resources.get_object().get("/XObject"))
+    return LoadedFile(pages=pages, title=pdf.title, author=pdf.author, year=pdf.year)
 
 
 def _ocr(src: Source, numbers: list[int], everything: bool) -> dict[int, str]:
@@ -194,70 +158,6 @@ def _ocr(src: Source, numbers: list[int], everything: bool) -> dict[int, str]:
         raise LoaderError(src.path, f"OCR of a page took more than {limit:g} s (DOCQA_OCR_PAGE_TIMEOUT)") from None
     except pytesseract.TesseractError as exc:
         raise LoaderError(src.path, f"OCR failed: {_first_line(exc)}") from None
-
-
-def _pdf_tables(src: Source, texts: list[str]) -> list[str]:
-    """`texts` with each page that has ruled tables read again by pdfplumber: the text around the tables, in
-    order, and each table as rows."""
-    import pdfplumber
-
-    try:
-        with pdfplumber.open(io.BytesIO(src.data)) as pdf:
-            for number, page in enumerate(pdf.pages, start=1):
-                if texts[number - 1].strip() and (page.rects or page.lines):
-                    texts[number - 1] = _page_with_tables(page) or texts[number - 1]
-                page.close()  # frees the page's parsed objects
-    except Exception as exc:  # pypdf read the file: a table pdfminer cannot parse stays text
-        log.warning("%s: tables not read (%s)", src.path.name, _first_line(exc))
-    return texts
-
-
-def _page_with_tables(page: Any) -> str:
-    """A pdfplumber page's text with its tables as rows ("" when it has none)."""
-    tables = sorted(page.find_tables(), key=lambda table: table.bbox[1])
-    if not tables:
-        return ""
-    boxes = [table.bbox for table in tables]
-
-    def outside(obj: dict) -> bool:
-        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-        return obj.get("object_type") != "char" or not any(x0 <= x <= x1 and t <= y <= b for x0, t, x1, b in boxes)
-
-    rest = page.filter(outside)
-    left, top, right, bottom = page.bbox
-    parts = []
-    for table in tables:
-        if table.bbox[1] > top:
-            parts.append(rest.crop((left, top, right, table.bbox[1])).extract_text())
-        parts.append(table_rows(table.extract()))
-        top = max(top, table.bbox[3])
-    if top < bottom:
-        parts.append(rest.crop((left, top, right, bottom)).extract_text())
-    return "\n".join(part for part in parts if part.strip())
-
-
-def table_rows(table: Iterable[Iterable[str | None]]) -> str:
-    """A table, its first row the header, as one line per row: "column: value; column: value."
-
-    >>> print(table_rows([["Région", "Startups", ""], ["Bretagne", "12", "x"], ["", None, ""]]))
-    Région: Bretagne; Startups: 12; x.
-    """
-    rows = [[" ".join((cell or "").split()) for cell in row] for row in table]
-    rows = [row for row in rows if any(row)]
-    if len(rows) == 1:
-        lines = ["; ".join(value for value in rows[0] if value)]
-    else:
-        header = rows[0] if rows else []
-        lines = [
-            "; ".join(f"{name}: {value}" if name else value for name, value in zip(header, row, strict=False) if value)
-            for row in rows[1:]
-        ]
-    return "\n".join(_sentence(line) for line in lines if line)
-
-
-def _sentence(line: str) -> str:
-    """A row ends with a full stop: it then reads as a sentence, never as a heading or the start of the next row."""
-    return line if line.endswith(tuple(".!?…")) else line + "."
 
 
 def _load_docx(src: Source) -> LoadedFile:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from docqa.errors import ConfigError, DocqaError, LoaderError
+from docqa.errors import ConfigError, DocqaError, FileTooLargeError, LoaderError
 from docqa.schema import Chunk, DocumentInfo
 from docqa.settings import Settings
 from docqa.store import Index
@@ -84,13 +84,18 @@ def content_hash(path: Path, settings: Settings) -> str:
     return digest.hexdigest()
 
 
+def check_size(path: Path, size: int, settings: Settings) -> None:
+    """Raises `FileTooLargeError` when `size` bytes are over `DOCQA_MAX_FILE_MB`."""
+    if size > settings.max_file_mb * 2**20:
+        reason = f"file too large ({size / 2**20:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)"
+        raise FileTooLargeError(path, reason)
+
+
 def prepare(
     path: Path, info: DocumentInfo, settings: Settings, progress: Callable[[int, int], None] | None = None
 ) -> list[Chunk]:
     """Load, clean and chunk one file; what the manifest leaves out of `info` is filled from the file."""
-    size_mb = path.stat().st_size / 2**20
-    if size_mb > settings.max_file_mb:
-        raise LoaderError(path, f"file too large ({size_mb:.1f} MB > {settings.max_file_mb:g} MB, DOCQA_MAX_FILE_MB)")
+    check_size(path, path.stat().st_size, settings)
     entry = read_manifest(path.parent).get(path.name, {})
     loaded = read(path, info.doc_id, settings, language=entry.get("language") or "", progress=progress)
     for field, value in (("title", loaded.title), ("publisher", loaded.author), ("year", loaded.year)):

@@ -44,11 +44,29 @@ def make_scanned_pdf(path: Path) -> Path:
 
 def make_decompression_bomb(path: Path, expanded_mb: int, pages: int = 1) -> Path:
     """A small PDF whose page content streams each inflate (Flate) to `expanded_mb` MB of blanks."""
-    stream = zlib.compress(b" " * (expanded_mb * 2**20), 9)
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
-    for i in range(pages):
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R >>".encode())
+    return write_raw_pdf(path, [b" " * (expanded_mb * 2**20)] * pages)
+
+
+def make_operator_bomb(path: Path, operators: int, pages: int = 1, text: bytes = b"a") -> Path:
+    """A small PDF whose pages each show `text` with `operators` text operators (`BT /F1 1 Tf (a) Tj ... ET`):
+    a few KB that keep a PDF parser busy for a long time."""
+    return write_raw_pdf(path, [b"BT /F1 1 Tf " + b"(%s) Tj " % text * operators + b"ET"] * pages)
+
+
+def write_raw_pdf(path: Path, contents: list[bytes]) -> Path:
+    """A PDF with one page per content stream (Flate-compressed), the font /F1 being Helvetica."""
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(contents)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(contents)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, content in enumerate(contents):
+        stream = zlib.compress(content, 9)
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"/Contents {5 + 2 * i} 0 R >>".encode()
+        )
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream))
     out = bytearray(b"%PDF-1.4\n")
     offsets = []

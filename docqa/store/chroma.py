@@ -15,6 +15,7 @@ import httpx
 from chromadb.errors import ChromaError
 
 from docqa.errors import ConfigError, IndexStorageError
+from docqa.private import private_folder
 from docqa.settings import Settings
 
 WRITE_BATCH = 1000  # Chroma caps the batch size
@@ -58,7 +59,7 @@ def open_chroma(settings: Settings) -> Any:
             ) from None
     path = settings.data_dir / "chroma"
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_folder(path)
         return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
     except Exception as exc:  # OSError, sqlite and chroma errors: all mean the same to the user
         raise storage_failure(settings, exc) from None

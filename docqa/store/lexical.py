@@ -14,6 +14,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from docqa.private import private_folder
 from docqa.text import tokenize
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class LexicalIndex:
         # written beside, then swapped in: a reader (another process) never loads half of it
         temporary = directory.with_name(f"{directory.name}.{uuid.uuid4().hex}")
         try:
-            directory.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(directory.parent)
             bm25.save(str(temporary))
             (temporary / "fingerprint.json").write_text(json.dumps({"fingerprint": fingerprint}))
             old = directory.with_name(f"{directory.name}.old.{uuid.uuid4().hex}")

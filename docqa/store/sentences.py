@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from docqa.private import private_folder
+
 log = logging.getLogger(__name__)
 
 
@@ -110,7 +112,7 @@ class SentenceVectors:
     def _save(self, rows: list[tuple[bytes, np.ndarray]]) -> None:
         temporary = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
             # a file of its own: another process may be saving too
             handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
             temporary = Path(name)

@@ -5,10 +5,11 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app, safe_name
+from app.api import create_app
 from docqa.qa import QA
 from docqa.settings import Settings, get_settings
 from ingest.pipeline import ingest
+from ingest.uploads import safe_name
 from tests.corpora import small_corpus
 from tests.office import make_docx, make_pptx
 from tests.pdfs import make_pdf
@@ -139,13 +140,16 @@ def test_upload_good_corrupt_unsupported_and_delete(qa, monkeypatch, tmp_path):
     assert not (qa.settings.data_dir / "uploads" / "casse.pdf").exists()
     unsupported = api.post("/documents", files={"file": ("x.xlsx", b"PK", "application/octet-stream")})
     assert unsupported.status_code == 415
-    # a bad file under the name of an indexed one: refused, the indexed file and document are kept
-    replaced = api.post("/documents", files={"file": ("rapport.pdf", b"not a pdf", "application/pdf")})
+    # the same name again: 409 unless replace=true; a bad replacement is refused, the indexed file and document kept
+    again = api.post("/documents", files={"file": ("rapport.txt", b"Autre texte.", "text/plain")})
+    assert again.status_code == 409 and "replace=true" in again.json()["error"]
+    replaced = api.post("/documents?replace=true", files={"file": ("rapport.pdf", b"not a pdf", "application/pdf")})
     assert replaced.status_code == 422
     assert (qa.settings.data_dir / "uploads" / "rapport.pdf").read_bytes() == pdf.read_bytes()
     assert sorted(p.name for p in (qa.settings.data_dir / "uploads").iterdir()) == ["rapport.pdf"]
     assert api.delete("/documents/rapport").json()["removed_chunks"] >= 1
     assert api.delete("/documents/rapport").status_code == 404
+    assert not (qa.settings.data_dir / "uploads" / "rapport.pdf").exists()  # the file goes with its document
 
 
 def test_safe_names():
@@ -153,6 +157,8 @@ def test_safe_names():
     assert safe_name("..\\..\\x.pdf") == "x.pdf"
     assert safe_name("rapport final été.pdf") == "rapport final été.pdf"
     assert safe_name("...") == "document"
+    long = safe_name("é" * 200 + ".pdf")  # 404 bytes: shortened, the suffix kept
+    assert long.endswith(".pdf") and len(long.encode()) <= 120 and long.startswith("éé")
 
 
 def test_search_with_history_searches_the_follow_up_with_the_previous_question(qa, monkeypatch):
@@ -165,13 +171,16 @@ def test_search_with_history_searches_the_follow_up_with_the_previous_question(q
 
 def test_upload_word_and_powerpoint_files_with_their_titles(qa, monkeypatch, tmp_path):
     api = client(qa, monkeypatch)
-    word = make_docx(tmp_path / "note.docx", [("h1", "Télémédecine"), ("p", "La téléconsultation progresse.")])
-    added = api.post("/documents", files={"file": ("note.docx", word.read_bytes(), "application/octet-stream")})
+    word = make_docx(tmp_path / "memo.docx", [("h1", "Télémédecine"), ("p", "La téléconsultation progresse.")])
+    added = api.post("/documents", files={"file": ("memo.docx", word.read_bytes(), "application/octet-stream")})
     assert added.status_code == 201 and added.json()["title"] == "Télémédecine"  # its first heading
     deck = make_pptx(tmp_path / "deck.pptx", [{"title": "Feuille de route", "notes": "Trois axes."}], title="Plan 2030")
     added = api.post("/documents", files={"file": ("deck.pptx", deck.read_bytes(), "application/octet-stream")})
     assert added.status_code == 201 and added.json()["title"] == "Plan 2030"  # its core properties
     corrupt = api.post("/documents", files={"file": ("casse.pptx", b"PK\x03\x04", "application/octet-stream")})
     assert corrupt.status_code == 422 and "corrupt PowerPoint file" in corrupt.json()["error"]
-    for doc_id in ("note", "deck"):
+    corpus = api.post("/documents", files={"file": ("note.docx", word.read_bytes(), "application/octet-stream")})
+    assert corpus.status_code == 409 and "corpus document 'note'" in corpus.json()["error"]  # note.txt's name
+    for doc_id in ("memo", "deck"):
         assert api.delete(f"/documents/{doc_id}").status_code == 200
+    assert not list((qa.settings.data_dir / "uploads").glob("*.*x"))  # their files go with them

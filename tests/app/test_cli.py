@@ -12,6 +12,8 @@ from app.cli import app, web_command
 from app.labels import EXAMPLES
 from docqa.qa import QA
 from docqa.settings import Settings, get_settings
+from docqa.store import Index
+from ingest.uploads import add_file, uploads_dir
 
 REPO = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -47,6 +49,17 @@ def test_ingest_docs_and_unchanged_reingest(env):
     assert docs["embedding_model"] and docs["chunks"] >= 2
     again = run("ingest")
     assert again.exit_code == 0 and "unchanged" in again.output
+
+
+def test_ingest_repairs_uploads_and_a_rebuild_keeps_them(env):
+    run("ingest")
+    settings = get_settings()
+    add_file("téléversé.txt", "La télésanté progresse.".encode(), Index(settings), settings)
+    (uploads_dir(settings) / "orphelin.txt").write_text("jamais indexé", encoding="utf-8")
+    repaired = run("ingest", "--rebuild")
+    assert repaired.exit_code == 0 and "orphelin.txt: upload never completely indexed, removed" in repaired.output
+    docs = json.loads(run("docs", "--json").output)
+    assert {d["doc_id"] for d in docs["documents"]} == {"etude", "note", "téléversé"}
 
 
 def test_ask_json_has_the_documented_keys_and_page(env):

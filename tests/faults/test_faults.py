@@ -14,7 +14,6 @@ from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.settings import Settings
 from docqa.store import Index
-from ingest import loaders
 from ingest.pipeline import ingest
 from tests.pdfs import make_pdf
 
@@ -114,8 +113,7 @@ def test_queries_keep_answering_during_ingest(tmp_path):
     assert_consistent(qa.index)
 
 
-def test_hostile_files_are_reported_and_the_others_indexed(tmp_path, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_PDF_PAGES", 20)
+def test_hostile_files_are_reported_and_the_others_indexed(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "vide.pdf").write_bytes(b"")
@@ -131,7 +129,7 @@ def test_hostile_files_are_reported_and_the_others_indexed(tmp_path, monkeypatch
         encoding="utf-8",
     )
     (corpus / "rapport final été 2024.txt").write_text("Le Health Data Hub héberge des données.", encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", max_file_mb=2)
+    settings = Settings(data_dir=tmp_path / "data", max_file_mb=2, pdf_max_pages=20)
     index = Index(settings)
     report = ingest([corpus], index, settings)
     assert report.indexed == ["page", "rapport final été 2024"]

@@ -6,6 +6,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,15 +28,22 @@ QUESTION = "Quel usage de l'intelligence artificielle décrit le document 0 ?"
 def server(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     ingest([write_corpus(tmp_path / "corpus", documents=1, sentences=20)], Index(settings), settings)
+    with serving(settings.data_dir) as served:
+        yield served
+
+
+@contextmanager
+def serving(data_dir: Path, **env: str) -> Iterator[tuple[str, dict[str, str], subprocess.Popen]]:
+    """A `docqa serve` process over `data_dir` on a free loopback port (with `env` as extra DOCQA_ settings):
+    (its address, its environment, the process), stopped at the end."""
     port = free_port()
-    env = {**os.environ, "DOCQA_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "DOCQA_DATA_DIR": str(data_dir), **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -50,6 +60,28 @@ def server(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextmanager
+def asking_meanwhile(base: str) -> Iterator[list[str]]:
+    """A client asking QUESTION in a loop while the block runs; yields the list of failed answers."""
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while not stop.is_set():
+                response = client.post("/ask", json={"question": QUESTION})
+                if response.status_code != 200 or not response.json()["citations"]:
+                    failures.append(response.text)
+
+    reader = threading.Thread(target=ask)
+    reader.start()
+    try:
+        yield failures
+    finally:
+        stop.set()
+        reader.join(timeout=60)
 
 
 def test_hostile_uploads_get_clear_errors_and_the_server_stays_up(server, tmp_path):
@@ -69,28 +101,12 @@ def test_hostile_uploads_get_clear_errors_and_the_server_stays_up(server, tmp_pa
         "../../../etc/évasion.txt": ("Une note sur la télésanté.".encode(), 201, ""),
         "rapport final été 2024.txt": ("Le Health Data Hub héberge des données.".encode(), 201, ""),
     }
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def ask_meanwhile() -> None:
-        with httpx.Client(base_url=base, timeout=60) as client:
-            while not stop.is_set():
-                response = client.post("/ask", json={"question": QUESTION})
-                if response.status_code != 200 or not response.json()["citations"]:
-                    failures.append(response.text)
-
-    reader = threading.Thread(target=ask_meanwhile)
-    reader.start()
-    try:
-        with httpx.Client(base_url=base, timeout=120) as client:
-            for name, (data, status, message) in uploads.items():
-                response = client.post("/documents", files={"file": (name, data)})
-                assert response.status_code == status, (name, response.text)
-                assert message in response.text, (name, response.text)
-                assert "Traceback" not in response.text
-    finally:
-        stop.set()
-        reader.join(timeout=60)
+    with asking_meanwhile(base) as failures, httpx.Client(base_url=base, timeout=120) as client:
+        for name, (data, status, message) in uploads.items():
+            response = client.post("/documents", files={"file": (name, data)})
+            assert response.status_code == status, (name, response.text)
+            assert message in response.text, (name, response.text)
+            assert "Traceback" not in response.text
     assert not failures
     assert process.poll() is None and httpx.get(f"{base}/health").status_code == 200
     stored = sorted(p.name for p in (tmp_path / "data" / "uploads").iterdir())

@@ -4,6 +4,7 @@ import html
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from docqa.errors import LoaderError
 from docqa.settings import Settings
 from ingest import loaders
 from ingest.loaders import load, read
+from ingest.pdf import ENCRYPTED
 from tests.office import encrypt, make_docx, make_pptx
-from tests.pdfs import make_decompression_bomb, make_pdf, make_scanned_pdf, make_table_pdf
+from tests.pdfs import make_decompression_bomb, make_operator_bomb, make_pdf, make_scanned_pdf, make_table_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 FRENCH = [
@@ -61,7 +63,7 @@ def test_pdf_page_without_text_is_skipped_but_numbering_kept(tmp_path):
 
 
 def test_encrypted_pdf_needs_a_password(tmp_path):
-    assert reason(make_pdf(tmp_path / "secret.pdf", FRENCH, password="s3cret")) == loaders.ENCRYPTED
+    assert reason(make_pdf(tmp_path / "secret.pdf", FRENCH, password="s3cret")) == ENCRYPTED
 
 
 def test_pdf_encrypted_with_an_empty_user_password_loads(tmp_path):
@@ -89,9 +91,33 @@ def test_scanned_pdf_without_text_is_refused_saying_how_to_turn_ocr_on(tmp_path)
     assert caught.value.reason == f"{loaders.NO_TEXT_LAYER}; OCR is off (set DOCQA_OCR=true)"
 
 
-def test_too_many_pages(tmp_path, monkeypatch):
-    monkeypatch.setattr(loaders, "MAX_PDF_PAGES", 2)
-    assert reason(make_pdf(tmp_path / "long.pdf", FRENCH)) == "too many pages (3 > 2)"
+def test_too_many_pages(tmp_path):
+    with pytest.raises(LoaderError, match=r"too many pages \(3 > 2\)"):
+        load(make_pdf(tmp_path / "long.pdf", FRENCH), settings=Settings(pdf_max_pages=2))
+
+
+def test_cpu_bomb_is_refused_in_seconds(tmp_path):
+    """600 000 text operators on one page (a ~6 KB file) used to be parsed for minutes and indexed as garbage."""
+    bomb = make_operator_bomb(tmp_path / "cpu.pdf", 600_000)
+    assert bomb.stat().st_size < 10_000
+    started = time.monotonic()
+    with pytest.raises(LoaderError, match="page 1 has 600000 text operators .more than 20000.: a PDF bomb"):
+        load(bomb)
+    assert time.monotonic() - started < 10  # minutes before, on a loaded machine
+
+
+def test_pdf_bounds_per_file_per_page_and_in_seconds(tmp_path):
+    spread = make_operator_bomb(tmp_path / "spread.pdf", 900, pages=5)
+    with pytest.raises(LoaderError, match="more than 4000 text operators in the file"):
+        load(spread, settings=Settings(pdf_file_operators=4000))
+    long_text = make_operator_bomb(tmp_path / "long.pdf", 10, text=b"a" * 2000)
+    with pytest.raises(LoaderError, match="page 1 yields 20000 characters .more than 5000."):
+        load(long_text, settings=Settings(pdf_page_chars=5000))
+    slow = make_operator_bomb(tmp_path / "slow.pdf", 19_000, pages=40)  # within the operator bounds, but slow
+    started = time.monotonic()
+    with pytest.raises(LoaderError, match=r"slow.pdf: reading it took more than 1 s \(DOCQA_PDF_SECONDS\)"):
+        load(slow, settings=Settings(pdf_seconds=1))
+    assert time.monotonic() - started < 10
 
 
 def test_decompression_bombs_are_refused(tmp_path):

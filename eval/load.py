@@ -1,0 +1,132 @@
+"""`python -m eval.load [--clients 20,50] [--seconds 30]`: a `docqa serve` process over a copy of corpus/ under
+N concurrent loopback clients on /ask, then on /search, while another client uploads and deletes a document
+in a loop. Prints a Markdown table: requests/s, p50/p95 latency, errors (any non-2xx or transport error),
+incomplete answers (an /ask without an answer, or an answer neither cited nor an abstention), and the uploads
+and deletions done meanwhile."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from docqa.settings import get_settings
+from docqa.store import Index
+from eval.bench import DEV, row, server_env
+from eval.dataset import load_dataset
+from eval.metrics import percentile
+from eval.servers import free_port, wait_for_port
+from ingest.pipeline import ingest
+
+NOTE = "Note de charge {n} : le Health Data Hub héberge des données de santé pour la recherche.".encode()
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.incomplete = 0
+        self.lock = threading.Lock()
+
+
+def complete(route: str, body: object) -> bool:
+    if route == "/search":
+        return isinstance(body, list)
+    return isinstance(body, dict) and bool(body.get("answer")) and (body["abstained"] or bool(body["citations"]))
+
+
+def client(base: str, route: str, questions: list[str], first: int, step: int, stop: float, tally: Tally) -> None:
+    key = "query" if route == "/search" else "question"
+    with httpx.Client(base_url=base, timeout=120) as http:
+        i = first
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                response = http.post(route, json={key: questions[i % len(questions)]})
+                ok, body = response.status_code == 200, response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                ok, body = False, repr(exc)
+            with tally.lock:
+                if not ok:
+                    tally.errors.append(str(body)[:200])
+                else:
+                    tally.latencies.append((time.perf_counter() - started) * 1000)
+                    tally.incomplete += not complete(route, body)
+            i += step
+
+
+def churn(base: str, stop: float, tally: Tally) -> int:
+    """Upload a note, delete it, again, until `stop`; returns the uploads done."""
+    done = 0
+    with httpx.Client(base_url=base, timeout=120) as http:
+        while time.monotonic() < stop:
+            added = http.post("/documents", files={"file": (f"charge-{done}.txt", NOTE.replace(b"{n}", b"%d" % done))})
+            removed = http.delete(f"/documents/charge-{done}") if added.status_code == 201 else added
+            for response in (added, removed):
+                if response.status_code != 200 and response.status_code != 201:
+                    tally.errors.append(f"{response.request.method} {response.status_code} {response.text[:200]}")
+            done += 1
+    return done
+
+
+def run(base: str, route: str, clients: int, seconds: float, questions: list[str]) -> str:
+    tally, uploads = Tally(), [0]
+    stop = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=client, args=(base, route, questions, n, clients, stop, tally)) for n in range(clients)
+    ]
+    threads.append(threading.Thread(target=lambda: uploads.__setitem__(0, churn(base, stop, tally))))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return row(
+        f"HTTP {route}, {clients} clients, {seconds:.0f} s, uploads + deletions meanwhile",
+        f"{len(tally.latencies) / seconds:.1f} req/s",
+        f"p50 {percentile(tally.latencies, 50):.0f} ms, p95 {percentile(tally.latencies, 95):.0f} ms, "
+        f"{len(tally.errors)} errors, {tally.incomplete} incomplete answers, {uploads[0]} uploads and deletions"
+        + (f"; first error: {tally.errors[0]}" if tally.errors else ""),
+    )
+
+
+def main(client_counts: list[int], seconds: float) -> None:
+    base_settings = get_settings()
+    work = Path(tempfile.mkdtemp(prefix="docqa-load-"))
+    try:
+        settings = base_settings.model_copy(update={"data_dir": work / "data"})
+        ingest([base_settings.corpus_dir], Index(settings), settings)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=server_env(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(port, 120)
+            base = f"http://127.0.0.1:{port}"
+            httpx.get(f"{base}/health", timeout=120).raise_for_status()  # engine loaded
+            questions = [q.question for q in load_dataset(DEV)]
+            lines = ["| measure | docqa | notes |", "|---|---|---|"]
+            lines += [run(base, r, n, seconds, questions) for n in client_counts for r in ("/ask", "/search")]
+        finally:
+            server.kill()
+            server.wait(timeout=10)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="20,50", help="comma-separated numbers of concurrent clients")
+    parser.add_argument("--seconds", type=float, default=30, help="seconds of load per route and client count")
+    args = parser.parse_args()
+    main([int(n) for n in args.clients.split(",")], args.seconds)
