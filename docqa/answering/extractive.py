@@ -11,7 +11,7 @@ from docqa.answering.base import abstention
 from docqa.answering.checks import failed_check
 from docqa.question import Question
 from docqa.schema import Answer, Citation, Hit
-from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading
+from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading, names_share
 from docqa.settings import Settings
 from docqa.store import Index
 from docqa.text import fold, sentence_spans, tokenize
@@ -20,6 +20,7 @@ from docqa.values import APPROXIMATIONS, Value, find_values
 if TYPE_CHECKING:
     from docqa.retrieval import Evidence
 
+_LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près de\s+)?$", re.IGNORECASE)
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
 _MONTHS = dict(
     zip(
@@ -219,27 +220,39 @@ class ExtractiveAnswerer:
 
 def direct_answer(question: Question, chosen: list[ScoredSentence]) -> tuple[ScoredSentence, str] | None:
     """For a question asking a count, an amount, a percentage, a date or a duration: the value stated by the
-    first quoted sentence that has one, with its unit or what it counts, in the question's language
-    ("environ 5 000 emplois d'ici 2025"; "about 5,000 jobs by 2025")."""
+    first quoted sentence that has one (the first that names all the question's names, if one does), with its
+    unit or what it counts, in the question's language ("environ 5 000 emplois d'ici 2025"; "about 5,000 jobs
+    by 2025")."""
     if not question.wants_value:
         return None
-    for sentence in chosen:
-        values = find_values(question.answer_type, sentence.text, question)
-        if values:
-            return sentence, _lead(question, _closest(values, sentence.text, question), sentence.text)
-    return None
+    stating = [(s, v) for s in chosen if (v := find_values(question.answer_type, s.text, question))]
+    if not stating:
+        return None
+    sentence, values = next(((s, v) for s, v in stating if names_share(question, s.text) == 1.0), stating[0])
+    return sentence, _lead(question, _closest(values, sentence.text, question), sentence.text)
 
 
 def _closest(values: list[Value], text: str, question: Question) -> Value:
-    """The value that names what the question counts ("startups"), else the one nearest to the words of the
-    question in the sentence (the first on ties)."""
+    """The value that names what the question counts ("startups"), else the one whose label ("Budget 2023: 8 M€",
+    a table row's cell) says most of the question's words, else the one nearest to the words of the question in
+    the sentence (the first on ties)."""
     subject = set(tokenize(question.subject))
-    values = [v for v in values if subject & set(tokenize(v.text))] or values
+    values = [v for v in values if subject & set(tokenize(v.text + " " + _label(text, v)))] or values
     wanted = set(question.terms)
+    labelled = {v: len(wanted & set(tokenize(_label(text, v)))) for v in values}
+    if max(labelled.values()) > 0:
+        best = max(labelled.values())
+        values = [v for v in values if labelled[v] == best]
     positions = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & wanted]
     if not positions:
         return values[0]
     return min(values, key=lambda v: min(abs(v.start - p) for p in positions))
+
+
+def _label(text: str, value: Value) -> str:
+    """The label a value follows in "label: value" (a table row's column, "Budget 2023: 8 M€"), or ""."""
+    match = _LABELLED.search(text[: value.start])
+    return match.group(1) if match else ""
 
 
 def _lead(question: Question, value: Value, sentence: str) -> str:
