@@ -57,14 +57,21 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
                     st.markdown(inert(hit.text))
         return
     if not streamed:
-        st.markdown(inert(answer.answer))
+        st.markdown(linked(inert(answer.answer), key))
     for c in answer.citations:
+        quotes = c.quote.split(" … ")
+        st.html(f'<span id="source-{key}-{c.n}"></span>')  # where the answer's [n] leads
         with st.expander(f"[{c.n}] {where(c.title, c.page, language, c.section)}"):
-            st.markdown(highlight(c.passage or c.quote, c.quote.split(" … ")))
+            st.markdown(highlight(c.passage or c.quote, quotes))
             if qa is not None and st.toggle(label("whole_page", language), key=f"page-{key}-{c.n}"):
-                st.text(qa.index.page_text(c.doc_id, c.page))
+                st.markdown(highlight(qa.index.page_text(c.doc_id, c.page), quotes))
     if answer.hits:
         st.caption(label("read", language, n=len(answer.hits)))
+
+
+def linked(markdown: str, key: str) -> str:
+    r"""The inert answer with each `\[n\]` marker made a link to its source's anchor."""
+    return re.sub(r"\\\[(\d+)\\\]", rf"[\\[\1\\]](#source-{key}-\1)", markdown)
 
 
 def highlight(passage: str, quotes: list[str]) -> str:

@@ -1,6 +1,7 @@
 """The Streamlit chat driven by streamlit's AppTest, on a small real corpus."""
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -68,6 +69,17 @@ def test_ask_shows_status_answer_and_cited_source(app):
     assert any("5 000" in m.value and r"\[1\]" in m.value for m in app.markdown)
     assert any(e.label.startswith("[1] etude — p. 2") for e in app.expander)
     assert any(c.value == "Passages lus : 3" for c in app.caption)  # the small corpus: 3 chunks
+
+
+def test_markers_link_to_their_source_and_the_quote_is_bold_in_its_passage_and_page(app):
+    app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
+    answer = next(m.value for m in app.markdown if "5 000" in m.value and r"\[1\]" in m.value)
+    anchor = re.search(r"\[\\\[1\\\]\]\(#(source-[\w-]+-1)\)", answer).group(1)
+    assert any(f'id="{anchor}"' in h.proto.body for h in app.get("html"))
+    bold = "**Environ 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.**"
+    assert sum(bold in m.value for m in app.expander[0].markdown) == 1
+    app.expander[0].toggle[0].set_value(True).run()  # "Lire toute la page"
+    assert sum(bold in m.value for m in app.expander[0].markdown) == 2
 
 
 def test_passages_slider_sets_the_passages_read(app):
