@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -213,13 +213,16 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
         status_code=201,
         responses={code: {"model": Error} for code in (409, 413, 415, 422, 503, 507)},
     )
-    def add_document(file: Annotated[UploadFile, File()], replace: bool = False) -> DocumentInfo:
-        """Upload a PDF, Word (.docx), PowerPoint (.pptx), HTML, TXT or Markdown file and index it. A file named
-        like an indexed document is refused (409) unless `replace=true` and that document was uploaded: corpus
-        documents change only by `docqa ingest`."""
+    def add_document(
+        file: Annotated[UploadFile, File()], title: Annotated[str, Form()] = "", replace: bool = False
+    ) -> DocumentInfo:
+        """Upload a PDF, Word (.docx), PowerPoint (.pptx), HTML, TXT or Markdown file and index it, under `title`
+        (default: the file's own, from its metadata or first heading). A file named like an indexed document is
+        refused (409) unless `replace=true` and that document was uploaded: corpus documents change only by
+        `docqa ingest`."""
         data = file.file.read(int(settings.max_file_mb * 2**20) + 1)  # one byte more tells a file too large
         engine_ = qa()
-        return add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace)
+        return add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace, title=title)
 
     @app.delete("/documents/{doc_id}", responses={404: {"model": Error}})
     def delete_document(doc_id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app.conversation import retrieval_query
 from app.feedback import FeedbackStore
@@ -19,11 +20,11 @@ from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.errors import DocqaError
 from docqa.qa import QA
-from docqa.schema import Answer
+from docqa.schema import Answer, DocumentInfo
 from docqa.settings import Settings, get_settings
 from docqa.text import detect_language
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.uploads import add_file, reconcile
+from ingest.uploads import MAX_TITLE_CHARS, add_file, is_upload, reconcile, remove
 
 ABOUT = (
     "Des réponses courtes tirées des rapports français sur l'IA en santé, chaque phrase citée avec sa source "
@@ -56,14 +57,21 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
                     st.markdown(inert(hit.text))
         return
     if not streamed:
-        st.markdown(inert(answer.answer))
+        st.markdown(linked(inert(answer.answer), key))
     for c in answer.citations:
+        quotes = c.quote.split(" … ")
+        st.html(f'<span id="source-{key}-{c.n}"></span>')  # where the answer's [n] leads
         with st.expander(f"[{c.n}] {where(c.title, c.page, language, c.section)}"):
-            st.markdown(highlight(c.passage or c.quote, c.quote.split(" … ")))
+            st.markdown(highlight(c.passage or c.quote, quotes))
             if qa is not None and st.toggle(label("whole_page", language), key=f"page-{key}-{c.n}"):
-                st.text(qa.index.page_text(c.doc_id, c.page))
+                st.markdown(highlight(qa.index.page_text(c.doc_id, c.page), quotes))
     if answer.hits:
         st.caption(label("read", language, n=len(answer.hits)))
+
+
+def linked(markdown: str, key: str) -> str:
+    r"""The inert answer with each `\[n\]` marker made a link to its source's anchor."""
+    return re.sub(r"\\\[(\d+)\\\]", rf"[\\[\1\\]](#source-{key}-\1)", markdown)
 
 
 def highlight(passage: str, quotes: list[str]) -> str:
@@ -109,31 +117,71 @@ def feedback_store(qa: QA) -> FeedbackStore:
 
 
 def upload(qa: QA) -> None:
-    """Add an uploaded file to the index (`ingest.uploads.add_file`, as the API does); a refused file is reported
-    with its reason, the index left as it was. A document of the same name is replaced only when asked."""
+    """Add the uploaded files to the index (`ingest.uploads.add_file`, as the API does), under the title given
+    (one file) or the file's own; a refused file is reported with its reason, the index left as it was. A
+    document of the same name is replaced only when asked."""
     suffixes = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
     limit = qa.settings.max_file_mb
-    uploaded = st.sidebar.file_uploader(
-        f"Ajouter un document ({limit:g} Mo au plus)", type=suffixes, max_upload_size=math.ceil(limit)
-    )
-    replace = st.sidebar.checkbox("Remplacer le document téléversé du même nom", key="replace")
-    done = st.session_state.setdefault("uploaded", set())
-    if uploaded is None or uploaded.file_id in done:
+    with st.sidebar.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            f"Ajouter des documents ({limit:g} Mo au plus par fichier)",
+            type=suffixes,
+            accept_multiple_files=True,
+            max_upload_size=math.ceil(limit),
+        )
+        title = st.text_input(
+            "Titre (un seul fichier)", max_chars=MAX_TITLE_CHARS, placeholder="le sien (métadonnées, 1er titre)"
+        )
+        replace = st.checkbox("Remplacer le document téléversé du même nom", key="replace")
+        submitted = st.form_submit_button("Ajouter", icon=":material/upload:")
+    if not submitted or not files:
         return
-    done.add(uploaded.file_id)
-    bar = st.sidebar.progress(0.0, text=f"Indexation de {uploaded.name}…")
+    if title.strip() and len(files) > 1:
+        st.sidebar.error("Un titre ne s'applique qu'à un seul fichier : envoyez les fichiers un par un.")
+        return
+    bar = st.sidebar.progress(0.0)
+    for uploaded in files:
 
-    def progress(stage: str, done_: int, total: int) -> None:
-        bar.progress(done_ / max(total, 1), text=f"{_STAGES[stage]} : {done_}/{total}")
+        def progress(stage: str, done: int, total: int, name: str = uploaded.name) -> None:
+            bar.progress(done / max(total, 1), text=f"{name} — {_STAGES[stage]} : {done}/{total}")
 
+        try:
+            document = add_file(uploaded.name, uploaded.getvalue(), qa.index, qa.settings, replace, progress, title)
+        except DocqaError as exc:
+            st.sidebar.error(f"{uploaded.name} non ajouté : {exc}")
+        else:
+            st.sidebar.success(f"{Path(document.source).name} ajouté ({document.chunks} passages) : {document.title}")
+    bar.empty()
+
+
+def remove_upload(qa: QA, doc_id: str) -> None:
+    """Remove an uploaded document and its file (`ingest.uploads.remove`, as the API's DELETE does)."""
     try:
-        document = add_file(uploaded.name, uploaded.getvalue(), qa.index, qa.settings, replace, progress)
+        remove(doc_id, qa.index, qa.settings)
     except DocqaError as exc:
-        st.sidebar.error(f"Document non ajouté : {exc}")
-    else:
-        st.sidebar.success(f"{Path(document.source).name} ajouté ({document.chunks} passages).")
-    finally:
-        bar.empty()
+        st.session_state.notice = f"{doc_id} non supprimé : {exc}"
+
+
+def document_list(qa: QA, box: DeltaGenerator) -> list[DocumentInfo]:
+    """The indexed documents in `box`, each uploaded one with its delete button; returns them."""
+    if notice := st.session_state.pop("notice", None):
+        box.error(notice)
+    documents = qa.index.documents()
+    for d in documents:
+        pages = f"{d.pages} p., " if d.pages else ""
+        text, button = box.columns([5, 1], vertical_alignment="center")
+        text.caption(f"**{inert(d.title)}** ({d.year or 's. d.'}) — {pages}{d.chunks} passages")
+        if is_upload(d, qa.settings):
+            button.button(
+                "",
+                icon=":material/delete:",
+                key=f"remove-{d.doc_id}",
+                help=f"Supprimer {d.title} (téléversé)",
+                type="tertiary",
+                on_click=remove_upload,
+                args=(qa, d.doc_id),
+            )
+    return documents
 
 
 def respond(qa: QA, question: str, k: int, docs: list[str] | None, mode: str) -> tuple[Answer, bool]:
@@ -231,10 +279,7 @@ def sidebar(qa: QA) -> tuple[list[str] | None, int, str]:
         mode = st.sidebar.radio("Mode de réponse", list(names), format_func=names.get)
     status = st.sidebar.empty()
     upload(qa)
-    documents = qa.index.documents()
-    for d in documents:
-        pages = f"{d.pages} p., " if d.pages else ""
-        listing.caption(f"**{d.title}** ({d.year or 's. d.'}) — {pages}{d.chunks} passages")
+    documents = document_list(qa, listing)
     titles = {d.title: d.doc_id for d in documents}
     chosen = chosen_box.multiselect("Interroger seulement", list(titles), placeholder="Tous les documents")
     status.caption(

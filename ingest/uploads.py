@@ -10,6 +10,7 @@ sharing the data folder follow each other.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -22,9 +23,10 @@ from docqa.schema import DocumentInfo
 from docqa.settings import Settings
 from docqa.store import Index
 from ingest.loaders import check_type
-from ingest.pipeline import Progress, check_size, content_hash, ingest
+from ingest.pipeline import MANIFEST, Progress, check_size, content_hash, ingest, read_manifest
 
 MAX_NAME_BYTES = 120  # a stored name; with the temporary `.NAME.previous` it stays under the 255 bytes of a file name
+MAX_TITLE_CHARS = 120
 
 
 def uploads_dir(settings: Settings) -> Path:
@@ -53,8 +55,12 @@ def add_file(
     settings: Settings,
     replace: bool = False,
     progress: Progress | None = None,
+    title: str = "",
 ) -> DocumentInfo:
     """Store the uploaded `data` under a safe version of `filename` and index it; returns the document.
+
+    `title` (at most 120 characters) is kept in the uploads folder's manifest, so that re-indexing keeps it;
+    without one, the document takes the file's own title (its metadata, else its first heading).
 
     A file named like an indexed document (same stem: `x.md` is document `x` like `x.txt`) is refused with
     `DocumentExistsError`, unless `replace` is given and that document was uploaded: corpus documents change
@@ -78,12 +84,16 @@ def add_file(
                 f"{name}: the document {existing.doc_id!r} already exists; to replace it, upload it with replace=true"
             )
         incoming, previous = _part(path), _previous(path)
+        titles = read_manifest(folder)
         try:
+            _write_titles(folder, _titled(titles, name, title, existing))
             _write_private(incoming, data)
             if path.exists():
                 path.replace(previous)
             incoming.replace(path)
         except OSError as exc:  # full disk, read-only folder: the indexed file stays as it was
+            with suppress(OSError):
+                _write_titles(folder, titles)
             with suppress(OSError):
                 incoming.unlink(missing_ok=True)
             with suppress(OSError):
@@ -93,10 +103,10 @@ def add_file(
         try:
             report = ingest([path], index, settings, progress=progress, prune=False)
         except BaseException:
-            _undo(path, previous)
+            _undo(path, previous, titles)
             raise
         if report.skipped:
-            _undo(path, previous)
+            _undo(path, previous, titles)
             raise LoaderError(path, report.skipped[0].reason)
         previous.unlink(missing_ok=True)
         if existing is not None and Path(existing.source).resolve() != path:  # x.md replaced x.txt
@@ -115,6 +125,9 @@ def remove(doc_id: str, index: Index, settings: Settings) -> int:
     with _locked(uploads_dir(settings)):
         removed = index.delete_document(doc_id)
         Path(document.source).unlink(missing_ok=True)
+        titles = read_manifest(uploads_dir(settings))
+        if titles.pop(Path(document.source).name, None):
+            _write_titles(uploads_dir(settings), titles)
     return removed
 
 
@@ -144,7 +157,7 @@ def reconcile(index: Index, settings: Settings) -> list[str]:
             part.unlink()
             repairs.append(f"{part.name}: interrupted upload removed")
         uploaded = {Path(d.source).resolve(): d for d in index.documents() if is_upload(d, settings)}
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name[0] != "." and p.name != MANIFEST):
             document = uploaded.get(path)
             if document is None or not document.content_hash:
                 if document is not None:
@@ -168,13 +181,36 @@ def _write_private(path: Path, data: bytes) -> None:
         file.write(data)
 
 
-def _undo(path: Path, previous: Path) -> None:
-    """Put back the file that an upload moved aside, or remove the new one."""
+def _undo(path: Path, previous: Path, titles: dict[str, dict]) -> None:
+    """Put back the file that an upload moved aside, or remove the new one, and the titles as they were."""
     with suppress(OSError):
         if previous.exists():
             previous.replace(path)
         else:
             path.unlink(missing_ok=True)
+    with suppress(OSError):
+        _write_titles(path.parent, titles)
+
+
+def _titled(titles: dict[str, dict], name: str, title: str, existing: DocumentInfo | None) -> dict[str, dict]:
+    """The manifest's entries once file `name` is stored with `title` ("": the file's own), replacing `existing`."""
+    replaced = {name, Path(existing.source).name if existing is not None else name}
+    entries = {file: entry for file, entry in titles.items() if file not in replaced}
+    title = " ".join(title.split())[:MAX_TITLE_CHARS]
+    if title:
+        entries[name] = {"file": name, "title": title}
+    return entries
+
+
+def _write_titles(folder: Path, entries: dict[str, dict]) -> None:
+    """The uploads folder's manifest.json (titles given at upload), read by ingest as a corpus manifest is; none
+    without titles."""
+    if not entries:
+        (folder / MANIFEST).unlink(missing_ok=True)
+        return
+    part = folder / f".{MANIFEST}.part"
+    _write_private(part, json.dumps({"documents": list(entries.values())}, ensure_ascii=False).encode())
+    part.replace(folder / MANIFEST)
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """The Streamlit chat driven by streamlit's AppTest, on a small real corpus."""
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def test_empty_chat_shows_what_it_is_examples_and_documents(app):
     assert [b.label for b in app.main.button] == EXAMPLES
     assert any("etude" in c.value for c in app.sidebar.caption)
     assert not app.sidebar.radio  # one answer mode only: no choice to offer
-    assert any("20 Mo" in u.label for u in app.sidebar.file_uploader)
+    assert any("20 Mo au plus" in u.label for u in app.sidebar.file_uploader)
     assert app.sidebar.file_uploader[0].proto.max_upload_size_mb == 20
 
 
@@ -68,6 +69,17 @@ def test_ask_shows_status_answer_and_cited_source(app):
     assert any("5 000" in m.value and r"\[1\]" in m.value for m in app.markdown)
     assert any(e.label.startswith("[1] etude — p. 2") for e in app.expander)
     assert any(c.value == "Passages lus : 3" for c in app.caption)  # the small corpus: 3 chunks
+
+
+def test_markers_link_to_their_source_and_the_quote_is_bold_in_its_passage_and_page(app):
+    app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
+    answer = next(m.value for m in app.markdown if "5 000" in m.value and r"\[1\]" in m.value)
+    anchor = re.search(r"\[\\\[1\\\]\]\(#(source-[\w-]+-1)\)", answer).group(1)
+    assert any(f'id="{anchor}"' in h.proto.body for h in app.get("html"))
+    bold = "**Environ 5 000 emplois liés à l’IA devraient être créés d’ici 2025 en France.**"
+    assert sum(bold in m.value for m in app.expander[0].markdown) == 1
+    app.expander[0].toggle[0].set_value(True).run()  # "Lire toute la page"
+    assert sum(bold in m.value for m in app.expander[0].markdown) == 2
 
 
 def test_passages_slider_sets_the_passages_read(app):
@@ -151,28 +163,65 @@ def fresh_app(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_upload_adds_a_good_file_and_refuses_a_corrupt_one(fresh_app):
+def send(app, *files, title: str = ""):
+    """Upload `files` ((name, bytes) pairs) through the sidebar's form, with `title`."""
+    app.sidebar.file_uploader[0].set_value([(name, data, "text/plain") for name, data in files])
+    app.sidebar.text_input[0].set_value(title)
+    next(b for b in app.sidebar.button if b.label == "Ajouter").click().run()
+    assert not app.exception
+
+
+def listed(app) -> list[str]:
+    return [c.value for c in app.sidebar.caption if " passages" in c.value]
+
+
+def test_upload_adds_good_files_at_once_and_refuses_a_corrupt_one(fresh_app):
     app, data = fresh_app
-    text = "Le Health Data Hub héberge les données de santé françaises.".encode()
-    app.sidebar.file_uploader[0].set_value(("note hdh.txt", text, "text/plain")).run()
-    assert not app.exception and any("ajouté" in s.value for s in app.sidebar.success)
-    assert (data / "uploads" / "note hdh.txt").exists()
+    assert app.sidebar.file_uploader[0].accept_multiple_files
+    assert "20 Mo au plus par fichier" in app.sidebar.file_uploader[0].label
+    hdh = "# Le Health Data Hub\n\nLe Health Data Hub héberge les données de santé françaises.".encode()
+    send(app, ("note hdh.md", hdh), ("../../rapport.pdf", b"not a pdf"))
+    assert any("note hdh.md ajouté" in s.value and "Le Health Data Hub" in s.value for s in app.sidebar.success)
+    assert any("rapport.pdf non ajouté" in e.value and "corrupt PDF" in e.value for e in app.sidebar.error)
+    assert (data / "uploads" / "note hdh.md").exists() and not (data / "uploads" / "rapport.pdf").exists()
     assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude", "note hdh"}
-    app.sidebar.file_uploader[0].set_value(("../../rapport.pdf", b"not a pdf", "application/pdf")).run()
-    assert any("corrupt PDF" in e.value for e in app.sidebar.error)
-    assert not (data / "uploads" / "rapport.pdf").exists()
-    assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude", "note hdh"}
+    assert any("**Le Health Data Hub**" in c for c in listed(app))  # its first heading, listed in this run
+
+
+def test_upload_takes_the_title_given_and_keeps_it_when_indexed_again(fresh_app):
+    app, data = fresh_app
+    send(app, ("n.txt", "Le Health Data Hub héberge les données.".encode()), title="  Note sur le  HDH ")
+    assert any("**Note sur le HDH**" in c for c in listed(app))
+    send(app, ("a.txt", b"Un."), ("b.txt", b"Deux."), title="Un titre")
+    assert any("un seul fichier" in e.value for e in app.sidebar.error)
+    assert not (data / "uploads" / "a.txt").exists()
+    settings = Settings(data_dir=data)
+    index = Index(settings)
+    index.reset()
+    ingest([data / "uploads"], index, settings)  # what `docqa ingest --rebuild` does with the uploads
+    assert {d.doc_id: d.title for d in index.documents()}["n"] == "Note sur le HDH"
+
+
+def test_uploaded_document_is_deleted_from_the_sidebar_and_corpus_ones_are_not(fresh_app):
+    app, data = fresh_app
+    send(app, ("note.txt", "Le Health Data Hub héberge les données.".encode()), title="Note HDH")
+    assert [b.key for b in app.sidebar.button if b.key and b.key.startswith("remove-")] == ["remove-note"]
+    next(b for b in app.sidebar.button if b.key == "remove-note").click().run()
+    assert not app.exception
+    assert not any("Note HDH" in c for c in listed(app))
+    assert {d.doc_id for d in Index(Settings(data_dir=data)).documents()} == {"etude"}
+    assert not list((data / "uploads").iterdir())  # its file and title gone with it
 
 
 def test_upload_never_replaces_a_document_it_did_not_create(fresh_app):
     app, data = fresh_app
-    app.sidebar.file_uploader[0].set_value(("etude.txt", b"Autre chose.", "text/plain")).run()
-    assert not app.exception and any("corpus" in e.value and "docqa ingest" in e.value for e in app.sidebar.error)
-    app.sidebar.file_uploader[0].set_value(("note.txt", "Première version.".encode(), "text/plain")).run()
-    app.sidebar.file_uploader[0].set_value(("note.md", "Deuxième version.".encode(), "text/plain")).run()
+    send(app, ("etude.txt", b"Autre chose."))
+    assert any("corpus" in e.value and "docqa ingest" in e.value for e in app.sidebar.error)
+    send(app, ("note.txt", "Première version.".encode()))
+    send(app, ("note.md", "Deuxième version.".encode()))
     assert any("already exists" in e.value for e in app.sidebar.error)
-    app.sidebar.checkbox[0].check().run()
-    app.sidebar.file_uploader[0].set_value(("note.md", "Deuxième version.".encode(), "text/plain")).run()
+    app.sidebar.checkbox[0].check()
+    send(app, ("note.md", "Deuxième version.".encode()))
     assert any("note.md ajouté" in s.value for s in app.sidebar.success)
     assert sorted(p.name for p in (data / "uploads").iterdir()) == ["note.md"]
     index = Index(Settings(data_dir=data))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.feedback import FeedbackStore
 from app.labels import EXAMPLES
 from docqa.settings import Settings
 from docqa.store import Index
@@ -36,7 +37,7 @@ def server(tmp_path):
     )
     try:
         wait_for_port(port, 60)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", tmp_path / "data"
     finally:
         process.kill()
         process.wait(timeout=10)
@@ -51,11 +52,12 @@ def artifacts() -> Path:
 
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM) or not shutil.which(CHROMEDRIVER), reason="Debian chromium missing")
-def test_example_answer_source_and_conversation_after_reload_in_a_real_browser(server, tmp_path, artifacts):
+def test_example_source_feedback_reload_and_upload_in_a_real_browser(server, tmp_path, artifacts):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    server, data = server
     profile = f"--user-data-dir={tmp_path / 'profile'}"
     driver = chromium(CHROMEDRIVER, profile, "--window-size=1400,1000", binary=CHROMIUM)
     wait = WebDriverWait(driver, 120)
@@ -75,16 +77,40 @@ def test_example_answer_source_and_conversation_after_reload_in_a_real_browser(s
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1] etude"))
         page = driver.find_element(By.TAG_NAME, "body").text
         assert "5 000" in page and "p. 2" in page and "Passages lus" in page
+        driver.find_element(By.CSS_SELECTOR, "a[href^='#source-']").click()  # the answer's [1] leads to it
+        assert driver.current_url.split("#")[1].startswith("source-") and "_blank" not in (
+            driver.find_element(By.CSS_SELECTOR, "a[href^='#source-']").get_attribute("target") or ""
+        )
         driver.find_element(By.XPATH, "//summary[contains(., '[1] etude')]").click()
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Environ 5 000"))
+        quote = (By.XPATH, "//details//strong[contains(., 'Environ 5 000')]")  # the quote, bold in its passage
+        wait.until(ec.visibility_of_element_located(quote))
+        driver.find_element(By.XPATH, "//details//label[contains(., 'Lire toute la page')]").click()
+        wait.until(lambda d: len(d.find_elements(*quote)) == 2)  # and in the whole page
         fits()
         shot("desktop-answer")
+
+        driver.find_element(By.CSS_SELECTOR, "[data-testid='stFeedback'] button").click()  # thumb up
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "Merci pour votre retour"))
+        assert [r["rating"] for r in FeedbackStore(data / "feedback.sqlite").rows()] == [1]
 
         driver.refresh()  # a reload keeps the conversation, open and listed in the sidebar
         sidebar = (By.CSS_SELECTOR, "[data-testid='stSidebar']")
         wait.until(ec.text_to_be_present_in_element(sidebar, EXAMPLES[0]))
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "[1] etude"))
         shot("desktop-reloaded")
+
+        note = tmp_path / "note.md"
+        note.write_text("# Note HDH\n\nLe Health Data Hub héberge des données de santé.", encoding="utf-8")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar'] input[type='file']").send_keys(str(note))
+        wait.until(ec.text_to_be_present_in_element(sidebar, "note.md"))  # the file is in the box
+        driver.find_element(By.XPATH, "//button[contains(., 'Ajouter')]").click()
+        wait.until(ec.text_to_be_present_in_element(sidebar, "note.md ajouté"))
+        assert "Note HDH (s. d.)" in driver.find_element(*sidebar).text  # listed at once, under its heading
+        fits()
+        shot("desktop-uploaded")
+        driver.find_element(By.CSS_SELECTOR, ".st-key-remove-note button").click()
+        wait.until_not(ec.text_to_be_present_in_element(sidebar, "Note HDH (s. d.)"))
+        assert not (data / "uploads" / "note.md").exists()
 
         driver.set_window_size(390, 844)  # a phone
         driver.get(server)

@@ -34,6 +34,17 @@ def test_add_file_checks_and_refusals(index):
     assert remove("note", index, settings) >= 1 and not list(uploads_dir(settings).iterdir())
 
 
+def test_title_given_at_upload_else_the_files_own(index):
+    index, settings = index
+    assert add_file("n.md", b"# Sa note\n\nTexte.", index, settings, title=" Ma  note ").title == "Ma note"
+    with pytest.raises(LoaderError):
+        add_file("n.pdf", b"not a pdf", index, settings, replace=True, title="Perdu")  # refused: title kept
+    assert [d.title for d in index.documents() if d.doc_id == "n"] == ["Ma note"]
+    assert "Ma note" in (uploads_dir(settings) / "manifest.json").read_text()
+    assert add_file("n.txt", b"# Sa note\n\nAutre.", index, settings, replace=True).title == "Sa note"
+    assert sorted(p.name for p in uploads_dir(settings).iterdir()) == ["n.txt"]  # no titles left: no manifest
+
+
 def test_reconcile_removes_what_a_killed_upload_left(index):
     index, settings = index
     add_file("garde.txt", "Le Health Data Hub héberge des données.".encode(), index, settings)
