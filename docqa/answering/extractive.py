@@ -236,13 +236,13 @@ def _closest(values: list[Value], text: str, question: Question) -> Value:
     """The value that names what the question counts ("startups"), else the one whose label ("Budget 2023: 8 M€",
     a table row's cell) says most of the question's words, else the one nearest to the words of the question in
     the sentence (the first on ties)."""
+    labels = {v: set(tokenize(_label(text, v))) for v in values}
     subject = set(tokenize(question.subject))
-    values = [v for v in values if subject & set(tokenize(v.text + " " + _label(text, v)))] or values
+    values = [v for v in values if subject & (set(tokenize(v.text)) | labels[v])] or values
     wanted = set(question.terms)
-    labelled = {v: len(wanted & set(tokenize(_label(text, v)))) for v in values}
-    if max(labelled.values()) > 0:
-        best = max(labelled.values())
-        values = [v for v in values if labelled[v] == best]
+    best = max(len(wanted & labels[v]) for v in values)
+    if best > 0:
+        values = [v for v in values if len(wanted & labels[v]) == best]
     positions = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & wanted]
     if not positions:
         return values[0]

@@ -21,7 +21,7 @@ from docqa.store.chroma import ChromaChunks, Metadata
 from docqa.store.sentences import SentenceVectors
 from docqa.store.snapshot import DOC_FIELDS, PAGE_NUMBER, Snapshot
 from docqa.store.stamp import Stamp, State
-from docqa.text import sentence_spans, tokenize
+from docqa.text import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class Index:
         """Embed the sentences of the chunks, and the words of the corpus's vocabulary, that have no vector yet
         (for the sentence index too), and forget those of deleted chunks; returns how many texts were embedded."""
         snap = self._snapshot()
-        sentences = [text[s:e] for text in snap.texts for s, e in sentence_spans(text)]
+        sentences = [sentence for _, _, sentence in snap.sentences()]
         batch = self.settings.embed_batch_size
         embedded = self.sentences.sync(sentences + snap.vocabulary(), batch, progress)
         if self.retrieval_sentences is not None:
@@ -253,12 +253,12 @@ class Index:
     def _sentence_matrix(self, snap: Snapshot, vectors: SentenceVectors) -> tuple[np.ndarray, np.ndarray]:
         """The normalised vectors of the served chunks' sentences, and the chunk each belongs to."""
         if snap.sentence_matrix is None:
-            owners = [(i, text[s:e]) for i, text in enumerate(snap.texts) for s, e in sentence_spans(text)]
-            if not owners:
+            sentences = snap.sentences()
+            if not sentences:
                 return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
-            matrix = vectors.vectors([sentence for _, sentence in owners])
+            matrix = vectors.vectors([sentence for _, _, sentence in sentences])
             matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
-            snap.sentence_matrix = (matrix, np.array([i for i, _ in owners], dtype=np.int64))
+            snap.sentence_matrix = (matrix, np.array([i for i, _, _ in sentences], dtype=np.int64))
         return snap.sentence_matrix
 
     def idf(self, tokens: list[str]) -> list[float]:

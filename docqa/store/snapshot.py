@@ -66,6 +66,7 @@ class Snapshot:
         self.titles = [self.documents[d].title for d in self.doc_ids]
         self.lexical = LexicalIndex(lexical_dir, self.ids, self.titles, self.texts) if self.ids else None
         self._places: dict[tuple[str, str], int] | None = None
+        self._sentences: list[tuple[int, int, str]] | None = None
         self._vocabulary: list[str] | None = None
         self.vocabulary_matrix: np.ndarray | None = None
         self.sentence_matrix: tuple[np.ndarray, np.ndarray] | None = None
@@ -80,13 +81,18 @@ class Snapshot:
             self._vocabulary = sorted(w for w, c in counts.items() if c >= VOCABULARY_MIN_CHUNKS)
         return self._vocabulary
 
+    def sentences(self) -> list[tuple[int, int, str]]:
+        """Every scored sentence of the served chunks: (chunk index, offset in the chunk, text), in chunk order."""
+        if self._sentences is None:
+            self._sentences = [(i, s, text[s:e]) for i, text in enumerate(self.texts) for s, e in sentence_spans(text)]
+        return self._sentences
+
     def sentence_places(self) -> dict[tuple[str, str], int]:
         """(document, sentence) -> number of distinct places (page, offset) where it is written."""
         if self._places is None:
             places: dict[tuple[str, str], set[tuple[int | None, int]]] = defaultdict(set)
-            for text, doc_id, page, start in zip(self.texts, self.doc_ids, self.pages, self.starts, strict=True):
-                for s, e in sentence_spans(text):
-                    places[(doc_id, PAGE_NUMBER.sub("", text[s:e]))].add((page, start + s))
+            for i, offset, sentence in self.sentences():
+                places[(self.doc_ids[i], PAGE_NUMBER.sub("", sentence))].add((self.pages[i], self.starts[i] + offset))
             self._places = {key: len(where) for key, where in places.items()}
         return self._places
 
