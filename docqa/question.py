@@ -4,7 +4,7 @@ time frame, the parts of a multi-part question. Built by `profile`; never stored
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from docqa.text import QUESTION_WORDS, detect_language, fold, numbers, terms, tokenize
@@ -111,6 +111,8 @@ class Question:
     # each informative word of the question as analysed tokens: its own, then the corpus words that translate
     # or paraphrase it (set by retrieval's query expansion; by default the question's tokens alone)
     concepts: tuple[tuple[str, ...], ...] = ()
+    # the documents it names ("selon le Think Tank"), each with how strongly (set by retrieval, `docqa.naming`)
+    documents: dict[str, float] = field(default_factory=dict)
 
     @property
     def wants_value(self) -> bool:

@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
+from docqa.naming import name_documents
 from docqa.question import Question, profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
@@ -143,7 +144,7 @@ class HybridRetriever(BaseRetriever):
             raise ValueError(f"k must be >= 1, got {k}")
         vectors = self.embed(question.text)
         part_vectors = [self.embed(part.text) for part in question.parts]
-        question = expand(question, self.index)
+        question = name_documents(expand(question, self.index), self.index.designations())
         settings = self.index.settings
         candidates = self.candidates(question, vectors, max(k, settings.rerank_candidates), docs, part_vectors)
         evidence = Evidence(
@@ -179,16 +180,25 @@ class HybridRetriever(BaseRetriever):
     def _rankings(
         self, question: Question, vectors: Vectors, depth: int, docs: list[str] | None
     ) -> list[tuple[float, list[Hit]]]:
-        """The weighted rankings of the lexical, dense passage and dense sentence searches."""
+        """The weighted rankings of the lexical, dense passage and dense sentence searches; when the question names
+        documents (and the search is not limited already), the same searches limited to the documents it names
+        best, weighted by `named_document_weight`, so that each named document brings its own passages."""
         settings = self.index.settings
+        named = [doc for doc, strength in question.documents.items() if strength == 1.0]
+        scopes = [(1.0, docs)]
+        if named and not docs and settings.named_document_weight > 0:
+            scopes.append((settings.named_document_weight, sorted(named)))
         rankings: list[tuple[float, list[Hit]]] = []
-        if settings.lexical_weight > 0:
-            tokens = list(dict.fromkeys(tokenize(question.text) + [t for c in question.concept_tokens for t in c]))
-            rankings.append((settings.lexical_weight, self.index.lexical_search(tokens, depth, docs)))
-        if settings.dense_weight > 0:
-            rankings.append((settings.dense_weight, self.index.dense_search(vectors.passage.tolist(), depth, docs)))
-        if settings.sentence_weight > 0 and vectors.sentence is not None:
-            rankings.append((settings.sentence_weight, self.index.sentence_search(vectors.sentence, depth, docs)))
+        tokens = list(dict.fromkeys(tokenize(question.text) + [t for c in question.concept_tokens for t in c]))
+        for weight, scope in scopes:
+            if settings.lexical_weight > 0:
+                rankings.append((weight * settings.lexical_weight, self.index.lexical_search(tokens, depth, scope)))
+            if settings.dense_weight > 0:
+                dense = self.index.dense_search(vectors.passage.tolist(), depth, scope)
+                rankings.append((weight * settings.dense_weight, dense))
+            if settings.sentence_weight > 0 and vectors.sentence is not None:
+                sentence = self.index.sentence_search(vectors.sentence, depth, scope)
+                rankings.append((weight * settings.sentence_weight, sentence))
         return rankings
 
     def _get_relevant_documents(

@@ -73,6 +73,9 @@ FEATURES = (
     "unknown_share",
     "value_subject",
     "value_other",
+    "doc_named",
+    "doc_unnamed",
+    "names_missing",
 )
 
 
@@ -119,6 +122,10 @@ ANSWER_FEATURES = (
     "english",
     "wants_value",
     "unknown_share",
+    "doc_unnamed",
+    "value_subject",
+    "value_other",
+    "names_missing",
 )
 
 
@@ -311,6 +318,7 @@ class SentenceScorer:
                     "announces": float(sentence.text.rstrip().endswith(":")),
                     "entities_sentence": names_share(question, sentence.text),
                     "entities_passage": passage_names[sentence.hit],
+                    "names_missing": float(passage_names[sentence.hit] < 1),
                     "time_sentence": float(
                         bool(question.time_frame) and all(y in sentence.text for y in question.time_frame)
                     ),
@@ -329,6 +337,8 @@ class SentenceScorer:
                     "quoted": float(any(set(tokenize(q)) <= words for q in question.quoted)),
                     "bullet": float(bool(_BULLET.match(sentence.text))),
                     "title_like": _jaccard(words, title_words[sentence.hit]),
+                    "doc_named": question.documents.get(hit.doc_id, 0.0),
+                    "doc_unnamed": float(bool(question.documents) and hit.doc_id not in question.documents),
                     **_counted(question, sentence.text, subject),
                 }
             )

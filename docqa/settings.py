@@ -76,6 +76,16 @@ class Settings(BaseSettings):
         2, ge=0, le=10, description="Corpus words added to each word of an English question (0: none)."
     )
     expansion_min_similarity: float = Field(0.8, ge=0, le=1, description="Cosine a corpus word needs to be added.")
+    topic_word_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="A word of a title or publisher that another document uses in this share of its chunks is a "
+        "word of the topic, not a name of its documents.",
+    )
+    named_document_weight: float = Field(
+        1.0, ge=0, description="Weight of the searches limited to the documents a question names (0: none)."
+    )
     rerank_candidates: int = Field(20, ge=0, le=200, description="Fused candidates re-ranked by best sentence.")
 
     # Answering

@@ -1,4 +1,4 @@
-"""Fit the sentence selector (docqa/selector.json): a logistic regression over the sentence features of the
+"""Fit the sentence selector (docqa/selector.json): a listwise ranker over the sentence features of the
 candidate passages of the training questions, its regularisation chosen and its abstention threshold calibrated
 by cross-validation grouped by question. The held-out set is never read here.
 
@@ -16,9 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
+from docqa.naming import name_documents
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.retrieval import Evidence, expand
@@ -31,7 +34,7 @@ from ingest.pipeline import PIPELINE_VERSION, ingest
 DATA = Path(__file__).parent / "data"
 HELD_OUT = "qa-heldout.jsonl"
 FOLDS = 5
-C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.02, 0.9, 0.01))
 
 
@@ -72,7 +75,7 @@ def build_cases(qa: QA, questions: list[Question]) -> list[Case]:
         question = profile(q.question)
         vectors = qa.retriever.embed(question.text)
         part_vectors = [qa.retriever.embed(part.text) for part in question.parts]
-        question = expand(question, qa.index)
+        question = name_documents(expand(question, qa.index), qa.index.designations())
         candidates = qa.retriever.candidates(question, vectors, n, part_vectors=part_vectors)
         sentences, x = scorer.features(question, candidates, vectors)
         parts = [scorer.features(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)]
@@ -82,19 +85,44 @@ def build_cases(qa: QA, questions: list[Question]) -> list[Case]:
     return cases
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, c: float, balanced: bool = False) -> Logistic:
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: float) -> Logistic:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
+    model = LogisticRegression(C=c, max_iter=5000)
     model.fit((x - mean) / scale, y)
     return Logistic(model.coef_[0], float(model.intercept_[0]), mean, scale)
 
 
-def sentence_selector(cases: list[Case], c: float) -> Selector:
-    """A selector whose sentence model is fitted on `cases` (and which never abstains)."""
+def fit_listwise(cases: list[Case], l2: float) -> Logistic:
+    """The sentence model as a listwise ranker: weights that maximise, for each question, the softmax probability
+    of its answering sentences among all its candidate sentences (L2 penalty `l2`), which is what picking the best
+    sentence needs; then a sigmoid of that score fitted to the labels (Platt scaling), so that the score reads as
+    the probability that the sentence answers."""
     x = np.vstack([case.x for case in cases])
-    y = np.concatenate([case.y for case in cases])
-    sentence = fit_logistic(x, y, c, balanced=True)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    lists = [((case.x - mean) / scale, case.y.astype(bool)) for case in cases if case.y.any()]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = l2 * w @ w, 2 * l2 * w
+        for features, answering in lists:
+            z = features @ w
+            all_, right = logsumexp(z), logsumexp(z[answering])
+            total += all_ - right
+            target = np.where(answering, np.exp(z - right), 0.0)
+            gradient += features.T @ (np.exp(z - all_) - target)
+        return total, gradient
+
+    w = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B").x
+    z = ((x - mean) / scale) @ w
+    labels = np.concatenate([case.y for case in cases])
+    platt = LogisticRegression(max_iter=1000, class_weight="balanced").fit(z[:, None], labels)
+    return Logistic(w * platt.coef_[0, 0], float(platt.intercept_[0]), mean, scale)
+
+
+def sentence_selector(cases: list[Case], l2: float) -> Selector:
+    """A selector whose sentence model is fitted on `cases` (and which never abstains)."""
+    sentence = fit_listwise(cases, l2)
     never = Logistic(
         np.zeros(len(ANSWER_FEATURES)), 10.0, np.zeros(len(ANSWER_FEATURES)), np.ones(len(ANSWER_FEATURES))
     )
@@ -106,11 +134,11 @@ def folds(cases: list[Case]) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(GroupKFold(n_splits=FOLDS).split(groups, groups=groups))
 
 
-def out_of_fold(cases: list[Case], c: float) -> dict[int, Selector]:
+def out_of_fold(cases: list[Case], l2: float) -> dict[int, Selector]:
     """For each case, the selector fitted on the folds it is not in."""
     selectors: dict[int, Selector] = {}
     for train, test in folds(cases):
-        selector = sentence_selector([cases[i] for i in train], c)
+        selector = sentence_selector([cases[i] for i in train], l2)
         selectors.update({int(i): selector for i in test})
     return selectors
 
@@ -144,6 +172,8 @@ class Outcome:
     answered: bool  # checks passed, at threshold 0
     answerable: bool
     chars: int
+    kind: str
+    evidence_in_top: bool  # a sentence labelled as answering is in the top-k passages
 
 
 def outcomes(
@@ -161,7 +191,21 @@ def outcomes(
         answer = answerer.answer(evidence)
         best = float(answerability[n])
         right = not answer.abstained and contains_all_facts(case.question.facts, answer.answer)
-        results.append(Outcome(best, right, not answer.abstained, case.question.answerable, len(answer.answer)))
+        kept = {hit.chunk_id for hit in evidence.hits}
+        sentences = zip(case.evidence.sentences, case.y, strict=True)
+        answering = {case.evidence.hits[s.hit].chunk_id for s, y in sentences if y}
+        found = bool(answering & kept)
+        results.append(
+            Outcome(
+                best,
+                right,
+                not answer.abstained,
+                case.question.answerable,
+                len(answer.answer),
+                case.question.kind,
+                found,
+            )
+        )
     return results
 
 
@@ -211,11 +255,11 @@ def main() -> None:
         f"{sum(len(c.y) for c in cases)} sentences, {sum(int(c.y.sum()) for c in cases)} positive"
     )
     # 1. the sentence model: regularisation chosen by cross-validated top-1 accuracy
-    by_c = {c: out_of_fold(cases, c) for c in C_GRID}
-    for c, selectors in by_c.items():
-        print(f"sentence model C={c}: CV top-1 accuracy {top1(cases, selectors):.3f}")
-    c = max(by_c, key=lambda k: (round(top1(cases, by_c[k]), 3), -k))
-    selectors = by_c[c]
+    by_l2 = {l2: out_of_fold(cases, l2) for l2 in L2_GRID}
+    for l2, selectors in by_l2.items():
+        print(f"sentence model L2={l2}: CV top-1 accuracy {top1(cases, selectors):.3f}")
+    l2 = max(by_l2, key=lambda k: (round(top1(cases, by_l2[k]), 3), k))
+    selectors = by_l2[l2]
     # 2. the abstention model, stacked on the out-of-fold sentence scores
     rows = answer_rows(cases, selectors, settings.top_k)
     labels = np.array([int(case.question.answerable) for case in cases])
@@ -225,7 +269,7 @@ def main() -> None:
     results = outcomes(qa, cases, selectors, answerability, settings)
     threshold = calibrate(results)
     acc, wrong, precision = accuracy(results, threshold)
-    print(f"chosen C={c}, threshold {threshold}: CV accuracy {acc:.3f}, wrong abstentions {wrong:.3f}")
+    print(f"chosen L2={l2}, threshold {threshold}: CV accuracy {acc:.3f}, wrong abstentions {wrong:.3f}")
     print("threshold  accuracy  wrong-abstentions  answer-precision")
     curve = []
     for t in THRESHOLDS[::5]:
@@ -234,16 +278,22 @@ def main() -> None:
             {"threshold": t, "accuracy": round(a, 3), "wrong_abstention": round(w, 3), "precision": round(p, 3)}
         )
         print(f"{t:9.2f}  {a:8.3f}  {w:17.3f}  {p:16.3f}")
+    print("kind           n  accuracy  evidence-in-top-k")
+    for kind in sorted({r.kind for r in results}):
+        of_kind = [r for r in results if r.kind == kind]
+        answerable = [r for r in of_kind if r.answerable] or of_kind
+        found = sum(r.evidence_in_top for r in answerable) / len(answerable)
+        print(f"{kind:12s} {len(of_kind):3d}  {accuracy(of_kind, threshold)[0]:8.3f}  {found:17.3f}")
     for check in ("check_time_frame", "check_value"):
         off = settings.model_copy(update={check: False})
         ablated = accuracy(outcomes(qa, cases, selectors, answerability, off), threshold)[0]
         print(f"without {check}: CV accuracy {ablated:.3f}")
     if args.report_only:
         return
-    selector = sentence_selector(cases, c)
+    selector = sentence_selector(cases, l2)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()[:16]
     info = {
-        "C": c,
+        "l2": l2,
         "pipeline_version": PIPELINE_VERSION,
         "embedder": qa.index.model,
         "sentence_embedder": qa.settings.sentence_embedder,

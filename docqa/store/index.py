@@ -7,6 +7,7 @@ import hashlib
 import logging
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from docqa.embeddings import LazyEmbeddings, embedder_name
 from docqa.errors import EmbeddingModelMismatchError, IndexMissingError
+from docqa.naming import designations
 from docqa.schema import Chunk, DocumentInfo, Hit
 from docqa.settings import Settings
 from docqa.store.chroma import ChromaChunks, Metadata
@@ -191,6 +193,14 @@ class Index:
     def documents(self) -> list[DocumentInfo]:
         """What is indexed, one entry per document, sorted by id."""
         return sorted(self._snapshot().documents.values(), key=lambda d: d.doc_id)
+
+    def designations(self) -> dict[str, frozenset[str]]:
+        """Words of the documents' titles and publishers -> the documents they designate (`docqa.naming`)."""
+        snap = self._snapshot()
+        if snap.designations is None:
+            documents, chunks = list(snap.documents.values()), Counter(snap.doc_ids)
+            snap.designations = designations(documents, snap.word_counts(), chunks, self.settings.topic_word_share)
+        return snap.designations
 
     def page_text(self, doc_id: str, page: int | None) -> str:
         """The cleaned text of one page (the whole document when it has no pages), rebuilt from its chunks at

@@ -68,6 +68,8 @@ class Snapshot:
         self._places: dict[tuple[str, str], int] | None = None
         self._sentences: list[tuple[int, int, str]] | None = None
         self._vocabulary: list[str] | None = None
+        self._word_counts: dict[str, Counter[str]] | None = None
+        self.designations: dict[str, frozenset[str]] | None = None  # set by `Index.designations`
         self.vocabulary_matrix: np.ndarray | None = None
         self.sentence_matrix: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -80,6 +82,14 @@ class Snapshot:
                 counts.update({w for w in terms(text) if len(w) >= 3 and w.isalpha()})
             self._vocabulary = sorted(w for w, c in counts.items() if c >= VOCABULARY_MIN_CHUNKS)
         return self._vocabulary
+
+    def word_counts(self) -> dict[str, Counter[str]]:
+        """Document -> in how many of its chunks each (folded) word is."""
+        if self._word_counts is None:
+            self._word_counts = defaultdict(Counter)
+            for doc_id, text in zip(self.doc_ids, self.texts, strict=True):
+                self._word_counts[doc_id].update(set(terms(text)))
+        return self._word_counts
 
     def sentences(self) -> list[tuple[int, int, str]]:
         """Every scored sentence of the served chunks: (chunk index, offset in the chunk, text), in chunk order."""

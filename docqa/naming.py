@@ -1,0 +1,49 @@
+"""Which documents a question names: a question that cites the Institut Montaigne -> the note it published; one
+that cites AEC and SMT -> the AEC study whose title says SMT. Read from the documents' own metadata (title,
+publisher) and text, not from a list of aliases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from docqa.question import Question
+from docqa.schema import DocumentInfo
+from docqa.text import fold, terms
+
+
+def designations(
+    documents: list[DocumentInfo], chunk_counts: dict[str, Counter[str]], chunks: Counter[str], topic_share: float
+) -> dict[str, frozenset[str]]:
+    """Word of a document's title or publisher -> the documents it designates: those whose metadata says it,
+    unless every document's does, or another document uses it in `topic_share` of its chunks or more: then it is
+    a word of the topic ("IA", in two titles but written all over every report), not a name. `chunk_counts`:
+    document -> in how many of its chunks each word is; `chunks`: document -> its number of chunks."""
+    owners: dict[str, set[str]] = {}
+    for doc in documents:
+        for word in terms(f"{doc.title} {doc.publisher}"):
+            owners.setdefault(word, set()).add(doc.doc_id)
+    return {
+        word: frozenset(docs)
+        for word, docs in owners.items()
+        if len(docs) < len(documents)
+        and all(chunk_counts.get(d, Counter())[word] < topic_share * n for d, n in chunks.items() if d not in docs)
+    }
+
+
+def named_documents(question: Question, names: dict[str, frozenset[str]]) -> dict[str, float]:
+    """Document -> how strongly the question's names designate it (1 for the best designated): the number of
+    distinct designations that include it, over the largest such number ("AEC" and "SMT" -> the SMT study 1,
+    the other AEC study 0.5). Empty when the question names no document."""
+    sets = {names[fold(name)] for name in question.entities if fold(name) in names}
+    votes = Counter(doc for docs in sets for doc in docs)
+    top = max(votes.values(), default=0)
+    return {doc: n / top for doc, n in votes.items()}
+
+
+def name_documents(question: Question, names: dict[str, frozenset[str]]) -> Question:
+    """`question` with the documents it names (`Question.documents`; `names`: `designations`), and each part with
+    those it names, or the whole question's when it names none."""
+    documents = named_documents(question, names)
+    parts = tuple(replace(p, documents=named_documents(p, names) or documents) for p in question.parts)
+    return replace(question, documents=documents, parts=parts)

@@ -1,0 +1,86 @@
+import json
+from collections import Counter
+
+from docqa.naming import designations, name_documents
+from docqa.qa import QA
+from docqa.question import profile
+from docqa.retrieval import expand
+from docqa.schema import DocumentInfo
+from docqa.settings import Settings
+from ingest.pipeline import ingest
+
+DOCUMENTS = [
+    DocumentInfo(doc_id="study-a", title="Les robots dans les hôpitaux", publisher="Cabinet Orion"),
+    DocumentInfo(doc_id="study-b", title="Les solutions connectées (SCX)", publisher="Cabinet Orion"),
+    DocumentInfo(doc_id="note", title="IA et hôpital", publisher="Fondation Vega"),
+    DocumentInfo(doc_id="page", title="IA et santé", publisher="Direction du numérique (DNX)"),
+]
+CHUNKS = Counter({"study-a": 100, "study-b": 100, "note": 10, "page": 10})
+# in how many chunks each document writes each word: "IA" everywhere; "vega" only where the others cite the note
+USES = {
+    "study-a": Counter({"ia": 60, "orion": 40, "vega": 2}),
+    "study-b": Counter({"ia": 30, "orion": 30, "scx": 50}),
+    "note": Counter({"ia": 9}),
+    "page": Counter({"ia": 5, "dnx": 3}),
+}
+
+
+def names(topic_share: float = 0.1) -> dict[str, frozenset[str]]:
+    return designations(DOCUMENTS, USES, CHUNKS, topic_share)
+
+
+def test_a_publisher_or_title_word_designates_its_documents():
+    found = names()
+    assert found["orion"] == {"study-a", "study-b"} and found["scx"] == {"study-b"}
+    assert found["vega"] == {"note"}  # cited twice by another document: still the note's name
+    assert found["dnx"] == {"page"}
+
+
+def test_a_word_of_the_topic_names_nothing():
+    found = names()
+    assert "ia" not in found  # in two titles, but in 60 % of another document's chunks
+    assert "les" not in found and "hopitaux" in found  # a stopword is not a word; a title word is
+    assert "ia" in names(topic_share=0.9)  # the share is the setting `topic_word_share`
+
+
+def test_named_documents_weigh_distinct_designations():
+    q = name_documents(profile("Selon le cabinet Orion, que dit l'étude SCX des capteurs ?"), names())
+    assert q.documents == {"study-b": 1.0, "study-a": 0.5}
+    assert name_documents(profile("Combien de robots en 2020 ?"), names()).documents == {}
+
+
+def test_a_part_without_a_name_inherits_the_question_s_documents():
+    q = name_documents(
+        profile("Que propose la Fondation Vega pour les robots, et combien coûte le plan de la DNX ?"), names()
+    )
+    assert [p.documents for p in q.parts] == [{"note": 1.0}, {"page": 1.0}]
+    q = name_documents(profile("Que propose la Fondation Vega, et combien de robots sont déployés ?"), names())
+    assert [p.documents for p in q.parts] == [{"note": 1.0}, {"note": 1.0}]
+
+
+def test_a_question_naming_a_document_is_also_searched_within_it(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    texts = {
+        "bilan": "Le bilan régional. Douze projets de télémédecine ont été financés en 2022 dans les zones rurales.",
+        "note": "La note. Des projets de télémédecine ont été financés, surtout dans les villes.",
+    }
+    for name, text in texts.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    entries = [
+        {"doc_id": "bilan", "file": "bilan.txt", "title": "Bilan régional", "publisher": "Cabinet Orion"},
+        {"doc_id": "note", "file": "note.txt", "title": "Note", "publisher": "Fondation Vega"},
+    ]
+    (corpus / "manifest.json").write_text(json.dumps({"documents": entries}), encoding="utf-8")
+    question = "Selon la Fondation Vega, combien de projets de télémédecine ont été financés dans les zones rurales ?"
+    first = {}
+    for weight in (0.0, 1.0):
+        settings = Settings(data_dir=tmp_path / "data", named_document_weight=weight)
+        qa = QA(settings)
+        assert ingest([corpus], qa.index, settings).ok
+        q = name_documents(expand(profile(question), qa.index), qa.index.designations())
+        assert q.documents == {"note": 1.0}
+        vectors = qa.retriever.embed(q.text)
+        first[weight] = qa.retriever.candidates(q, vectors, 2)[0].doc_id
+        qa.index.close()
+    assert first == {0.0: "bilan", 1.0: "note"}  # the named document's passage comes first with the limited search
