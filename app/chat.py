@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app.conversation import retrieval_query
+from app.documents import pdf_file, pdf_url
 from app.feedback import FeedbackStore
 from app.history import Conversation, ConversationStore, Turn
 from app.labels import EXAMPLES, label, where
@@ -43,8 +44,9 @@ def engine(configuration: str) -> QA:
 
 
 def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: bool = False) -> None:
-    """An answer with its inline markers, then its sources (title, page, quote highlighted in its passage, and
-    the whole page on demand), labelled in the question's language. `streamed`: the text is already written."""
+    """An answer with its inline markers, then its sources (title, page, quote highlighted in its passage, a link
+    to the PDF at its page, the whole page on demand), labelled in the question's language. `streamed`: the text
+    is already written."""
     language = answer.language
     for note in answer.notes:
         st.warning(note)
@@ -58,10 +60,13 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
         return
     if not streamed:
         st.markdown(linked(inert(answer.answer), key))
+    documents = {d.doc_id: d for d in qa.index.documents()} if qa is not None else {}
     for c in answer.citations:
         quotes = c.quote.split(" … ")
         st.html(f'<span id="source-{key}-{c.n}"></span>')  # where the answer's [n] leads
         with st.expander(f"[{c.n}] {where(c.title, c.page, language, c.section)}"):
+            if c.page is not None and pdf_file(documents.get(c.doc_id)):  # served by `docqa web` (app/web.py)
+                st.markdown(f"[{label('open_pdf', language, page=c.page)}]({pdf_url(c.doc_id, c.page)})")
             st.markdown(highlight(c.passage or c.quote, quotes))
             if qa is not None and st.toggle(label("whole_page", language), key=f"page-{key}-{c.n}"):
                 st.markdown(highlight(qa.index.page_text(c.doc_id, c.page), quotes))

@@ -215,9 +215,9 @@ def web(
 
 
 def web_command(host: str, port: int, settings: Settings) -> list[str]:
-    """The Streamlit command line of `docqa web`: loopback, no telemetry, no "Deploy" button, uploads capped
-    at DOCQA_MAX_FILE_MB."""
-    page = Path(__file__).with_name("chat.py")
+    """The Streamlit command line of `docqa web` (app/web.py: the chat and the indexed PDFs): loopback, no
+    telemetry, no "Deploy" button, uploads capped at DOCQA_MAX_FILE_MB."""
+    page = Path(__file__).with_name("web.py")
     options = {
         "server.address": host,
         "server.port": port,

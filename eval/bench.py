@@ -6,6 +6,7 @@ table with absolute times on this machine and ratios to the naive LangChain + Ch
   unchanged re-ingest and one changed document (the naive baseline can only rebuild); throughput;
 - query: retrieval and answer latency p50/p95 over the dev questions (warm); cold start to first answer and
   the peak memory of that process, for both;
+- command line: `docqa --help`, argument errors and a whole `docqa ask`, each a new process;
 - HTTP: requests/s, p50/p95 and errors of /search and /ask under 20 concurrent loopback clients;
 - browser: time from opening the chat to the first answer (headless Chromium);
 - scale: the corpus grown N times with copies of every chunk under new ids (embeddings copied, not recomputed:
@@ -19,6 +20,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,8 +80,9 @@ def latencies(engine, questions: list[str]) -> tuple[list[float], list[float]]:
     return retrieve, answer
 
 
-def run_process(settings: Settings, *args: str) -> tuple[float, str]:
-    """Wall time (s) and output of a new Python process running `args` with the settings' folders."""
+def run_process(settings: Settings, *args: str, returncode: int = 0) -> tuple[float, str]:
+    """Wall time (s) and output of a new Python process running `args` with the settings' folders, which must
+    exit with `returncode`."""
     env = {
         "DOCQA_DATA_DIR": str(settings.data_dir),
         "DOCQA_CORPUS_DIR": str(settings.corpus_dir),
@@ -88,9 +91,16 @@ def run_process(settings: Settings, *args: str) -> tuple[float, str]:
     }
     started = time.perf_counter()
     result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True)
-    if result.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed: {result.stderr[-2000:]}")
+    if result.returncode != returncode:
+        raise RuntimeError(f"{' '.join(args)} exited with {result.returncode}: {result.stderr[-2000:]}")
     return time.perf_counter() - started, result.stdout
+
+
+def command_seconds(settings: Settings, *args: str, returncode: int = 0, runs: int = 3) -> float:
+    """Median wall time (s) of `docqa ARGS` in a new process (`python -m app.cli`, what the `docqa` script runs)."""
+    return statistics.median(
+        run_process(settings, "-m", "app.cli", *args, returncode=returncode)[0] for _ in range(runs)
+    )
 
 
 # printed by a child process at its end: its peak resident memory in kB (the high-water mark of its own memory,
@@ -302,6 +312,10 @@ def main(scales: list[int], http_seconds: float) -> None:
         naive_start_s, naive_start_mb = cold_start(
             settings, "from eval.naive import NaiveQA; NaiveQA(Settings()).search('emplois en 2025')"
         )
+        help_s = command_seconds(settings, "--help")
+        empty_s = command_seconds(settings, "ask", "", returncode=1)
+        option_s = command_seconds(settings, "ask", "--no-such-option", "x", returncode=2)
+        ask_s = command_seconds(settings, "ask", questions[0])
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         def versus(ours: float, theirs: float, unit: str, what: str = "naive") -> str:
@@ -350,6 +364,17 @@ def main(scales: list[int], http_seconds: float) -> None:
                 f"{start_s:.1f} s",
                 "new process: imports, model, index; "
                 + versus(start_s, naive_start_s, "s", "naive (rebuilds its index)"),
+            ),
+            row("`docqa --help`", f"{help_s:.2f} s", "a new process, median of 3; target < 1 s"),
+            row(
+                "argument error",
+                f"{max(empty_s, option_s):.2f} s",
+                f'`docqa ask ""` {empty_s:.2f} s, an unknown option {option_s:.2f} s (medians of 3); target < 1 s',
+            ),
+            row(
+                "`docqa ask` (a whole command)",
+                f"{ask_s:.1f} s",
+                "a new process: imports, model, index, the answer printed (median of 3)",
             ),
             row(
                 "peak RSS",

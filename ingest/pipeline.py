@@ -77,10 +77,13 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     return sorted(set(files)), skipped
 
 
-def content_hash(path: Path, settings: Settings) -> str:
-    """Hash of the file's bytes and of everything that shapes its chunks."""
+def content_hash(path: Path, settings: Settings, entry: dict | None = None) -> str:
+    """Hash of the file's bytes, of its manifest `entry` (title, year...: a new title is a new version) and of
+    everything that shapes its chunks."""
     digest = hashlib.sha256(path.read_bytes())
     digest.update(f"|{PIPELINE_VERSION}|{settings.chunk_size}|{settings.chunk_overlap}".encode())
+    if entry:
+        digest.update(json.dumps(entry, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
 
 
@@ -150,7 +153,7 @@ def ingest(
             progress("read", n - 1, len(files))
         try:
             manifest = manifests.setdefault(path.parent, read_manifest(path.parent))
-            info = document_info(path, manifest, content_hash(path, settings))
+            info = document_info(path, manifest, content_hash(path, settings, manifest.get(path.name)))
             if info.doc_id in known and known[info.doc_id].content_hash == info.content_hash:
                 report.unchanged.append(info.doc_id)
                 continue

@@ -145,7 +145,8 @@ def reconcile(index: Index, settings: Settings) -> list[str]:
         for previous in folder.glob(".*.previous"):
             path = folder / previous.name[1 : -len(".previous")]
             document = uploaded.get(path)
-            if document and path.exists() and document.content_hash == content_hash(path, settings):
+            entry = read_manifest(folder).get(path.name)
+            if document and path.exists() and document.content_hash == content_hash(path, settings, entry):
                 previous.unlink()  # the new version was completely indexed
                 continue
             previous.replace(path)

@@ -15,6 +15,7 @@ from docqa.settings import Settings, get_settings
 from docqa.store import Index
 from ingest.pipeline import ingest
 from tests.app.test_markdown import rendered
+from tests.pdfs import make_pdf
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "chat.py")
 
@@ -227,6 +228,18 @@ def test_upload_never_replaces_a_document_it_did_not_create(fresh_app):
     index = Index(Settings(data_dir=data))
     assert [len(d.content_hash) > 0 for d in index.documents()] == [True, True]
     assert "Environ 5 000 emplois" in index.page_text("etude", None)
+
+
+def test_a_pdf_source_links_to_its_file_at_its_page(fresh_app, tmp_path):
+    app, data = fresh_app
+    pages = ["Rapport sur le HDH", "Le Health Data Hub héberge 4 millions de dossiers de patients en 2024."]
+    send(app, ("rapport hdh.pdf", make_pdf(tmp_path / "r.pdf", pages).read_bytes()))
+    app.chat_input[0].set_value("Combien de dossiers le Health Data Hub héberge-t-il ?").run()
+    source = next(e for e in app.expander if e.label.startswith("[1] Rapport sur le HDH — p. 2"))
+    link = "[Ouvrir le PDF à la page 2](/documents/rapport%20hdh.pdf#page=2)"  # served by app/web.py
+    assert source.markdown[0].value == link
+    app.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()  # a text file: no link
+    assert not any("Ouvrir le PDF" in m.value for m in app.expander[-1].markdown)
 
 
 def test_document_markdown_is_not_rendered(tmp_path, monkeypatch):

@@ -4,6 +4,8 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from docqa.store import Index
 from eval.servers import chromium, free_port, wait_for_port
 from ingest.pipeline import ingest
 from tests.corpora import small_corpus
+from tests.pdfs import make_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -52,8 +55,9 @@ def artifacts() -> Path:
 
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM) or not shutil.which(CHROMEDRIVER), reason="Debian chromium missing")
-def test_example_source_feedback_reload_and_upload_in_a_real_browser(server, tmp_path, artifacts):
+def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_browser(server, tmp_path, artifacts):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -99,18 +103,41 @@ def test_example_source_feedback_reload_and_upload_in_a_real_browser(server, tmp
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "[1] etude"))
         shot("desktop-reloaded")
 
-        note = tmp_path / "note.md"
-        note.write_text("# Note HDH\n\nLe Health Data Hub héberge des données de santé.", encoding="utf-8")
-        driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar'] input[type='file']").send_keys(str(note))
-        wait.until(ec.text_to_be_present_in_element(sidebar, "note.md"))  # the file is in the box
+        pages = ["Rapport HDH", "Le Health Data Hub héberge 4 millions de dossiers de patients en 2024."]
+        report = make_pdf(tmp_path / "rapport.pdf", pages)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar'] input[type='file']").send_keys(str(report))
+        wait.until(ec.text_to_be_present_in_element(sidebar, "rapport.pdf"))  # the file is in the box
         driver.find_element(By.XPATH, "//button[contains(., 'Ajouter')]").click()
-        wait.until(ec.text_to_be_present_in_element(sidebar, "note.md ajouté"))
-        assert "Note HDH (s. d.)" in driver.find_element(*sidebar).text  # listed at once, under its heading
+        wait.until(ec.text_to_be_present_in_element(sidebar, "rapport.pdf ajouté"))
+        assert "Rapport HDH (" in driver.find_element(*sidebar).text  # listed at once, under its heading
         fits()
         shot("desktop-uploaded")
-        driver.find_element(By.CSS_SELECTOR, ".st-key-remove-note button").click()
-        wait.until_not(ec.text_to_be_present_in_element(sidebar, "Note HDH (s. d.)"))
-        assert not (data / "uploads" / "note.md").exists()
+
+        box = driver.find_element(By.CSS_SELECTOR, "textarea[data-testid='stChatInputTextArea']")
+        box.send_keys("Combien de dossiers le Health Data Hub héberge-t-il ?", Keys.ENTER)
+        source = (By.XPATH, "//summary[contains(., '[1] Rapport HDH — p. 2')]")
+        wait.until(ec.element_to_be_clickable(source)).click()
+        link = (By.XPATH, "//details//a[contains(., 'Ouvrir le PDF à la page 2')]")
+        href = wait.until(ec.visibility_of_element_located(link)).get_attribute("href")
+        assert href == f"{server}/documents/rapport.pdf#page=2"  # served by the chat itself (app/web.py)
+        with urllib.request.urlopen(href.split("#")[0], timeout=30) as pdf:
+            assert pdf.headers["content-type"] == "application/pdf" and pdf.read() == report.read_bytes()
+        for path in ("etude.pdf", "inconnu.pdf", "..%2F..%2Fdata%2Ffeedback.sqlite"):  # nothing but indexed PDFs
+            with pytest.raises(urllib.error.HTTPError, match="HTTP Error 40[04]"):  # 400: Streamlit's path check
+                urllib.request.urlopen(f"{server}/documents/{path}", timeout=30)
+        shot("desktop-pdf-source")
+        chat = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(href)  # opened as a PDF (Chromium's viewer, at page 2), neither downloaded nor the chat's page
+        wait.until(lambda d: d.execute_script("return document.contentType") == "application/pdf")
+        driver.close()
+        driver.switch_to.window(chat)
+
+        driver.find_element(By.CSS_SELECTOR, ".st-key-remove-rapport button").click()
+        wait.until_not(ec.text_to_be_present_in_element(sidebar, "Rapport HDH ("))
+        assert not (data / "uploads" / "rapport.pdf").exists()
+        with pytest.raises(urllib.error.HTTPError, match="404"):  # a deleted document's file is not served
+            urllib.request.urlopen(href.split("#")[0], timeout=30)
 
         driver.set_window_size(390, 844)  # a phone
         driver.get(server)

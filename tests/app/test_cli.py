@@ -220,5 +220,5 @@ def test_eval_writes_a_run_and_compares_configurations(env, tmp_path):
 
 def test_web_hides_deploy_and_caps_uploads_at_the_ingest_limit():
     command = web_command("127.0.0.1", 8501, Settings(max_file_mb=12.5))
-    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("chat.py")
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("web.py")
     assert {"--client.toolbarMode=minimal", "--server.maxUploadSize=13", "--server.address=127.0.0.1"} <= set(command)

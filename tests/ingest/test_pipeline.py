@@ -61,6 +61,15 @@ def test_changed_file_replaces_only_its_chunks(corpus, index, settings):
     assert {h.chunk_id for h in index.lexical_search("Health Data Hub", 10) if h.doc_id == "note"} == note_ids
 
 
+def test_changed_manifest_entry_reindexes_its_document(corpus, index, settings):
+    ingest([corpus], index, settings)
+    manifest = {"documents": [{"doc_id": "etude", "file": "etude.txt", "title": "Étude IA 2020", "year": 2020}]}
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = ingest([corpus], index, settings)
+    assert report.indexed == ["etude"] and report.unchanged == ["note"]
+    assert {d.doc_id: d.title for d in index.documents()}["etude"] == "Étude IA 2020"
+
+
 def test_deleted_file_is_removed(corpus, index, settings):
     ingest([corpus], index, settings)
     (corpus / "note.md").unlink()

@@ -45,6 +45,16 @@ def test_title_given_at_upload_else_the_files_own(index):
     assert sorted(p.name for p in uploads_dir(settings).iterdir()) == ["n.txt"]  # no titles left: no manifest
 
 
+def test_same_bytes_replaced_under_a_new_title_take_it(index):
+    index, settings = index
+    note = b"# Sa note\n\nLe Health Data Hub."
+    add_file("n.md", note, index, settings, title="Ancien titre")
+    assert add_file("n.md", note, index, settings, replace=True, title="Nouveau titre").title == "Nouveau titre"
+    assert [d.title for d in Index(settings).documents() if d.doc_id == "n"] == ["Nouveau titre"]  # as listed
+    assert add_file("n.md", note, index, settings, replace=True).title == "Sa note"  # no title: the file's own
+    assert ingest([uploads_dir(settings)], index, settings, prune=False).unchanged == ["n"]
+
+
 def test_reconcile_removes_what_a_killed_upload_left(index):
     index, settings = index
     add_file("garde.txt", "Le Health Data Hub héberge des données.".encode(), index, settings)
