@@ -129,6 +129,22 @@ ANSWER_FEATURES = (
 )
 
 
+# What the topic model reads of them: how well the best passages match the question, not the question's form
+# (its language, its type), which would tell the off-topic questions it was trained on from the others
+TOPIC_FEATURES = (
+    "top",
+    "lex",
+    "lex_known",
+    "lex_window",
+    "lex_passage",
+    "dense",
+    "entities_sentence",
+    "entities_passage",
+    "unknown_share",
+)
+TOPIC_COLUMNS = [ANSWER_FEATURES.index(name) for name in TOPIC_FEATURES]
+
+
 @dataclass(frozen=True)
 class Logistic:
     """p = sigmoid(bias + sum(weight * (x - mean) / scale))."""
@@ -154,31 +170,56 @@ class Logistic:
 
 @dataclass(frozen=True)
 class Selector:
-    """Two fitted logistic models: `sentence` scores each sentence (does it answer the question?), `answer`
-    reads the best sentence's features and says whether the passages answer at all; under `threshold` (calibrated
-    by cross-validation) docqa abstains."""
+    """Fitted models: `sentence` scores each sentence (does it answer the question?); `answer` reads the best
+    sentence's features and says whether the passages answer at all; `topic` reads the same features and says
+    whether the question is about what the documents cover at all (trained on off-topic questions too). Under
+    `threshold`, or with a topic probability under `topic_threshold` (both calibrated by cross-validation),
+    docqa abstains."""
 
     sentence: Logistic
     answer: Logistic
     threshold: float
     info: dict
+    topic: Logistic | None = None
+    topic_threshold: float = 0.0
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         return self.sentence(x)
 
-    def answerability(self, question: Question, sentences: list[ScoredSentence]) -> float:
-        """The probability that the passages answer the question, from its scored sentences (best first)."""
+    def answerability(
+        self, question: Question, sentences: list[ScoredSentence], topic_threshold: float | None = None
+    ) -> float:
+        """The probability that the passages answer the question, from its scored sentences (best first); 0 for a
+        question that the topic model puts off the documents' topic, under `topic_threshold` (None: the
+        calibrated one)."""
         if not sentences:
             return 0.0
-        return float(self.answer(answer_features(question, sentences)[None, :])[0])
+        row = answer_features(question, sentences)[None, :]
+        floor = self.topic_threshold if topic_threshold is None else topic_threshold
+        if self.topic is not None and floor > 0 and float(self.topic(row[:, TOPIC_COLUMNS])[0]) < floor:
+            return 0.0
+        return float(self.answer(row)[0])
 
     @classmethod
     def load(cls, path: Path = MODEL) -> Selector:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES or tuple(data["answer_features"]) != ANSWER_FEATURES:
+        if (
+            tuple(data["features"]) != FEATURES
+            or tuple(data["answer_features"]) != ANSWER_FEATURES
+            or tuple(data.get("topic_features", TOPIC_FEATURES)) != TOPIC_FEATURES
+        ):
             raise ValueError(f"{path}: fitted for other features; refit with `python -m eval.fit`")
-        info = {k: v for k, v in data.items() if k not in {"sentence", "answer", "threshold"}}
-        return cls(Logistic.from_json(data["sentence"]), Logistic.from_json(data["answer"]), data["threshold"], info)
+        models = {"sentence", "answer", "threshold", "topic", "topic_threshold", "topic_features"}
+        info = {k: v for k, v in data.items() if k not in models}
+        topic = Logistic.from_json(data["topic"]) if "topic" in data else None
+        return cls(
+            Logistic.from_json(data["sentence"]),
+            Logistic.from_json(data["answer"]),
+            data["threshold"],
+            info,
+            topic,
+            data.get("topic_threshold", 0.0),
+        )
 
     def save(self, path: Path = MODEL) -> None:
         data = {
@@ -189,6 +230,9 @@ class Selector:
             "sentence": self.sentence.to_json(),
             "answer": self.answer.to_json(),
         }
+        if self.topic is not None:
+            topic = {"topic_features": list(TOPIC_FEATURES), "topic": self.topic.to_json()}
+            data |= topic | {"topic_threshold": round(self.topic_threshold, 4)}
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     abstain_threshold: float | None = Field(
         None, ge=0, le=1, description="Minimum answerability to answer (default: the threshold calibrated by eval.fit)."
     )
+    off_topic_threshold: float | None = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Decline a question the topic model puts off the documents' topic under this probability "
+        "(empty: the threshold calibrated by eval.fit; 0: never, the default).",
+    )
     answer_relative_score: float = Field(
         0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."
     )
@@ -102,6 +109,9 @@ class Settings(BaseSettings):
     )
     list_relative_score: float = Field(
         0.8, ge=0, le=1, description="A list question takes an announced list scoring this share of the best sentence."
+    )
+    list_inline_items: int = Field(
+        3, ge=2, description="A best sentence enumerating this many items after a colon is a list question's answer."
     )
     list_max_items: int = Field(8, ge=1, le=30, description="Items quoted after a sentence that announces a list.")
     list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")

@@ -19,13 +19,13 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedKFold
 
 from docqa.naming import name_documents
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.retrieval import Evidence, expand
-from docqa.scoring import ANSWER_FEATURES, MODEL, Logistic, Selector, SentenceScorer, answer_features
+from docqa.scoring import ANSWER_FEATURES, MODEL, TOPIC_COLUMNS, Logistic, Selector, SentenceScorer, answer_features
 from docqa.settings import Settings, get_settings
 from eval.dataset import Question, load_dataset
 from eval.metrics import contains_all_facts, contains_fact, normalize
@@ -33,6 +33,7 @@ from ingest.pipeline import PIPELINE_VERSION, ingest
 
 DATA = Path(__file__).parent / "data"
 HELD_OUT = "qa-heldout.jsonl"
+OFF_TOPIC = DATA / "offtopic-train.jsonl"  # questions on other subjects: the topic model's negatives only
 FOLDS = 5
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.02, 0.9, 0.01))
@@ -226,6 +227,17 @@ def accuracy(results: list[Outcome], threshold: float) -> tuple[float, float, fl
     return correct / len(results), wrong_abstain / n_answerable, answered_right / max(1, answered)
 
 
+def gated(results: list[Outcome], on_topic: np.ndarray, threshold: float) -> list[Outcome]:
+    """The outcomes with the questions that the topic model puts off-topic (under `threshold`) abstaining."""
+    return [replace(r, best=0.0) if p < threshold else r for r, p in zip(results, on_topic, strict=True)]
+
+
+def calibrate_topic(everything: list[Outcome], on_topic: np.ndarray, threshold: float) -> float:
+    """The topic threshold of best cross-validated overall accuracy on the training and the off-topic questions
+    together (the lowest one on ties)."""
+    return max(THRESHOLDS, key=lambda t: (accuracy(gated(everything, on_topic, t), threshold)[0], -t))
+
+
 def calibrate(results: list[Outcome]) -> float:
     """The threshold of best cross-validated overall accuracy (the lowest one on ties: fewer wrong
     abstentions)."""
@@ -288,9 +300,30 @@ def main() -> None:
         off = settings.model_copy(update={check: False})
         ablated = accuracy(outcomes(qa, cases, selectors, answerability, off), threshold)[0]
         print(f"without {check}: CV accuracy {ablated:.3f}")
+    # 3. the topic model: the training questions (answerable or not) against off-topic ones, on the same features
+    selector = sentence_selector(cases, l2)
+    answer_model = fit_logistic(rows, labels, 1.0)
+    off_cases = build_cases(qa, load_dataset(OFF_TOPIC))
+    off_selectors = {n: selector for n in range(len(off_cases))}
+    off_rows = answer_rows(off_cases, off_selectors, settings.top_k)
+    off_results = outcomes(qa, off_cases, off_selectors, answer_model(off_rows), settings)
+    topic_rows = np.vstack([rows, off_rows])[:, TOPIC_COLUMNS]
+    topic_labels = np.concatenate([np.ones(len(rows), dtype=int), np.zeros(len(off_rows), dtype=int)])
+    on_topic = np.zeros(len(topic_rows))
+    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(topic_rows, topic_labels):
+        on_topic[test] = fit_logistic(topic_rows[train], topic_labels[train], 1.0)(topic_rows[test])
+    everything = results + off_results
+    topic_threshold = calibrate_topic(everything, on_topic, threshold)
+    in_domain = gated(everything, on_topic, topic_threshold)[: len(results)]
+    declined = np.mean(on_topic[len(results) :] < topic_threshold)
+    print(
+        f"topic threshold {topic_threshold}: CV accuracy {accuracy(in_domain, threshold)[0]:.3f} on the training "
+        f"questions (wrong abstentions {accuracy(in_domain, threshold)[1]:.3f}); {len(off_cases)} off-topic "
+        f"questions: {declined:.2f} declined by the topic model, "
+        f"{1 - accuracy(gated(off_results, on_topic[len(results) :], topic_threshold), threshold)[0]:.2f} answered"
+    )
     if args.report_only:
         return
-    selector = sentence_selector(cases, l2)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()[:16]
     info = {
         "l2": l2,
@@ -303,9 +336,12 @@ def main() -> None:
         "cv_accuracy": round(acc, 4),
         "cv_wrong_abstention": round(wrong, 4),
         "cv_median_chars": statistics.median(r.chars for r in results),
+        "cv_off_topic_declined": round(float(declined), 4),
+        "off_topic_trained_on": OFF_TOPIC.name,
         "curve": curve,
     }
-    Selector(selector.sentence, fit_logistic(rows, labels, 1.0), threshold, info).save(MODEL)
+    topic = fit_logistic(topic_rows, topic_labels, 1.0)
+    Selector(selector.sentence, answer_model, threshold, info, topic, topic_threshold).save(MODEL)
     print(f"saved {MODEL}")
 
 

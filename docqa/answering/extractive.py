@@ -59,7 +59,9 @@ class ExtractiveAnswerer:
         question, hits = evidence.question, evidence.hits
         sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
         # (the abstention model was fitted on all the scored sentences, quotable or not)
-        if not sentences or self.scorer.selector.answerability(question, evidence.sentences) < self.threshold:
+        topic = self.settings.off_topic_threshold
+        answerable = self.scorer.selector.answerability(question, evidence.sentences, topic)
+        if not sentences or answerable < self.threshold:
             return abstention(evidence, self.name)
         chosen = self._choose(evidence, sentences)
         if reason := failed_check(question, chosen, hits, self.settings):
@@ -77,7 +79,8 @@ class ExtractiveAnswerer:
     def _choose(self, evidence: Evidence, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
         question, hits = evidence.question, evidence.hits
         best = sentences[0]
-        if question.answer_type == "list":  # an enumeration the passages announce is the answer to a list question
+        # an enumeration the passages announce is the answer to a list question, unless the best sentence enumerates
+        if question.answer_type == "list" and inline_items(best.text) < self.settings.list_inline_items:
             floor = self.settings.list_relative_score * best.score
             announcing = (s for s in sentences if s.score >= floor and s.text.rstrip().endswith(":"))
             best = next((s for s in announcing if self._items(s, hits)), best)
@@ -293,6 +296,15 @@ def _is_list(chosen: list[ScoredSentence]) -> bool:
 
 def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:
     return a.hit == b.hit and a.start < b.end and b.start < a.end
+
+
+def inline_items(text: str) -> int:
+    """How many items a sentence enumerates after a colon ("quatre niveaux : inacceptable, haut, limité et
+    minime" -> 4; 0 without a colon inside it)."""
+    head, colon, tail = text.rstrip().partition(":")
+    if not colon or not tail.strip():
+        return 0
+    return len([item for item in re.split(r"[,;]|\bet\b|\band\b", tail) if item.strip(" .")])
 
 
 def _same(a: ScoredSentence, b: ScoredSentence, threshold: float = 0.8) -> bool:

@@ -27,6 +27,13 @@ DOCS = {
         "L’hôpital Saint-Martin a ouvert un centre de données en 2019.\n"
         "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique.\n"
     ),
+    "risques.txt": (
+        "Le règlement européen sur les dispositifs autonomes prévoit quatre niveaux de risque : "
+        "inacceptable, élevé, limité et minime.\n"
+        "Les fabricants respectent aussi des exigences qui concernent :\n"
+        "• La documentation technique\n"
+        "• La transparence envers les utilisateurs\n"
+    ),
     "region.txt": (
         "La région Occitanie a financé 12 projets de télémédecine en 2022.\n"
         "Les projets couvrent les zones rurales du territoire.\n"
@@ -53,6 +60,11 @@ def qa(tmp_path_factory):
 def test_a_sentence_announcing_a_list_gets_its_items(qa):
     answer = qa.ask("Quelles sont les priorités du plan national pour la santé numérique ?")
     assert all(item in answer.answer for item in ("Former les soignants", "Ouvrir les données", "Financer"))
+
+
+def test_a_best_sentence_that_enumerates_is_the_list(qa):
+    answer = qa.ask("Quels niveaux de risque prévoit le règlement européen sur les dispositifs autonomes ?")
+    assert answer.answer.startswith("Le règlement européen sur les dispositifs autonomes prévoit quatre niveaux")
 
 
 def test_a_sentence_announcing_a_quote_gets_the_quote(qa):

@@ -1,0 +1,24 @@
+import numpy as np
+
+from docqa.question import profile
+from docqa.scoring import ANSWER_FEATURES, TOPIC_FEATURES, Logistic, ScoredSentence, Selector
+
+
+def constant(p: float, n: int) -> Logistic:
+    """A model that says `p` whatever it reads."""
+    return Logistic(np.zeros(n), float(np.log(p / (1 - p))), np.zeros(n), np.ones(n))
+
+
+def selector(topic_p: float | None) -> Selector:
+    topic = None if topic_p is None else constant(topic_p, len(TOPIC_FEATURES))
+    return Selector(constant(0.5, 3), constant(0.9, len(ANSWER_FEATURES)), 0.4, {}, topic, topic_threshold=0.6)
+
+
+def test_a_question_off_the_documents_topic_is_not_answerable():
+    question = profile("Quelle est la recette de la pâte à crêpes ?")
+    sentences = [ScoredSentence(hit=0, start=0, end=10, text="Une recette", score=0.8)]
+    assert abs(selector(None).answerability(question, sentences) - 0.9) < 1e-6
+    assert abs(selector(0.7).answerability(question, sentences) - 0.9) < 1e-6  # on the topic: the answer model
+    assert selector(0.5).answerability(question, sentences) == 0.0  # under the calibrated topic threshold
+    assert abs(selector(0.5).answerability(question, sentences, topic_threshold=0.0) - 0.9) < 1e-6  # gate off
+    assert selector(0.7).answerability(question, sentences, topic_threshold=0.8) == 0.0
