@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import error_response
 from app.guard import PUBLIC, Guard
-from app.worker import WorkerHeader
+from app.serving import WorkerHeader
 from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
@@ -394,14 +394,3 @@ class Completion:
 def served_app() -> FastAPI:
     """The app of one `docqa serve` worker process (uvicorn's factory): its engine loaded before it accepts."""
     return create_app(host=get_settings().serve_host, preload=True)
-
-
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the API on `host`:`port` with `workers` processes (uvicorn's), each with its own engine over the same
-    index folder (see docqa/store/index.py for how they stay consistent)."""
-    import uvicorn
-
-    # the worker processes read their settings from the environment they inherit
-    os.environ.update(DOCQA_SERVE_HOST=host, DOCQA_SERVE_WORKERS=str(workers))
-    get_settings.cache_clear()
-    uvicorn.run("app.api:served_app", factory=True, host=host, port=port, workers=workers, log_level="info")

@@ -209,10 +209,13 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
-    from app.api import serve as run_server
+    from app.serving import serve as run_server
 
     settings = _settings()
-    run_server(host or settings.serve_host, port, workers or settings.serve_workers)
+    try:
+        run_server(host or settings.serve_host, port, workers or settings.serve_workers)
+    except DocqaError as exc:
+        _fail(str(exc))
 
 
 @app.command()

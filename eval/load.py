@@ -2,7 +2,7 @@
 of corpus/ under N concurrent loopback clients on /ask, then on /search, while another client uploads and
 deletes a document in a loop. Prints a Markdown table: requests/s, p50/p95 latency, errors (any non-2xx or
 transport error), incomplete answers (an /ask without an answer, or an answer neither cited nor an abstention),
-the uploads and deletions done meanwhile, and how many worker processes answered."""
+the uploads and deletions done meanwhile, and how many answers each worker process gave."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -33,7 +34,7 @@ class Tally:
         self.latencies: list[float] = []
         self.errors: list[str] = []
         self.incomplete = 0
-        self.workers: set[str] = set()
+        self.workers: Counter[str] = Counter()  # answers by worker process
         self.lock = threading.Lock()
 
 
@@ -56,10 +57,10 @@ def client(base: str, route: str, questions: list[str], first: int, step: int, s
             except (httpx.HTTPError, ValueError) as exc:
                 ok, body, worker = False, repr(exc), ""
             with tally.lock:
-                tally.workers.add(worker)
                 if not ok:
                     tally.errors.append(str(body)[:200])
                 else:
+                    tally.workers[worker] += 1
                     tally.latencies.append((time.perf_counter() - started) * 1000)
                     tally.incomplete += not complete(route, body)
             i += step
@@ -96,7 +97,7 @@ def run(base: str, route: str, clients: int, seconds: float, questions: list[str
         f"{len(tally.latencies) / seconds:.1f} req/s",
         f"p50 {percentile(tally.latencies, 50):.0f} ms, p95 {percentile(tally.latencies, 95):.0f} ms, "
         f"{len(tally.errors)} errors, {tally.incomplete} incomplete answers, {uploads[0]} uploads and deletions, "
-        f"{len(tally.workers - {''})} worker(s) answered"
+        f"answers by worker {'/'.join(str(n) for n in sorted(tally.workers.values(), reverse=True))}"
         + (f"; first error: {tally.errors[0]}" if tally.errors else ""),
     )
 

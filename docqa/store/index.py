@@ -28,7 +28,7 @@ from docqa.settings import Settings
 from docqa.store.chroma import ChromaChunks, Metadata, storage_failure
 from docqa.store.lock import FolderLock
 from docqa.store.sentences import SentenceVectors
-from docqa.store.snapshot import DOC_FIELDS, PAGE_NUMBER, Snapshot
+from docqa.store.snapshot import DOC_FIELDS, Snapshot, unnumbered
 from docqa.store.stamp import Stamp, State
 from docqa.text import tokenize
 
@@ -73,6 +73,7 @@ class Index:
             )
         self._cache: Snapshot | None = None
         self._cache_state: State = None
+        self._vocabulary: tuple[list[str], np.ndarray] | None = None  # the last snapshot's, and its vectors
         self.sentence_embedder = LazyEmbeddings(settings.sentence_embedder) if settings.sentence_embedder else None
         self.sentences, self.retrieval_sentences = self._sentence_vectors()
 
@@ -298,14 +299,19 @@ class Index:
 
     def _vocabulary_matrix(self, snap: Snapshot) -> np.ndarray:
         if snap.vocabulary_matrix is None:
-            matrix = self.sentences.vectors(snap.vocabulary())
-            snap.vocabulary_matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+            words = snap.vocabulary()
+            if self._vocabulary is not None and self._vocabulary[0] == words:  # most changes keep the vocabulary
+                snap.vocabulary_matrix = self._vocabulary[1]
+            else:
+                matrix = self.sentences.vectors(words)
+                snap.vocabulary_matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+            self._vocabulary = (words, snap.vocabulary_matrix)
         return snap.vocabulary_matrix
 
     def repeats(self, doc_id: str, sentence: str) -> int:
         """At how many places (distinct page and offset) document `doc_id` says `sentence`: a running header or
         a repeated agenda slide says it on many pages (a page number at its start or end is ignored)."""
-        return self._snapshot().sentence_places().get((doc_id, PAGE_NUMBER.sub("", sentence)), 0)
+        return self._snapshot().sentence_places().get((doc_id, unnumbered(sentence)), 0)
 
     def require_content(self) -> None:
         if self.count() == 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -80,14 +81,15 @@ class Snapshot:
         if self._vocabulary is None:
             counts: Counter[str] = Counter()
             for text in self.texts:
-                counts.update({w for w in terms(text) if len(w) >= 3 and w.isalpha()})
+                counts.update(_vocabulary_words(text))
             self._vocabulary = sorted(w for w, c in counts.items() if c >= VOCABULARY_MIN_CHUNKS)
         return self._vocabulary
 
     def sentences(self) -> list[tuple[int, int, str]]:
         """Every scored sentence of the served chunks: (chunk index, offset in the chunk, text), in chunk order."""
         if self._sentences is None:
-            self._sentences = [(i, s, text[s:e]) for i, text in enumerate(self.texts) for s, e in sentence_spans(text)]
+            texts = enumerate(self.texts)
+            self._sentences = [(i, at, sentence) for i, text in texts for at, sentence in _sentences(text)]
         return self._sentences
 
     def sentence_places(self) -> dict[tuple[str, str], int]:
@@ -95,7 +97,7 @@ class Snapshot:
         if self._places is None:
             places: dict[tuple[str, str], set[tuple[int | None, int]]] = defaultdict(set)
             for i, offset, sentence in self.sentences():
-                places[(self.doc_ids[i], PAGE_NUMBER.sub("", sentence))].add((self.pages[i], self.starts[i] + offset))
+                places[(self.doc_ids[i], unnumbered(sentence))].add((self.pages[i], self.starts[i] + offset))
             self._places = {key: len(where) for key, where in places.items()}
         return self._places
 
@@ -126,6 +128,26 @@ class Snapshot:
             section=self.sections[i],
             ocr=self.ocr[i],
         )
+
+
+# What a snapshot derives from a chunk's text, cached by the text: after a change of the index, the next snapshot
+# derives it again only for the new chunks (chunk ids, hence texts, are mostly the same).
+@lru_cache(maxsize=50_000)
+def _vocabulary_words(text: str) -> frozenset[str]:
+    """The distinct words of a chunk that the vocabulary counts."""
+    return frozenset(w for w in terms(text) if len(w) >= 3 and w.isalpha())
+
+
+@lru_cache(maxsize=50_000)
+def _sentences(text: str) -> tuple[tuple[int, str], ...]:
+    """A chunk's sentences: (offset, text)."""
+    return tuple((start, text[start:end]) for start, end in sentence_spans(text))
+
+
+@lru_cache(maxsize=500_000)
+def unnumbered(sentence: str) -> str:
+    """`sentence` without a page number at its start or end."""
+    return PAGE_NUMBER.sub("", sentence)
 
 
 def _page(value: object) -> int | None:

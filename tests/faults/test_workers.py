@@ -43,9 +43,17 @@ def each_worker(send, tries: int = 80) -> dict[str, httpx.Response]:
 
 
 def test_every_worker_serves_an_upload_and_none_serves_it_once_deleted(data):
-    with serving(data, DOCQA_SERVE_WORKERS="2") as (base, _, _):
+    with serving(data, DOCQA_SERVE_WORKERS="2") as (base, _, process):
         health = each_worker(lambda: httpx.get(f"{base}/health", timeout=60))
         [before] = {response.json()["chunks"] for response in health.values()}
+        assert process.pid not in {int(worker) for worker in health}  # the parent only supervises
+        # connections opened together, kept open (a pool): spread over both workers
+        pool = [httpx.Client(base_url=base, timeout=60) for _ in range(16)]
+        with ThreadPoolExecutor(16) as opening:
+            answered = list(opening.map(lambda client: client.get("/health").headers[WORKER], pool))
+        assert len(set(answered)) == 2, answered
+        for client in pool:
+            client.close()
 
         def search() -> httpx.Response:
             return httpx.post(f"{base}/search", json={"query": "consortium Zorglub", "k": 3}, timeout=60)
