@@ -36,8 +36,8 @@ fit: ingest  ## refit the sentence selector by cross-validation (writes docqa/se
 bench: ingest  ## speed figures (see BENCHMARKS.md)
 	$(PY) -m eval.bench --scale 10,100 --http 30
 
-load: install  ## HTTP load: 20 and 50 clients on /ask and /search while documents are uploaded and deleted
-	$(PY) -m eval.load --clients 20,50 --seconds 30
+load: install  ## HTTP load: 20 and 50 clients on /ask and /search while documents are uploaded and deleted, 1 and 2 workers
+	$(PY) -m eval.load --clients 20,50 --seconds 30 --workers 1,2
 
 lint: install
 	$(VENV)/bin/ruff check docqa ingest app eval tests

@@ -8,7 +8,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -16,10 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import error_response
 from app.guard import PUBLIC, Guard
+from app.serving import WorkerHeader
 from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
@@ -141,15 +144,30 @@ STATUS: list[tuple[type[DocqaError], int]] = [
 ]
 
 
-def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = None) -> FastAPI:
-    """The API over one engine (built on first use by `qa_factory`, default from the settings). `host`: the
-    address it is served on (a loopback one: only loopback `Host` headers are answered)."""
+def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = None, preload: bool = False) -> FastAPI:
+    """The API over one engine (built on first use by `qa_factory`, default from the settings; with `preload`,
+    before the first request is accepted). `host`: the address it is served on (a loopback one: only loopback
+    `Host` headers are answered)."""
     settings = get_settings()
-    app = FastAPI(title="docqa", version="0.1.0", description="Cited answers about the reports in the index.")
-    app.add_middleware(Guard, settings=settings, host=host)
     engine: dict[str, QA] = {}
-    # the engine's work is CPU-bound (numpy): more threads than cores only thrash; queue the rest
-    slots = threading.BoundedSemaphore(os.cpu_count() or 2)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            try:
+                await run_in_threadpool(qa)
+            except DocqaError as exc:  # e.g. an unusable data folder: each request will say so (503)
+                log.error("%s", exc)
+        yield
+
+    app = FastAPI(
+        title="docqa", version="0.1.0", description="Cited answers about the reports in the index.", lifespan=lifespan
+    )
+    app.add_middleware(Guard, settings=settings, host=host)
+    app.add_middleware(WorkerHeader)
+    # the engine's work is CPU-bound (numpy): more threads than cores, counting every worker's, only thrash;
+    # queue the rest
+    slots = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // settings.serve_workers))
 
     def qa() -> QA:
         if "qa" not in engine:
@@ -373,7 +391,6 @@ class Completion:
         yield "data: [DONE]\n\n"
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    import uvicorn
-
-    uvicorn.run(create_app(host=host), host=host, port=port, log_level="info")
+def served_app() -> FastAPI:
+    """The app of one `docqa serve` worker process (uvicorn's factory): its engine loaded before it accepts."""
+    return create_app(host=get_settings().serve_host, preload=True)

@@ -195,13 +195,27 @@ def docs(json_output: JsonOption = False) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: DOCQA_SERVE_HOST, loopback 127.0.0.1).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes serving the same index, each with its own engine (default: DOCQA_SERVE_WORKERS, 1).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
-    from app.api import serve as run_server
+    from app.serving import serve as run_server
 
-    run_server(host, port)
+    settings = _settings()
+    try:
+        run_server(host or settings.serve_host, port, workers or settings.serve_workers)
+    except DocqaError as exc:
+        _fail(str(exc))
 
 
 @app.command()

@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     # from other sites (Origin) and to other host names (Host) are refused
     api_key: SecretStr | None = None
     max_request_kb: int = Field(1024, ge=1, description="Larger request bodies (but uploads) get 413 unread.")
+    # `docqa serve` (its --host and --workers fall back to these)
+    serve_host: str = Field("127.0.0.1", description="Address the HTTP API binds (loopback by default).")
+    serve_workers: int = Field(
+        1, ge=1, le=64, description="Processes serving the HTTP API, each with its own engine, sharing the index."
+    )
 
     # Chroma: embedded (default) or a `chroma run` server
     chroma_mode: Literal["embedded", "http"] = "embedded"

@@ -137,7 +137,8 @@ def naive_retrieval_ms(settings: Settings, questions: list[str]) -> list[float]:
 
 def grow(source: QA, target: QA, factor: int) -> float:
     """Fill `target` with `factor` copies of every chunk of `source` (new ids, same vectors); seconds taken."""
-    data = source.index.chroma.read_all(embeddings=True)
+    data = source.index.chroma.read_all()
+    vectors = source.index.chroma.embeddings(data.ids)
     started = time.perf_counter()
     for copy in range(factor):
         by_doc: dict[str, list[int]] = {}
@@ -157,7 +158,7 @@ def grow(source: QA, target: QA, factor: int) -> float:
                 )
                 for i in rows
             ]
-            target.index.replace_document(info, chunks, [list(data.embeddings[i]) for i in rows])
+            target.index.replace_document(info, chunks, [vectors[data.ids[i]].tolist() for i in rows])
     target.search("warm-up")  # builds the lexical index over every chunk
     target.index.sync_sentences()  # the copies' sentences are the source's: nothing to embed
     return time.perf_counter() - started

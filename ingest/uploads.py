@@ -9,12 +9,11 @@ sharing the data folder follow each other.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from docqa.errors import DocumentExistsError, LoaderError, UploadStorageError
@@ -22,6 +21,7 @@ from docqa.private import private_folder
 from docqa.schema import DocumentInfo
 from docqa.settings import Settings
 from docqa.store import Index
+from docqa.store.lock import FolderLock
 from ingest.loaders import check_type
 from ingest.pipeline import MANIFEST, Progress, check_size, content_hash, ingest, read_manifest
 
@@ -216,13 +216,10 @@ def _write_titles(folder: Path, entries: dict[str, dict]) -> None:
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    try:
-        private_folder(folder)
-        descriptor = os.open(folder.with_name(f"{folder.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise UploadStorageError(f"cannot use the uploads folder {folder}: {exc.strerror}") from None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    with ExitStack() as held:
+        try:
+            private_folder(folder)
+            held.enter_context(FolderLock(folder.with_name(f"{folder.name}.lock")).exclusive())
+        except OSError as exc:
+            raise UploadStorageError(f"cannot use the uploads folder {folder}: {exc.strerror}") from None
         yield
-    finally:
-        os.close(descriptor)

@@ -1,5 +1,10 @@
 """A thin adapter over one Chroma collection: typed methods, storage errors turned into `IndexStorageError`,
-and the client's lifecycle (opened on first use, reopened after a failure, `close()`)."""
+and the client's lifecycle (opened on first use, reopened after a failure, `close()`).
+
+chromadb shares one `System`, with its in-memory vector index, between the embedded clients of a folder in a
+process, so a fresh view of the folder (after another process wrote it) needs every client of the process
+closed: docqa keeps one client per folder in a process (`FolderClient`), shared by every `ChromaChunks` over it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from chromadb.errors import ChromaError
 
 from docqa.errors import ConfigError, IndexStorageError
@@ -32,7 +39,6 @@ class StoredChunks:
     ids: list[str]
     texts: list[str]
     metadatas: list[Metadata]
-    embeddings: list[list[float]]
 
 
 def open_chroma(settings: Settings) -> Any:
@@ -82,8 +88,47 @@ def storage_failure(settings: Settings, exc: Exception) -> IndexStorageError:
     return IndexStorageError(f"cannot use the index under {settings.data_dir}: {exc}; {hint}")
 
 
+class FolderClient:
+    """The one Chroma client of this process for a store, opened on first use; `generation` counts the clients
+    opened and the collections dropped (a collection handle from an earlier one is stale), `seen` is the
+    freshness its state has (set by the index)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.lock = threading.RLock()  # serialises every use of the client
+        self.generation = 0
+        self.seen: object = None
+        self._client: Any = None
+
+    def get(self) -> Any:
+        if self._client is None:
+            self._client = open_chroma(self.settings)
+            self.generation += 1
+        return self._client
+
+    def close(self) -> None:
+        with self.lock:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.close()
+            self._client = None
+
+
+_folders: dict[Path, FolderClient] = {}
+_folders_lock = threading.Lock()
+
+
+def folder_client(settings: Settings) -> FolderClient:
+    """The process's client of the embedded store under the settings' data folder (a client of its own for a
+    Chroma server, whose state is the server's)."""
+    if settings.chroma_mode == "http":
+        return FolderClient(settings)
+    with _folders_lock:
+        return _folders.setdefault((settings.data_dir / "chroma").resolve(), FolderClient(settings))
+
+
 class ChromaChunks:
-    """The chunk collection named by the settings, created with `metadata` when missing.
+    """The chunk collection named by the settings, created with `metadata` when missing (at first use).
 
     Created without an embedding function (docqa embeds, Chroma only stores): its configuration then names none,
     so that another Chroma client never tries to fetch the default model.
@@ -92,27 +137,19 @@ class ChromaChunks:
     def __init__(self, settings: Settings, metadata: Metadata):
         self._settings = settings
         self._metadata = metadata
-        self._lock = threading.RLock()
-        self._client: Any = open_chroma(settings)
+        self.client = folder_client(settings)
         self._collection: Any = None
-        with self._guard():
-            self._collection = self._open()
-
-    def _open(self) -> Any:
-        return self._client.get_or_create_collection(
-            self._settings.collection, metadata=self._metadata, embedding_function=None
-        )
+        self._generation = 0  # the client's generation when `_collection` was opened
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[Any]:
-        """The collection, reopened if a failure closed it; a storage error closes the client (after a full
-        disk its state can hang the next calls) and is raised as an `IndexStorageError`."""
-        with self._lock:
+        """The collection, reopened if a failure or another user of the client closed it; a storage error closes
+        the client (after a full disk its state can hang the next calls) and is raised as an `IndexStorageError`."""
+        with self.client.lock:
             try:
-                if self._collection is None:
-                    if self._client is None:
-                        self._client = open_chroma(self._settings)
-                    self._collection = self._open()
+                self.client.get()  # a new client after a close: a new generation
+                if self._collection is None or self._generation != self.client.generation:
+                    self._open()
                 yield self._collection
             except ConfigError as exc:  # the Chroma server is still unreachable
                 raise IndexStorageError(str(exc)) from None
@@ -120,13 +157,16 @@ class ChromaChunks:
                 self.close()
                 raise storage_failure(self._settings, exc) from None
 
+    def _open(self) -> None:
+        client = self.client.get()
+        self._collection = client.get_or_create_collection(
+            self._settings.collection, metadata=self._metadata, embedding_function=None
+        )
+        self._generation = self.client.generation
+
     def close(self) -> None:
-        """Release the client; the next call opens a new one."""
-        with self._lock:
-            if self._client is not None:
-                with contextlib.suppress(Exception):
-                    self._client.close()
-            self._client = self._collection = None
+        """Release the client (of every user in this process); the next call opens a new one."""
+        self.client.close()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -142,20 +182,26 @@ class ChromaChunks:
         with self._guard() as collection:
             return list(collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
-    def read_all(self, embeddings: bool = False) -> StoredChunks:
-        """Every chunk's id, text and metadata (and vector with `embeddings`), read in pages."""
-        include = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
-        out = StoredChunks([], [], [], [])
+    def read_all(self) -> StoredChunks:
+        """Every chunk's id, text and metadata, read in pages."""
+        out = StoredChunks([], [], [])
         with self._guard() as collection:
             while True:
-                part = collection.get(include=include, limit=READ_PAGE, offset=len(out.ids))
+                part = collection.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=len(out.ids))
                 out.ids += part["ids"]
                 out.texts += part["documents"]
                 out.metadatas += part["metadatas"]
-                if embeddings:
-                    out.embeddings += [list(map(float, v)) for v in part["embeddings"]]
                 if len(part["ids"]) < READ_PAGE:
                     return out
+
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vector of each chunk of `ids` (float32)."""
+        found: dict[str, np.ndarray] = {}
+        with self._guard() as collection:
+            for i in range(0, len(ids), READ_PAGE):
+                part = collection.get(ids=ids[i : i + READ_PAGE], include=["embeddings"])
+                found.update(zip(part["ids"], np.asarray(part["embeddings"], dtype=np.float32), strict=True))
+        return found
 
     def vectors(self, key: str, values: list[str]) -> dict[str, list[float]]:
         """The stored vector of one chunk for each value of metadata `key` found among `values`."""
@@ -185,17 +231,11 @@ class ChromaChunks:
             for i in range(0, len(ids), WRITE_BATCH):
                 collection.delete(ids=ids[i : i + WRITE_BATCH])
 
-    def nearest(self, vector: list[float], n: int, docs: list[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine distance) of the `n` chunks nearest to `vector`, optionally only of documents `docs`."""
-        where = {"doc_id": {"$in": list(docs)}} if docs else None
-        with self._guard() as collection:
-            result = collection.query(query_embeddings=[list(vector)], n_results=n, where=where, include=["distances"])
-        return [(str(i), float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
-
     def drop(self) -> None:
         """Delete the collection and create it empty."""
         with self._guard():
             # chroma raises different types for a missing collection across versions
             with contextlib.suppress(Exception):
-                self._client.delete_collection(self._settings.collection)
-            self._collection = self._open()
+                self.client.get().delete_collection(self._settings.collection)
+            self.client.generation += 1  # the other users' handles on the deleted collection are stale
+            self._open()

@@ -1,14 +1,22 @@
 """The index: chunk vectors in Chroma, a lexical BM25 index built from the same chunks, the sentence vectors,
-and the embedder that goes with them, kept consistent and fresh across processes."""
+and the embedder that goes with them, kept consistent and fresh across processes.
+
+Several processes may serve one data folder (`docqa serve --workers N`, the chat, a `docqa ingest` beside
+them). Each process's Chroma client holds its own in-memory vector index, which another process's writes do not
+reach: read, it misses their chunks; written, it loses them. So every use of Chroma holds the folder's lock
+(shared to read, exclusive to write) and first reopens the client if another process changed the index since,
+as the stamp tells; queries never touch Chroma: they read the snapshot, which holds the chunks' vectors too.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +27,10 @@ from docqa.errors import EmbeddingModelMismatchError, IndexMissingError
 from docqa.naming import designations
 from docqa.schema import Chunk, DocumentInfo, Hit
 from docqa.settings import Settings
-from docqa.store.chroma import ChromaChunks, Metadata
+from docqa.store.chroma import ChromaChunks, Metadata, storage_failure
+from docqa.store.lock import FolderLock
 from docqa.store.sentences import SentenceVectors
-from docqa.store.snapshot import DOC_FIELDS, PAGE_NUMBER, Snapshot
+from docqa.store.snapshot import DOC_FIELDS, Snapshot, unnumbered
 from docqa.store.stamp import Stamp, State
 from docqa.text import tokenize
 
@@ -53,11 +62,20 @@ class Index:
         self.embedder = embedder or LazyEmbeddings(settings.embedder)
         self.model = embedder_name(self.embedder)
         self._lock = threading.RLock()
-        self.chroma = ChromaChunks(settings, self._collection_metadata())
-        self._check_model()
         self._stamp = Stamp(settings.data_dir / f"{settings.collection}.changed")
+        self._folder_lock = FolderLock(settings.data_dir / f"{settings.collection}.lock")
+        self.chroma = ChromaChunks(settings, self._collection_metadata())
+        with self._folder(exclusive=True):  # opening creates the collection when missing: a write
+            self._refresh()
+            built_with, count = self.chroma.metadata.get("embedding_model"), self.chroma.count()
+        if built_with and built_with != self.model and count > 0:
+            raise EmbeddingModelMismatchError(
+                f"the index was built with the embedding model {built_with!r} but the settings select "
+                f"{self.model!r}; set DOCQA_EMBEDDER back, or rebuild with `docqa ingest --rebuild`"
+            )
         self._cache: Snapshot | None = None
         self._cache_state: State = None
+        self._vocabulary: tuple[list[str], np.ndarray] | None = None  # the last snapshot's, and its vectors
         self.sentence_embedder = LazyEmbeddings(settings.sentence_embedder) if settings.sentence_embedder else None
         self.sentences, self.retrieval_sentences = self._sentence_vectors()
 
@@ -70,14 +88,6 @@ class Index:
             "hnsw:space": "cosine",
             "docqa_layout": LAYOUT,
         }
-
-    def _check_model(self) -> None:
-        built_with = self.chroma.metadata.get("embedding_model")
-        if built_with and built_with != self.model and self.chroma.count() > 0:
-            raise EmbeddingModelMismatchError(
-                f"the index was built with the embedding model {built_with!r} but the settings select "
-                f"{self.model!r}; set DOCQA_EMBEDDER back, or rebuild with `docqa ingest --rebuild`"
-            )
 
     def _sentence_vectors(self) -> tuple[SentenceVectors, SentenceVectors | None]:
         """The sentence vectors of the chunks' embedder (the selector's, and the vocabulary's) and those of the
@@ -99,7 +109,8 @@ class Index:
     @property
     def outdated(self) -> bool:
         """The collection holds chunks written in an older layout (rebuilt by the next `docqa ingest`)."""
-        return self.chroma.metadata.get("docqa_layout") != LAYOUT and self.chroma.count() > 0
+        with self._store() as chroma:
+            return chroma.metadata.get("docqa_layout") != LAYOUT and chroma.count() > 0
 
     @property
     def _lexical_dir(self) -> Path:
@@ -117,16 +128,17 @@ class Index:
 
     def reset(self) -> None:
         """Delete everything indexed (used by `docqa ingest --rebuild`)."""
-        with self._lock:
-            self.chroma.drop()
+        with self._store(write=True) as chroma:
+            chroma.drop()
             shutil.rmtree(self._lexical_dir, ignore_errors=True)
             self.sentences.clear()
             if self.retrieval_sentences is not None:
                 self.retrieval_sentences.clear()
-            self._changed()
 
     def count(self) -> int:
-        return self.chroma.count()
+        """The chunks stored, served or not (those of a half-written document are not)."""
+        snap = self._snapshot()
+        return len(snap.ids) + snap.hidden
 
     # ---- writing ----------------------------------------------------------------------------------
     def chunk_vectors(
@@ -137,7 +149,8 @@ class Index:
         batch, `n` chunks done."""
         texts = [embedding_text(info, c) for c in chunks]
         hashes = [text_hash(t) for t in texts]
-        known = self.chroma.vectors("text_hash", hashes)
+        with self._store() as chroma:
+            known = chroma.vectors("text_hash", hashes)
         vectors = [known.get(h) for h in hashes]
         todo = [i for i, v in enumerate(vectors) if v is None]
         reused, batch = len(chunks) - len(todo), self.settings.embed_batch_size
@@ -156,23 +169,21 @@ class Index:
         the document's chunks that are no longer part of it are deleted (readers never see it empty)."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"got {len(chunks)} chunks but {len(embeddings)} embeddings")
-        with self._lock:
-            old_ids = set(self.chroma.ids(info.doc_id))
+        with self._store(write=True) as chroma:
+            old_ids = set(chroma.ids(info.doc_id))
             doc_meta: Metadata = {k: v for k, v in info.model_dump(include=set(DOC_FIELDS)).items() if v is not None}
             doc_meta["doc_chunks"] = len(chunks)  # lets a reader tell a complete document from an interrupted write
             metadatas = [
                 {**doc_meta, **_chunk_metadata(c), "text_hash": text_hash(embedding_text(info, c))} for c in chunks
             ]
-            self.chroma.upsert([c.id for c in chunks], [c.text for c in chunks], embeddings, metadatas)
-            self.chroma.delete(sorted(old_ids - {c.id for c in chunks}))
-            self._changed()
+            chroma.upsert([c.id for c in chunks], [c.text for c in chunks], embeddings, metadatas)
+            chroma.delete(sorted(old_ids - {c.id for c in chunks}))
 
     def delete_document(self, doc_id: str) -> int:
         """Remove a document's chunks; returns how many were removed."""
-        with self._lock:
-            ids = self.chroma.ids(doc_id)
-            self.chroma.delete(ids)
-            self._changed()
+        with self._store(write=True) as chroma:
+            ids = chroma.ids(doc_id)
+            chroma.delete(ids)
             return len(ids)
 
     def sync_sentences(self, progress: Callable[[int, int], None] | None = None) -> int:
@@ -185,8 +196,7 @@ class Index:
         if self.retrieval_sentences is not None:
             embedded += self.retrieval_sentences.sync(sentences, batch, progress)
         if embedded:
-            with self._lock:
-                self._cache_state = self._stamp.touch()  # new sentence vectors alone leave the snapshot valid
+            self._announce()  # the other processes reload the sentence vectors; this one's views stay valid
         return embedded
 
     # ---- reading ----------------------------------------------------------------------------------
@@ -229,18 +239,17 @@ class Index:
         return [snap.hit(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def dense_search(self, vector: list[float], k: int, docs: list[str] | None = None) -> list[Hit]:
-        """The `k` chunks nearest to the query embedding `vector`."""
+        """The `k` chunks nearest to the query embedding `vector`, by cosine (the score): exact, over the
+        snapshot's vectors (a few thousand chunks take well under a millisecond, less than Chroma's HNSW)."""
         snap = self._snapshot()
         if not snap.ids:
             return []
-        # ask for as many more as there are stored chunks not served (half-written documents)
-        nearest = self.chroma.nearest(list(vector), min(k, len(snap.ids)) + snap.hidden, docs)
-        hits = []
-        for chunk_id, distance in nearest:
-            i = snap.position.get(chunk_id)
-            if i is not None:
-                hits.append(snap.hit(i, 1.0 - distance))
-        return hits[:k]
+        query = np.asarray(vector, dtype=np.float32)
+        similarities = snap.vectors @ (query / (np.linalg.norm(query) + 1e-9))
+        if docs:
+            similarities = np.where(snap.doc_mask(docs), similarities, -np.inf)
+        top = np.argsort(-similarities)[:k]
+        return [snap.hit(int(i), float(similarities[i])) for i in top if np.isfinite(similarities[i])]
 
     def sentence_search(self, vector: np.ndarray, k: int, docs: list[str] | None = None) -> list[Hit]:
         """The `k` chunks whose nearest sentence is nearest to `vector` (a query of the sentence index, its cosine
@@ -300,14 +309,19 @@ class Index:
 
     def _vocabulary_matrix(self, snap: Snapshot) -> np.ndarray:
         if snap.vocabulary_matrix is None:
-            matrix = self.sentences.vectors(snap.vocabulary())
-            snap.vocabulary_matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+            words = snap.vocabulary()
+            if self._vocabulary is not None and self._vocabulary[0] == words:  # most changes keep the vocabulary
+                snap.vocabulary_matrix = self._vocabulary[1]
+            else:
+                matrix = self.sentences.vectors(words)
+                snap.vocabulary_matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+            self._vocabulary = (words, snap.vocabulary_matrix)
         return snap.vocabulary_matrix
 
     def repeats(self, doc_id: str, sentence: str) -> int:
         """At how many places (distinct page and offset) document `doc_id` says `sentence`: a running header or
         a repeated agenda slide says it on many pages (a page number at its start or end is ignored)."""
-        return self._snapshot().sentence_places().get((doc_id, PAGE_NUMBER.sub("", sentence)), 0)
+        return self._snapshot().sentence_places().get((doc_id, unnumbered(sentence)), 0)
 
     def require_content(self) -> None:
         if self.count() == 0:
@@ -316,19 +330,71 @@ class Index:
             )
 
     # ---- freshness --------------------------------------------------------------------------------
-    def _changed(self) -> None:
-        """The chunks changed: drop this process's snapshot and tell the other processes serving the index."""
-        self._cache = None
-        self._stamp.touch()
+    @contextlib.contextmanager
+    def _folder(self, exclusive: bool = False, wait: bool = True) -> Iterator[bool]:
+        """The data folder's lock (see the module's docstring); yields False when not `wait`ing and a writer holds
+        it."""
+        try:
+            section = self._folder_lock.exclusive() if exclusive else self._folder_lock.shared(wait)
+            with section as held:
+                yield held is not False
+        except OSError as exc:  # the lock file cannot be made: the data folder is unusable
+            raise storage_failure(self.settings, exc) from None
+
+    @contextlib.contextmanager
+    def _store(self, write: bool = False, wait: bool = True) -> Iterator[ChromaChunks | None]:
+        """The collection, under the folder's lock, its client reopened first if another process changed the index
+        since it was opened; None when not `wait`ing and another process is writing. A write moves the stamp
+        before and after it: a writer killed half-way still makes the others reopen."""
+        with self._lock, self._folder(exclusive=write, wait=wait) as held:
+            if not held:
+                yield None
+                return
+            self._refresh()
+            if write:
+                self.chroma.client.seen = self._stamp.touch()
+            try:
+                yield self.chroma
+            finally:
+                if write:
+                    self._cache = None
+                    self.chroma.client.seen = self._stamp.touch()
+
+    def _refresh(self) -> None:
+        """Under the folder's lock: close this process's Chroma client if another process changed the index since
+        it was opened, so that the next call opens one on what is on disk now."""
+        state = self._stamp.state()
+        if state != self.chroma.client.seen:
+            self.chroma.close()
+            self.chroma.client.seen = state
+
+    def _announce(self) -> None:
+        """Move the stamp for a change outside Chroma (new sentence vectors), keeping this process's snapshot and
+        client, unless another process changed the index meanwhile."""
+        with self._lock, self._folder(exclusive=True):
+            before, after = self._stamp.state(), self._stamp.touch()
+            if self._cache_state == before:
+                self._cache_state = after
+            if self.chroma.client.seen == before:
+                self.chroma.client.seen = after
 
     def _snapshot(self) -> Snapshot:
+        """The served chunks, read again when the index changed; while another process is writing, the previous
+        complete snapshot is served rather than waiting for it."""
         with self._lock:
-            state = self._stamp.state()
-            if self._cache is not None and state != self._cache_state:  # changed by another process
-                self._cache = None
+            previous = self._cache
+            if previous is not None and self._stamp.state() == self._cache_state:
+                return previous
+            with self._store(wait=previous is None) as chroma:
+                if chroma is None:  # another process is writing (without a previous snapshot, it waited)
+                    return previous  # type: ignore[return-value]
+                state = self._stamp.state()
+                data = chroma.read_all()
+                vectors = previous.vectors_of(data) if previous is not None else {}
+                vectors.update(chroma.embeddings([i for i in data.ids if i not in vectors]))
+            if previous is not None:  # changed by another process: its sentence vectors too
                 self.sentences, self.retrieval_sentences = self._sentence_vectors()
-            if self._cache is None:
-                self._cache, self._cache_state = Snapshot(self.chroma.read_all(), self._lexical_dir), state
+            self._cache, self._cache_state = Snapshot(data, vectors, self._lexical_dir), state
             return self._cache
 
 

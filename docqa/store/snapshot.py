@@ -1,11 +1,12 @@
-"""The served chunks in memory (ids, texts, metadata) with the lexical index over them and what is derived from
-them (vocabulary, repeated sentences); rebuilt whenever the index changes."""
+"""The served chunks in memory (ids, texts, metadata, normalised vectors) with the lexical index over them and what
+is derived from them (vocabulary, repeated sentences); rebuilt whenever the index changes."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +25,14 @@ _OLD_NO_PAGE = -1  # how indexes written before layout 2 said "no page"
 
 
 class Snapshot:
-    """The served chunks, sorted by id.
+    """The served chunks, sorted by id, with their vectors (`vectors`: by chunk id, at least the served ones).
 
     A write interrupted half-way (a crash, a full disk) leaves a document with chunks of two versions, or too
     few: only a complete version of each document is served (the previous one, or nothing for a new document),
     and the document gets no content hash, so that the next ingest rewrites it.
     """
 
-    def __init__(self, data: StoredChunks, lexical_dir: Path):
+    def __init__(self, data: StoredChunks, vectors: dict[str, np.ndarray], lexical_dir: Path):
         versions: dict[str, dict[tuple[str, int], list[int]]] = defaultdict(lambda: defaultdict(list))
         for i, m in enumerate(data.metadatas):
             versions[str(m["doc_id"])][(str(m.get("content_hash", "")), int(m.get("doc_chunks", -1)))].append(i)
@@ -59,6 +60,9 @@ class Snapshot:
         self.ends = [int(m["end"]) for m in metas]
         self.sections = [str(m.get("section", "")) for m in metas]
         self.ocr = [bool(m.get("ocr", False)) for m in metas]
+        self.text_hashes = [str(m.get("text_hash", "")) for m in metas]
+        matrix = np.array([vectors[i] for i in self.ids], dtype=np.float32)
+        self.vectors = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9) if self.ids else matrix
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
         self.by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
         for i, key in enumerate(zip(self.doc_ids, self.pages, strict=True)):
@@ -79,7 +83,7 @@ class Snapshot:
         if self._vocabulary is None:
             counts: Counter[str] = Counter()
             for text in self.texts:
-                counts.update({w for w in terms(text) if len(w) >= 3 and w.isalpha()})
+                counts.update(_vocabulary_words(text))
             self._vocabulary = sorted(w for w, c in counts.items() if c >= VOCABULARY_MIN_CHUNKS)
         return self._vocabulary
 
@@ -94,7 +98,8 @@ class Snapshot:
     def sentences(self) -> list[tuple[int, int, str]]:
         """Every scored sentence of the served chunks: (chunk index, offset in the chunk, text), in chunk order."""
         if self._sentences is None:
-            self._sentences = [(i, s, text[s:e]) for i, text in enumerate(self.texts) for s, e in sentence_spans(text)]
+            texts = enumerate(self.texts)
+            self._sentences = [(i, at, sentence) for i, text in texts for at, sentence in _sentences(text)]
         return self._sentences
 
     def sentence_places(self) -> dict[tuple[str, str], int]:
@@ -102,9 +107,19 @@ class Snapshot:
         if self._places is None:
             places: dict[tuple[str, str], set[tuple[int | None, int]]] = defaultdict(set)
             for i, offset, sentence in self.sentences():
-                places[(self.doc_ids[i], PAGE_NUMBER.sub("", sentence))].add((self.pages[i], self.starts[i] + offset))
+                places[(self.doc_ids[i], unnumbered(sentence))].add((self.pages[i], self.starts[i] + offset))
             self._places = {key: len(where) for key, where in places.items()}
         return self._places
+
+    def vectors_of(self, data: StoredChunks) -> dict[str, np.ndarray]:
+        """The vectors of the chunks of `data` this snapshot serves with the same embedded text: what a new
+        snapshot need not read again."""
+        found = {}
+        for chunk_id, meta in zip(data.ids, data.metadatas, strict=True):
+            i = self.position.get(chunk_id)
+            if i is not None and self.text_hashes[i] and self.text_hashes[i] == meta.get("text_hash"):
+                found[chunk_id] = self.vectors[i]
+        return found
 
     def doc_mask(self, docs: list[str]) -> np.ndarray:
         wanted = set(docs)
@@ -123,6 +138,26 @@ class Snapshot:
             section=self.sections[i],
             ocr=self.ocr[i],
         )
+
+
+# What a snapshot derives from a chunk's text, cached by the text: after a change of the index, the next snapshot
+# derives it again only for the new chunks (chunk ids, hence texts, are mostly the same).
+@lru_cache(maxsize=50_000)
+def _vocabulary_words(text: str) -> frozenset[str]:
+    """The distinct words of a chunk that the vocabulary counts."""
+    return frozenset(w for w in terms(text) if len(w) >= 3 and w.isalpha())
+
+
+@lru_cache(maxsize=50_000)
+def _sentences(text: str) -> tuple[tuple[int, str], ...]:
+    """A chunk's sentences: (offset, text)."""
+    return tuple((start, text[start:end]) for start, end in sentence_spans(text))
+
+
+@lru_cache(maxsize=500_000)
+def unnumbered(sentence: str) -> str:
+    """`sentence` without a page number at its start or end."""
+    return PAGE_NUMBER.sub("", sentence)
 
 
 def _page(value: object) -> int | None:

@@ -155,7 +155,7 @@ def test_close_releases_the_client_and_a_later_use_reopens_it(index):
         assert other.count() == 1
 
 
-def test_a_storage_error_reopens_only_this_client(index, monkeypatch):
+def test_after_a_storage_error_the_client_is_reopened_for_every_index_of_the_folder(index, monkeypatch):
     add(index, "a", ["Les startups d’IA en santé."])
     other = Index(index.settings, embedder=TinyEmbeddings())
 
@@ -165,7 +165,7 @@ def test_a_storage_error_reopens_only_this_client(index, monkeypatch):
     monkeypatch.setattr(index.chroma._collection, "get", full_disk)
     with pytest.raises(IndexStorageError, match="No space left"):
         index.chroma.ids("a")
-    assert index.chroma.ids("a") and other.chroma.ids("a")  # both still work, each with its own client
+    assert index.chroma.ids("a") and other.chroma.ids("a")  # both work again: one client per folder and process
 
 
 def test_an_index_of_an_older_layout_is_reported_outdated_and_reset_upgrades_it(index, monkeypatch):
