@@ -212,10 +212,7 @@ def serve(
     from app.serving import serve as run_server
 
     settings = _settings()
-    try:
-        run_server(host or settings.serve_host, port, workers or settings.serve_workers)
-    except DocqaError as exc:
-        _fail(str(exc))
+    run_server(host or settings.serve_host, port, workers or settings.serve_workers)
 
 
 @app.command()

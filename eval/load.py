@@ -1,8 +1,9 @@
-"""`python -m eval.load [--clients 20,50] [--seconds 30] [--workers 1,2]`: `docqa serve --workers W` over a copy
-of corpus/ under N concurrent loopback clients on /ask, then on /search, while another client uploads and
-deletes a document in a loop. Prints a Markdown table: requests/s, p50/p95 latency, errors (any non-2xx or
-transport error), incomplete answers (an /ask without an answer, or an answer neither cited nor an abstention),
-the uploads and deletions done meanwhile, and how many answers each worker process gave."""
+"""`python -m eval.load [--clients 20,50] [--seconds 30] [--workers 1,2] [--no-churn]`: `docqa serve --workers W`
+over a copy of corpus/ under N concurrent loopback clients on /ask, then on /search, while another client
+uploads and deletes a document in a loop (not with `--no-churn`). Prints a Markdown table: requests/s, p50/p95
+latency, errors (any non-2xx or transport error), incomplete answers (an /ask without an answer, or an answer
+neither cited nor an abstention), the uploads and deletions done meanwhile, and how many answers each worker
+process gave."""
 
 from __future__ import annotations
 
@@ -81,19 +82,21 @@ def churn(base: str, stop: float, tally: Tally) -> int:
     return done
 
 
-def run(base: str, route: str, clients: int, seconds: float, questions: list[str], workers: int) -> str:
+def run(base: str, route: str, clients: int, seconds: float, questions: list[str], workers: int, churning: bool) -> str:
     tally, uploads = Tally(), [0]
     stop = time.monotonic() + seconds
     threads = [
         threading.Thread(target=client, args=(base, route, questions, n, clients, stop, tally)) for n in range(clients)
     ]
-    threads.append(threading.Thread(target=lambda: uploads.__setitem__(0, churn(base, stop, tally))))
+    if churning:
+        threads.append(threading.Thread(target=lambda: uploads.__setitem__(0, churn(base, stop, tally))))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return row(
-        f"HTTP {route}, {clients} clients, {seconds:.0f} s, uploads + deletions meanwhile, --workers {workers}",
+        f"HTTP {route}, {clients} clients, {seconds:.0f} s, "
+        f"{'uploads + deletions meanwhile' if churning else 'no uploads'}, --workers {workers}",
         f"{len(tally.latencies) / seconds:.1f} req/s",
         f"p50 {percentile(tally.latencies, 50):.0f} ms, p95 {percentile(tally.latencies, 95):.0f} ms, "
         f"{len(tally.errors)} errors, {tally.incomplete} incomplete answers, {uploads[0]} uploads and deletions, "
@@ -102,7 +105,7 @@ def run(base: str, route: str, clients: int, seconds: float, questions: list[str
     )
 
 
-def main(client_counts: list[int], seconds: float, worker_counts: list[int]) -> None:
+def main(client_counts: list[int], seconds: float, worker_counts: list[int], churning: bool = True) -> None:
     base_settings = get_settings()
     work = Path(tempfile.mkdtemp(prefix="docqa-load-"))
     lines = ["| measure | docqa | notes |", "|---|---|---|"]
@@ -111,14 +114,25 @@ def main(client_counts: list[int], seconds: float, worker_counts: list[int]) -> 
         ingest([base_settings.corpus_dir], Index(settings), settings)
         questions = [q.question for q in load_dataset(DEV)]
         for workers in worker_counts:
-            lines += serve_and_load(settings, workers, client_counts, seconds, questions)
+            lines += serve_and_load(settings, workers, client_counts, seconds, questions, churning)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(lines))
 
 
+def wait_for_workers(base: str, workers: int, seconds: float) -> None:
+    """Return once `workers` processes answer (each listens once its engine is loaded): else the clients'
+    connections, opened at once and kept, would all go to the first ones."""
+    deadline, seen = time.monotonic() + seconds, set()
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(seen)} of {workers} workers answer after {seconds} s")
+        seen.add(httpx.get(f"{base}/health", timeout=seconds).headers["x-docqa-worker"])
+        time.sleep(0.1)
+
+
 def serve_and_load(
-    settings: Settings, workers: int, client_counts: list[int], seconds: float, questions: list[str]
+    settings: Settings, workers: int, client_counts: list[int], seconds: float, questions: list[str], churning: bool
 ) -> list[str]:
     """The table's rows of a `docqa serve --workers W` process over the index of `settings`."""
     port = free_port()
@@ -131,8 +145,9 @@ def serve_and_load(
     try:
         wait_for_port(port, 300)
         base = f"http://127.0.0.1:{port}"
-        httpx.get(f"{base}/health", timeout=300).raise_for_status()  # every worker loads its engine before accepting
-        return [run(base, r, n, seconds, questions, workers) for n in client_counts for r in ("/ask", "/search")]
+        wait_for_workers(base, workers, 300)
+        routes = ("/ask", "/search")
+        return [run(base, r, n, seconds, questions, workers, churning) for n in client_counts for r in routes]
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -143,5 +158,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", default="20,50", help="comma-separated numbers of concurrent clients")
     parser.add_argument("--seconds", type=float, default=30, help="seconds of load per route and client count")
     parser.add_argument("--workers", default="1", help="comma-separated numbers of `docqa serve` worker processes")
+    parser.add_argument("--no-churn", action="store_true", help="no uploads and deletions during the load")
     args = parser.parse_args()
-    main([int(n) for n in args.clients.split(",")], args.seconds, [int(n) for n in args.workers.split(",")])
+    clients, workers = [int(n) for n in args.clients.split(",")], [int(n) for n in args.workers.split(",")]
+    main(clients, args.seconds, workers, churning=not args.no_churn)

@@ -1,8 +1,11 @@
 """Several processes over one index folder: `docqa serve --workers 2` (each worker sees what another changed, no
 upload is lost, the index stays consistent), and processes writing in turn, which used to corrupt the index."""
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -29,17 +32,17 @@ def data(tmp_path):
     return settings.data_dir
 
 
-def each_worker(send, tries: int = 80) -> dict[str, httpx.Response]:
+def each_worker(send, seconds: float = 120) -> dict[str, httpx.Response]:
     """One response of each of the two workers to `send()` (a request on a new connection, which the system
-    hands to either worker), by worker."""
+    hands to either listening worker), by worker; a worker listens once its engine is loaded."""
     answered: dict[str, httpx.Response] = {}
-    for _ in range(tries):
+    deadline = time.monotonic() + seconds
+    while len(answered) < 2 and time.monotonic() < deadline:
         response = send()
         assert response.status_code == 200, response.text
         answered.setdefault(response.headers[WORKER], response)
-        if len(answered) == 2:
-            return answered
-    raise AssertionError(f"only worker(s) {sorted(answered)} answered {tries} requests")
+    assert len(answered) == 2, f"only worker(s) {sorted(answered)} answered in {seconds} s"
+    return answered
 
 
 def test_every_worker_serves_an_upload_and_none_serves_it_once_deleted(data):
@@ -112,6 +115,22 @@ def test_concurrent_uploads_and_deletions_on_two_workers_all_land(data):
     assert_consistent(index)
     assert index.count() == before + len(kept)
     assert sorted(p.stem for p in (data / "uploads").iterdir()) == sorted(kept)
+
+
+def test_a_worker_that_dies_is_replaced_and_the_others_answer_meanwhile(data):
+    with serving(data, DOCQA_SERVE_WORKERS="2") as (base, _, _):
+        first = set(each_worker(lambda: httpx.get(f"{base}/health", timeout=60)))
+        victim = min(first)
+        os.kill(int(victim), signal.SIGKILL)
+        answered = {httpx.get(f"{base}/health", timeout=60).headers[WORKER] for _ in range(10)}
+        assert victim not in answered  # the system no longer hands it connections
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            workers = {httpx.get(f"{base}/health", timeout=60).headers[WORKER] for _ in range(20)}
+            if len(workers) == 2:
+                break
+            time.sleep(1)
+        assert len(workers) == 2 and victim not in workers, workers  # a new worker took its place
 
 
 OPEN = """
