@@ -212,7 +212,10 @@ def serve(
     from app.serving import serve as run_server
 
     settings = _settings()
-    run_server(host or settings.serve_host, port, workers or settings.serve_workers)
+    try:
+        run_server(host or settings.serve_host, port, workers or settings.serve_workers)
+    except DocqaError as exc:
+        _fail(str(exc))
 
 
 @app.command()

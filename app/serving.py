@@ -7,10 +7,12 @@ response names the process that answered (`X-Docqa-Worker: <pid>`).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import MutableMapping
 from typing import Any
 
 from app.guard import Receive, Scope, Send
+from docqa.errors import DocqaError
 from docqa.settings import get_settings
 
 APP = "app.api:served_app"  # the factory each process imports
@@ -24,12 +26,24 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the API on `host`:`port` with `workers` processes."""
     import uvicorn
 
+    check_port_free(host, port)
     # the workers, and the app of this process, read their settings from the environment
     os.environ.update(DOCQA_SERVE_HOST=host, DOCQA_SERVE_WORKERS=str(workers))
     for name in BLAS_THREADS:  # before numpy is imported; a value the user set is kept
         os.environ.setdefault(name, "1")
     get_settings.cache_clear()
     uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail at once, before any engine loads, when `host`:`port` cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise DocqaError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 class WorkerHeader:

@@ -222,3 +222,15 @@ def test_web_hides_deploy_and_caps_uploads_at_the_ingest_limit():
     command = web_command("127.0.0.1", 8501, Settings(max_file_mb=12.5))
     assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("web.py")
     assert {"--client.toolbarMode=minimal", "--server.maxUploadSize=13", "--server.address=127.0.0.1"} <= set(command)
+
+
+def test_serve_on_a_port_in_use_is_one_clear_error_before_the_engine_loads(env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.exit_code != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "Traceback" not in result.output
