@@ -56,6 +56,7 @@ def artifacts() -> Path:
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM) or not shutil.which(CHROMEDRIVER), reason="Debian chromium missing")
 def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_browser(server, tmp_path, artifacts):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -71,29 +72,36 @@ def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_b
         driver.save_screenshot(str(artifacts / f"{name}.png"))
         assert (artifacts / f"{name}.png").stat().st_size > 0
 
+    def click(locator: tuple[str, str]) -> None:  # once clickable; again if Streamlit re-rendered it meanwhile
+        def clicked(d) -> bool:
+            ec.element_to_be_clickable(locator)(d).click()
+            return True
+
+        WebDriverWait(driver, 120, ignored_exceptions=(StaleElementReferenceException, AttributeError)).until(clicked)
+
     def fits() -> None:  # nothing wider than the window: no cut text, no sideways scrolling
         width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], width
 
     try:
         driver.get(server)
-        wait.until(ec.element_to_be_clickable(example)).click()
+        click(example)
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1] etude"))
         page = driver.find_element(By.TAG_NAME, "body").text
         assert "5 000" in page and "p. 2" in page and "Passages lus" in page
-        driver.find_element(By.CSS_SELECTOR, "a[href^='#source-']").click()  # the answer's [1] leads to it
+        click((By.CSS_SELECTOR, "a[href^='#source-']"))  # the answer's [1] leads to it
         assert driver.current_url.split("#")[1].startswith("source-") and "_blank" not in (
             driver.find_element(By.CSS_SELECTOR, "a[href^='#source-']").get_attribute("target") or ""
         )
-        driver.find_element(By.XPATH, "//summary[contains(., '[1] etude')]").click()
+        click((By.XPATH, "//summary[contains(., '[1] etude')]"))
         quote = (By.XPATH, "//details//strong[contains(., 'Environ 5 000')]")  # the quote, bold in its passage
         wait.until(ec.visibility_of_element_located(quote))
-        driver.find_element(By.XPATH, "//details//label[contains(., 'Lire toute la page')]").click()
+        click((By.XPATH, "//details//label[contains(., 'Lire toute la page')]"))
         wait.until(lambda d: len(d.find_elements(*quote)) == 2)  # and in the whole page
         fits()
         shot("desktop-answer")
 
-        driver.find_element(By.CSS_SELECTOR, "[data-testid='stFeedback'] button").click()  # thumb up
+        click((By.CSS_SELECTOR, "[data-testid='stFeedback'] button"))  # thumb up
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "Merci pour votre retour"))
         assert [r["rating"] for r in FeedbackStore(data / "feedback.sqlite").rows()] == [1]
 
@@ -107,16 +115,17 @@ def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_b
         report = make_pdf(tmp_path / "rapport.pdf", pages)
         driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar'] input[type='file']").send_keys(str(report))
         wait.until(ec.text_to_be_present_in_element(sidebar, "rapport.pdf"))  # the file is in the box
-        driver.find_element(By.XPATH, "//button[contains(., 'Ajouter')]").click()
+        click((By.XPATH, "//button[contains(., 'Ajouter')]"))
         wait.until(ec.text_to_be_present_in_element(sidebar, "rapport.pdf ajouté"))
-        assert "Rapport HDH (" in driver.find_element(*sidebar).text  # listed at once, under its heading
+        # listed in the same run, under its heading (its deltas may reach the browser just after the message)
+        wait.until(ec.text_to_be_present_in_element(sidebar, "Rapport HDH ("))
         fits()
         shot("desktop-uploaded")
 
         box = driver.find_element(By.CSS_SELECTOR, "textarea[data-testid='stChatInputTextArea']")
         box.send_keys("Combien de dossiers le Health Data Hub héberge-t-il ?", Keys.ENTER)
         source = (By.XPATH, "//summary[contains(., '[1] Rapport HDH — p. 2')]")
-        wait.until(ec.element_to_be_clickable(source)).click()
+        click(source)
         link = (By.XPATH, "//details//a[contains(., 'Ouvrir le PDF à la page 2')]")
         href = wait.until(ec.visibility_of_element_located(link)).get_attribute("href")
         assert href == f"{server}/documents/rapport.pdf#page=2"  # served by the chat itself (app/web.py)
@@ -133,7 +142,7 @@ def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_b
         driver.close()
         driver.switch_to.window(chat)
 
-        driver.find_element(By.CSS_SELECTOR, ".st-key-remove-rapport button").click()
+        click((By.CSS_SELECTOR, ".st-key-remove-rapport button"))
         wait.until_not(ec.text_to_be_present_in_element(sidebar, "Rapport HDH ("))
         assert not (data / "uploads" / "rapport.pdf").exists()
         with pytest.raises(urllib.error.HTTPError, match="404"):  # a deleted document's file is not served
@@ -144,7 +153,7 @@ def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_b
         wait.until(ec.element_to_be_clickable(example))
         fits()
         shot("phone-start")
-        driver.find_element(*example).click()
+        click(example)
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1] etude"))
         fits()
         shot("phone-answer")
