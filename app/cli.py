@@ -39,6 +39,7 @@ errors = Console(stderr=True)
 DEV_SET = Path("eval/data/qa-dev.jsonl")
 HELD_OUT = "heldout"
 HELD_OUT_SET = Path(f"eval/data/qa-{HELD_OUT}.jsonl")
+OFF_TOPIC_SET = Path(f"eval/data/offtopic-{HELD_OUT}.jsonl")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
 DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
@@ -343,7 +344,7 @@ def _save_history(history: Path) -> None:
 @app.command("eval")
 def evaluate(
     datasets: Annotated[
-        list[Path] | None, typer.Argument(help="JSONL question sets (default: the dev and the held-out sets).")
+        list[Path] | None, typer.Argument(help="JSONL question sets (default: the dev and the two held-out sets).")
     ] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="Configuration name or key=value,...")] = None,
     compare: Annotated[
@@ -369,7 +370,7 @@ def evaluate(
         if compare
         else (config or ["default"])
     )
-    datasets = datasets or [DEV_SET, HELD_OUT_SET]
+    datasets = datasets or [DEV_SET, HELD_OUT_SET, OFF_TOPIC_SET]
     try:
         sets = {path.stem: load_dataset(path)[:limit] for path in datasets}
         out = out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -389,7 +390,7 @@ def evaluate(
                     column = f"{name} {stem}" if len(names) > 1 else stem
                     folder = out / name if len(names) > 1 else out
                     folder = folder / stem if len(sets) > 1 else folder
-                    # the held-out set's failures are not written out: nobody should tune against them
+                    # the held-out sets' failures are not written out: nobody should tune against them
                     write_run(folder, column, results, summary, failures=HELD_OUT not in stem)
                     summaries[column] = summary
     except DocqaError as exc:

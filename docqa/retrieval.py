@@ -17,7 +17,7 @@ from docqa.question import Question, profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
 from docqa.store import Index
-from docqa.text import QUESTION_WORDS, terms, tokenize
+from docqa.text import QUESTION_WORDS, tokenize, word_stems
 
 
 def reciprocal_rank_fusion(rankings: Sequence[tuple[float, list[Hit]]], k: int = 60) -> list[Hit]:
@@ -221,11 +221,13 @@ def expand(question: Question, index: Index) -> Question:
     settings = index.settings
     if not settings.expansion_terms or question.language != "en":
         return question
-    words = [w for w in dict.fromkeys(terms(question.text)) if tokenize(w, drop=QUESTION_WORDS)]
-    found = index.neighbours(words, settings.expansion_terms, settings.expansion_min_similarity)
+    # each word with its stem as the question's own analysis gives it (from the word as written: stemming
+    # "parisanté" gives "parisant", stemming its folded form "parisante" would give "paris")
+    asked = [(w, stem) for w, stem in dict.fromkeys(word_stems(question.text)) if w not in QUESTION_WORDS]
+    found = index.neighbours([w for w, _ in asked], settings.expansion_terms, settings.expansion_min_similarity)
     concepts = []
-    for word, neighbours in zip(words, found, strict=True):
-        stems = tokenize(word) + [t for neighbour, _ in neighbours for t in tokenize(neighbour)]
+    for (_, stem), neighbours in zip(asked, found, strict=True):
+        stems = [stem] + [t for neighbour, _ in neighbours for t in tokenize(neighbour)]
         if stems:
             concepts.append(tuple(dict.fromkeys(stems)))
     return replace(question, concepts=tuple(dict.fromkeys(concepts)))

@@ -129,20 +129,10 @@ ANSWER_FEATURES = (
 )
 
 
-# What the topic model reads of them: how well the best passages match the question, not the question's form
-# (its language, its type), which would tell the off-topic questions it was trained on from the others
-TOPIC_FEATURES = (
-    "top",
-    "lex",
-    "lex_known",
-    "lex_window",
-    "lex_passage",
-    "dense",
-    "entities_sentence",
-    "entities_passage",
-    "unknown_share",
-)
-TOPIC_COLUMNS = [ANSWER_FEATURES.index(name) for name in TOPIC_FEATURES]
+# What the topic model reads of them: where the question lies in the embedding space with respect to the documents
+# (near their centroid, near some chunks) and how much of it the documents have no word for; not how well the
+# best passages answer it (the answer model's job: reading it there declined answerable English questions too)
+TOPIC_FEATURES = ("corpus_centroid", "corpus_neighbours", "unknown_share")
 
 
 @dataclass(frozen=True)
@@ -194,11 +184,11 @@ class Selector:
         calibrated one)."""
         if not sentences:
             return 0.0
-        row = answer_features(question, sentences)[None, :]
         floor = self.topic_threshold if topic_threshold is None else topic_threshold
-        if self.topic is not None and floor > 0 and float(self.topic(row[:, TOPIC_COLUMNS])[0]) < floor:
+        topic = self.topic(answer_features(question, sentences, TOPIC_FEATURES)[None, :]) if self.topic else None
+        if topic is not None and floor > 0 and float(topic[0]) < floor:
             return 0.0
-        return float(self.answer(row)[0])
+        return float(self.answer(answer_features(question, sentences)[None, :])[0])
 
     @classmethod
     def load(cls, path: Path = MODEL) -> Selector:
@@ -236,18 +226,21 @@ class Selector:
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
-def answer_features(question: Question, sentences: list[ScoredSentence]) -> np.ndarray:
-    """`ANSWER_FEATURES` of a question whose sentences are scored (best first)."""
+def answer_features(
+    question: Question, sentences: list[ScoredSentence], names: tuple[str, ...] = ANSWER_FEATURES
+) -> np.ndarray:
+    """The features `names` (`ANSWER_FEATURES` or `TOPIC_FEATURES`) of a question whose sentences are scored (best
+    first): those of its best sentence, and of the question."""
     top = sentences[0]
     second = sentences[1].score if len(sentences) > 1 else 0.0
-    row = {name: top.features.get(name, 0.0) for name in ANSWER_FEATURES}
+    row = {name: top.features.get(name, 0.0) for name in names}
     row |= {
         "top": _logit(top.score),
         "margin": top.score - second,
         "english": float(question.language == "en"),
         "wants_value": float(question.wants_value),
     }
-    return np.array([row[name] for name in ANSWER_FEATURES])
+    return np.array([row[name] for name in names])
 
 
 def _logit(p: float) -> float:
@@ -390,8 +383,11 @@ class SentenceScorer:
         dense_max = max(r["dense"] for r in rows)
         dense_sentence_max = max(r["dense_sentence"] for r in rows)
         unknown = 1 - known_total / total if any(known) else 1.0  # what the corpus has no word for
+        centroid, neighbours = self.index.corpus_similarity(vectors.passage, self.index.settings.topic_neighbours)
         for row in rows:
             row["unknown_share"] = unknown
+            row["corpus_centroid"] = centroid
+            row["corpus_neighbours"] = neighbours
             row["lex_gap"] = row["lex"] - lex_max
             row["dense_gap"] = row["dense"] - dense_max
             row["dense_sentence_gap"] = row["dense_sentence"] - dense_sentence_max

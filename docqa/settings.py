@@ -94,12 +94,15 @@ class Settings(BaseSettings):
     abstain_threshold: float | None = Field(
         None, ge=0, le=1, description="Minimum answerability to answer (default: the threshold calibrated by eval.fit)."
     )
+    topic_neighbours: int = Field(
+        10, ge=1, le=200, description="Chunks nearest to a question whose mean cosine the topic model reads."
+    )
     off_topic_threshold: float | None = Field(
-        0.0,
+        None,
         ge=0,
         le=1,
         description="Decline a question the topic model puts off the documents' topic under this probability "
-        "(empty: the threshold calibrated by eval.fit; 0: never, the default).",
+        "(default: the threshold calibrated by eval.fit; 0: never).",
     )
     answer_relative_score: float = Field(
         0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."

@@ -79,6 +79,15 @@ def terms(text: str) -> list[str]:
     return [_fold_word(w) for w in _words(text)]
 
 
+def word_stems(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` (folded, as `terms` gives it) with its stem (as `tokenize` gives it).
+
+    >>> word_stems("Les données")
+    [('donnees', 'don')]
+    """
+    return [(_fold_word(w), _stem(w)) for w in _words(text)]
+
+
 def tokenize(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
     """Analyser of the lexical index: words without stopwords (and without `drop`), stemmed (French Snowball,
     plural s/x first dropped), then accent-folded.

@@ -25,7 +25,15 @@ from docqa.naming import name_documents
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.retrieval import Evidence, expand
-from docqa.scoring import ANSWER_FEATURES, MODEL, TOPIC_COLUMNS, Logistic, Selector, SentenceScorer, answer_features
+from docqa.scoring import (
+    ANSWER_FEATURES,
+    MODEL,
+    TOPIC_FEATURES,
+    Logistic,
+    Selector,
+    SentenceScorer,
+    answer_features,
+)
 from docqa.settings import Settings, get_settings
 from eval.dataset import Question, load_dataset
 from eval.metrics import contains_all_facts, contains_fact, normalize
@@ -232,23 +240,29 @@ def gated(results: list[Outcome], on_topic: np.ndarray, threshold: float) -> lis
     return [replace(r, best=0.0) if p < threshold else r for r, p in zip(results, on_topic, strict=True)]
 
 
-def calibrate_topic(everything: list[Outcome], on_topic: np.ndarray, threshold: float) -> float:
-    """The topic threshold of best cross-validated overall accuracy on the training and the off-topic questions
-    together (the lowest one on ties)."""
-    return max(THRESHOLDS, key=lambda t: (accuracy(gated(everything, on_topic, t), threshold)[0], -t))
-
-
-def calibrate(results: list[Outcome]) -> float:
-    """The threshold of best cross-validated overall accuracy (the lowest one on ties: fewer wrong
+def calibrate(everything: list[Outcome], on_topic: np.ndarray) -> tuple[float, float]:
+    """The abstention and topic thresholds of best cross-validated overall accuracy on the training and the
+    off-topic questions together, as the answerer applies both (the lowest ones on ties: fewer wrong
     abstentions)."""
-    return max(THRESHOLDS, key=lambda t: (accuracy(results, t)[0], -t))
+    best: tuple[tuple[float, float, float], tuple[float, float]] | None = None
+    for topic_threshold in THRESHOLDS:
+        gated_outcomes = gated(everything, on_topic, topic_threshold)
+        for threshold in THRESHOLDS:
+            key = (accuracy(gated_outcomes, threshold)[0], -threshold, -topic_threshold)
+            if best is None or key > best[0]:
+                best = (key, (threshold, topic_threshold))
+    assert best is not None
+    return best[1]
 
 
-def answer_rows(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> np.ndarray:
+def answer_rows(
+    cases: list[Case], selectors: dict[int, Selector], top_k: int, names: tuple[str, ...] = ANSWER_FEATURES
+) -> np.ndarray:
+    """The features `names` of each case's best sentences, as the answerer sees them."""
     rows = []
     for n, case in enumerate(cases):
         sentences = ranked(case, selectors[n], top_k).sentences
-        rows.append(answer_features(case.evidence.question, sentences) if sentences else np.zeros(len(ANSWER_FEATURES)))
+        rows.append(answer_features(case.evidence.question, sentences, names) if sentences else np.zeros(len(names)))
     return np.array(rows)
 
 
@@ -279,9 +293,35 @@ def main() -> None:
     for train, test in folds(cases):
         answerability[test] = fit_logistic(rows[train], labels[train], 1.0)(rows[test])
     results = outcomes(qa, cases, selectors, answerability, settings)
-    threshold = calibrate(results)
+    # 3. the topic model: the training questions (answerable or not) against off-topic ones
+    selector = sentence_selector(cases, l2)
+    answer_model = fit_logistic(rows, labels, 1.0)
+    off_cases = build_cases(qa, load_dataset(OFF_TOPIC))
+    off_selectors = {n: selector for n in range(len(off_cases))}
+    off_rows = answer_rows(off_cases, off_selectors, settings.top_k)
+    off_results = outcomes(qa, off_cases, off_selectors, answer_model(off_rows), settings)
+    topic_rows = np.vstack(
+        [
+            answer_rows(cases, selectors, settings.top_k, TOPIC_FEATURES),
+            answer_rows(off_cases, off_selectors, settings.top_k, TOPIC_FEATURES),
+        ]
+    )
+    topic_labels = np.concatenate([np.ones(len(rows), dtype=int), np.zeros(len(off_rows), dtype=int)])
+    on_topic = np.zeros(len(topic_rows))
+    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(topic_rows, topic_labels):
+        on_topic[test] = fit_logistic(topic_rows[train], topic_labels[train], 1.0)(topic_rows[test])
+    # 4. both thresholds, calibrated together; the figures are those of the answerer with both
+    threshold, topic_threshold = calibrate(results + off_results, on_topic)
+    ungated = accuracy(results, threshold)
+    results = gated(results, on_topic[: len(results)], topic_threshold)
+    declined = np.mean(on_topic[len(results) :] < topic_threshold)
+    answered = 1 - accuracy(gated(off_results, on_topic[len(results) :], topic_threshold), threshold)[0]
     acc, wrong, precision = accuracy(results, threshold)
-    print(f"chosen L2={l2}, threshold {threshold}: CV accuracy {acc:.3f}, wrong abstentions {wrong:.3f}")
+    print(
+        f"chosen L2={l2}, threshold {threshold}, topic threshold {topic_threshold}: CV accuracy {acc:.3f}, wrong "
+        f"abstentions {wrong:.3f} (without the topic model {ungated[0]:.3f}, {ungated[1]:.3f}); {len(off_cases)} "
+        f"off-topic questions: {declined:.2f} declined by the topic model, {answered:.2f} answered"
+    )
     print("threshold  accuracy  wrong-abstentions  answer-precision")
     curve = []
     for t in THRESHOLDS[::5]:
@@ -298,30 +338,10 @@ def main() -> None:
         print(f"{kind:12s} {len(of_kind):3d}  {accuracy(of_kind, threshold)[0]:8.3f}  {found:17.3f}")
     for check in ("check_time_frame", "check_value"):
         off = settings.model_copy(update={check: False})
-        ablated = accuracy(outcomes(qa, cases, selectors, answerability, off), threshold)[0]
+        ablated_outcomes = outcomes(qa, cases, selectors, answerability, off)
+        ablated_outcomes = gated(ablated_outcomes, on_topic[: len(results)], topic_threshold)
+        ablated = accuracy(ablated_outcomes, threshold)[0]
         print(f"without {check}: CV accuracy {ablated:.3f}")
-    # 3. the topic model: the training questions (answerable or not) against off-topic ones, on the same features
-    selector = sentence_selector(cases, l2)
-    answer_model = fit_logistic(rows, labels, 1.0)
-    off_cases = build_cases(qa, load_dataset(OFF_TOPIC))
-    off_selectors = {n: selector for n in range(len(off_cases))}
-    off_rows = answer_rows(off_cases, off_selectors, settings.top_k)
-    off_results = outcomes(qa, off_cases, off_selectors, answer_model(off_rows), settings)
-    topic_rows = np.vstack([rows, off_rows])[:, TOPIC_COLUMNS]
-    topic_labels = np.concatenate([np.ones(len(rows), dtype=int), np.zeros(len(off_rows), dtype=int)])
-    on_topic = np.zeros(len(topic_rows))
-    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(topic_rows, topic_labels):
-        on_topic[test] = fit_logistic(topic_rows[train], topic_labels[train], 1.0)(topic_rows[test])
-    everything = results + off_results
-    topic_threshold = calibrate_topic(everything, on_topic, threshold)
-    in_domain = gated(everything, on_topic, topic_threshold)[: len(results)]
-    declined = np.mean(on_topic[len(results) :] < topic_threshold)
-    print(
-        f"topic threshold {topic_threshold}: CV accuracy {accuracy(in_domain, threshold)[0]:.3f} on the training "
-        f"questions (wrong abstentions {accuracy(in_domain, threshold)[1]:.3f}); {len(off_cases)} off-topic "
-        f"questions: {declined:.2f} declined by the topic model, "
-        f"{1 - accuracy(gated(off_results, on_topic[len(results) :], topic_threshold), threshold)[0]:.2f} answered"
-    )
     if args.report_only:
         return
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()[:16]

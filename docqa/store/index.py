@@ -251,6 +251,19 @@ class Index:
         top = np.argsort(-similarities)[:k]
         return [snap.hit(int(i), float(similarities[i])) for i in top if np.isfinite(similarities[i])]
 
+    def corpus_similarity(self, vector: np.ndarray, neighbours: int) -> tuple[float, float]:
+        """How near the query embedding `vector` is to what the documents are about: its cosine to the centroid of
+        all the chunks, and its mean cosine to its `neighbours` nearest chunks (what a question on another subject
+        lacks, whatever words it shares with the documents)."""
+        snap = self._snapshot()
+        if not snap.ids:
+            return 0.0, 0.0
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / (np.linalg.norm(query) + 1e-9)
+        similarities = snap.vectors @ query
+        nearest = -np.partition(-similarities, min(neighbours, len(similarities)) - 1)[:neighbours]
+        return float(snap.centroid() @ query), float(nearest.mean())
+
     def sentence_search(self, vector: np.ndarray, k: int, docs: list[str] | None = None) -> list[Hit]:
         """The `k` chunks whose nearest sentence is nearest to `vector` (a query of the sentence index, its cosine
         as the score): a passage is found by its one sentence that answers, which its chunk's embedding dilutes."""

@@ -76,6 +76,14 @@ class Snapshot:
         self.designations: dict[str, frozenset[str]] | None = None  # set by `Index.designations`
         self.vocabulary_matrix: np.ndarray | None = None
         self.sentence_matrix: tuple[np.ndarray, np.ndarray] | None = None
+        self._centroid: np.ndarray | None = None
+
+    def centroid(self) -> np.ndarray:
+        """The normalised mean of the chunks' vectors: where the documents' subject lies in the embedding space."""
+        if self._centroid is None:
+            mean = self.vectors.mean(axis=0) if self.ids else np.zeros(0, dtype=np.float32)
+            self._centroid = mean / (np.linalg.norm(mean) + 1e-9)
+        return self._centroid
 
     def vocabulary(self) -> list[str]:
         """The words (folded, alphabetic, three letters or more) that at least `VOCABULARY_MIN_CHUNKS` chunks use:

@@ -7,6 +7,7 @@ from docqa.question import profile
 from docqa.retrieval import expand
 from docqa.schema import DocumentInfo
 from docqa.settings import Settings
+from docqa.text import tokenize
 from ingest.pipeline import ingest
 
 DOCUMENTS = [
@@ -84,3 +85,17 @@ def test_a_question_naming_a_document_is_also_searched_within_it(tmp_path):
         lead[weight] = scores["note"] - scores.get("bilan", 0.0)
         qa.index.close()
     assert lead[1.0] > max(lead[0.0], 0.0)  # the search limited to the named document puts its passage first
+
+
+def test_an_english_question_keeps_the_stems_of_its_accented_names(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("a", "b"):  # the corpus vocabulary holds words of at least two chunks
+        (corpus / f"{name}.txt").write_text(f"PariSanté Campus réunit des chercheurs ({name}).", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    qa = QA(settings)
+    assert ingest([corpus], qa.index, settings).ok
+    concepts = expand(profile("What is PariSanté Campus?"), qa.index).concept_tokens
+    assert any(tokenize("PariSanté")[0] in concept for concept in concepts)  # as the lexical index stemmed it
+    assert all(idf > 0 for idf in qa.index.idf([c[0] for c in concepts]))  # so no word counts as unknown
+    qa.index.close()

@@ -235,3 +235,22 @@ def test_the_ocr_flag_of_a_chunk_reaches_its_hits(index):
     index.replace_document(info, chunks, index.embedder.embed_documents([c.text for c in chunks]))
     hit = index.lexical_search("texte", 1)[0]
     assert hit.ocr
+
+
+def test_corpus_similarity_is_the_cosine_to_the_centroid_and_the_mean_of_the_nearest_chunks(index):
+    add(index, "a", ["aaaa"])  # TinyEmbeddings: [5, 1, 1, 1, 1]
+    add(index, "b", ["eeee"])  # [1, 5, 1, 1, 1]
+    chunks = np.array([[5, 1, 1, 1, 1], [1, 5, 1, 1, 1]], dtype=float)
+    chunks /= np.linalg.norm(chunks, axis=1, keepdims=True)
+    centroid = chunks.mean(axis=0) / np.linalg.norm(chunks.mean(axis=0))
+    query = np.array([0.0, 0.0, 0.0, 0.0, 1.0])  # nowhere near either
+    near, nearest = index.corpus_similarity(query, neighbours=1)
+    assert near == pytest.approx(centroid @ query, abs=1e-5)
+    assert nearest == pytest.approx(max(chunks @ query), abs=1e-5)
+    assert index.corpus_similarity(query, neighbours=5)[1] == pytest.approx((chunks @ query).mean(), abs=1e-5)
+    on_subject = np.array([3.0, 3.0, 1.0, 1.0, 1.0])
+    assert index.corpus_similarity(on_subject, 1)[0] > near  # between the two documents: near their centroid
+
+
+def test_corpus_similarity_of_an_empty_index_is_zero(index):
+    assert index.corpus_similarity(np.ones(5), 10) == (0.0, 0.0)

@@ -1,4 +1,4 @@
-from docqa.text import detect_language, normalize_numbers, terms, tokenize
+from docqa.text import detect_language, normalize_numbers, terms, tokenize, word_stems
 
 
 def test_french_analyser_handles_elisions_accents_plurals_and_stopwords():
@@ -18,3 +18,8 @@ def test_detects_english_questions():
     assert detect_language("What average annual growth rate did AEC assume?") == "en"
     assert detect_language("Combien de startups la cartographie recense-t-elle ?") == "fr"
     assert detect_language("Health Data Hub") == "fr"
+
+
+def test_word_stems_stem_each_word_as_written_and_fold_it_for_the_vocabulary():
+    assert word_stems("PariSanté Campus") == [("parisante", tokenize("PariSanté")[0]), ("campus", "campu")]
+    assert tokenize("PariSanté") != tokenize("parisante")  # why the stem is not taken from the folded word

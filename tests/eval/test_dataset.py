@@ -80,3 +80,12 @@ def test_dev_set_has_at_least_80_questions_of_every_kind():
         "multi-doc",
         "unanswerable",
     }
+
+
+@pytest.mark.parametrize("name", ["qa-heldout.jsonl", "offtopic-heldout.jsonl"])
+def test_the_frozen_held_out_sets_are_those_the_readme_names(name):
+    import hashlib
+
+    digest = hashlib.sha256((REPO / "eval" / "data" / name).read_bytes()).hexdigest()
+    row = next(line for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines() if f"/{name}`" in line)
+    assert digest in row, f"{name} changed: a frozen set is never edited (its sha256 is in the README)"
