@@ -5,7 +5,7 @@ from __future__ import annotations
 # asked by the web chat's example buttons: each is answered right (checked on the real corpus by the tests)
 EXAMPLES = [
     "Combien d'emplois liés à l'IA en santé devraient être créés d'ici 2025 ?",
-    "Quel budget pour le Health Data Hub en 2020 ?",
+    "Quel était le budget du Health Data Hub en 2020 ?",
     "Quels niveaux de risque prévoit l'AI Act ?",
     "What is PariSanté Campus?",
 ]

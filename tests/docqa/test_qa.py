@@ -71,6 +71,6 @@ def test_bad_input_is_a_clear_error(qa, question, k):
 
 
 def test_chain_and_retriever_are_langchain_runnables(qa):
-    assert "5 000" in qa.chain().invoke("Combien d'emplois d'ici 2025 ?").answer
+    assert "5 000" in qa.chain().invoke("Combien d'emplois liés à l'IA devraient être créés d'ici 2025 ?").answer
     documents = qa.retriever.invoke("Health Data Hub")
     assert documents[0].metadata["doc_id"] == "rapport" and documents[0].metadata["page"] == 2
