@@ -185,9 +185,10 @@ class Selector:
         if not sentences:
             return 0.0
         floor = self.topic_threshold if topic_threshold is None else topic_threshold
-        topic = self.topic(answer_features(question, sentences, TOPIC_FEATURES)[None, :]) if self.topic else None
-        if topic is not None and floor > 0 and float(topic[0]) < floor:
-            return 0.0
+        if self.topic is not None and floor > 0:
+            on_topic = float(self.topic(answer_features(question, sentences, TOPIC_FEATURES)[None, :])[0])
+            if on_topic < floor:
+                return 0.0
         return float(self.answer(answer_features(question, sentences)[None, :])[0])
 
     @classmethod

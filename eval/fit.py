@@ -30,6 +30,7 @@ from docqa.scoring import (
     MODEL,
     TOPIC_FEATURES,
     Logistic,
+    ScoredSentence,
     Selector,
     SentenceScorer,
     answer_features,
@@ -244,26 +245,28 @@ def calibrate(everything: list[Outcome], on_topic: np.ndarray) -> tuple[float, f
     """The abstention and topic thresholds of best cross-validated overall accuracy on the training and the
     off-topic questions together, as the answerer applies both (the lowest ones on ties: fewer wrong
     abstentions)."""
-    best: tuple[tuple[float, float, float], tuple[float, float]] | None = None
-    for topic_threshold in THRESHOLDS:
-        gated_outcomes = gated(everything, on_topic, topic_threshold)
-        for threshold in THRESHOLDS:
-            key = (accuracy(gated_outcomes, threshold)[0], -threshold, -topic_threshold)
-            if best is None or key > best[0]:
-                best = (key, (threshold, topic_threshold))
-    assert best is not None
-    return best[1]
+    scored = (
+        ((accuracy(gated_outcomes, threshold)[0], -threshold, -topic_threshold), (threshold, topic_threshold))
+        for topic_threshold in THRESHOLDS
+        for gated_outcomes in [gated(everything, on_topic, topic_threshold)]
+        for threshold in THRESHOLDS
+    )
+    return max(scored)[1]
 
 
-def answer_rows(
-    cases: list[Case], selectors: dict[int, Selector], top_k: int, names: tuple[str, ...] = ANSWER_FEATURES
-) -> np.ndarray:
-    """The features `names` of each case's best sentences, as the answerer sees them."""
-    rows = []
-    for n, case in enumerate(cases):
-        sentences = ranked(case, selectors[n], top_k).sentences
-        rows.append(answer_features(case.evidence.question, sentences, names) if sentences else np.zeros(len(names)))
-    return np.array(rows)
+def best_sentences(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> list[list[ScoredSentence]]:
+    """The scored sentences of each case's `top_k` passages, best first, as the answerer sees them."""
+    return [ranked(case, selectors[n], top_k).sentences for n, case in enumerate(cases)]
+
+
+def feature_rows(cases: list[Case], best: list[list[ScoredSentence]], names: tuple[str, ...]) -> np.ndarray:
+    """The features `names` of each case, read from its `best` sentences (zeros without any)."""
+    return np.array(
+        [
+            answer_features(case.evidence.question, sentences, names) if sentences else np.zeros(len(names))
+            for case, sentences in zip(cases, best, strict=True)
+        ]
+    )
 
 
 def main() -> None:
@@ -287,7 +290,8 @@ def main() -> None:
     l2 = max(by_l2, key=lambda k: (round(top1(cases, by_l2[k]), 3), k))
     selectors = by_l2[l2]
     # 2. the abstention model, stacked on the out-of-fold sentence scores
-    rows = answer_rows(cases, selectors, settings.top_k)
+    best = best_sentences(cases, selectors, settings.top_k)
+    rows = feature_rows(cases, best, ANSWER_FEATURES)
     labels = np.array([int(case.question.answerable) for case in cases])
     answerability = np.zeros(len(cases))
     for train, test in folds(cases):
@@ -298,13 +302,11 @@ def main() -> None:
     answer_model = fit_logistic(rows, labels, 1.0)
     off_cases = build_cases(qa, load_dataset(OFF_TOPIC))
     off_selectors = {n: selector for n in range(len(off_cases))}
-    off_rows = answer_rows(off_cases, off_selectors, settings.top_k)
+    off_best = best_sentences(off_cases, off_selectors, settings.top_k)
+    off_rows = feature_rows(off_cases, off_best, ANSWER_FEATURES)
     off_results = outcomes(qa, off_cases, off_selectors, answer_model(off_rows), settings)
     topic_rows = np.vstack(
-        [
-            answer_rows(cases, selectors, settings.top_k, TOPIC_FEATURES),
-            answer_rows(off_cases, off_selectors, settings.top_k, TOPIC_FEATURES),
-        ]
+        [feature_rows(cases, best, TOPIC_FEATURES), feature_rows(off_cases, off_best, TOPIC_FEATURES)]
     )
     topic_labels = np.concatenate([np.ones(len(rows), dtype=int), np.zeros(len(off_rows), dtype=int)])
     on_topic = np.zeros(len(topic_rows))

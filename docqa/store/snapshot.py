@@ -79,9 +79,10 @@ class Snapshot:
         self._centroid: np.ndarray | None = None
 
     def centroid(self) -> np.ndarray:
-        """The normalised mean of the chunks' vectors: where the documents' subject lies in the embedding space."""
+        """The normalised mean of the chunks' vectors (of a snapshot with chunks): where the documents' subject
+        lies in the embedding space."""
         if self._centroid is None:
-            mean = self.vectors.mean(axis=0) if self.ids else np.zeros(0, dtype=np.float32)
+            mean = self.vectors.mean(axis=0)
             self._centroid = mean / (np.linalg.norm(mean) + 1e-9)
         return self._centroid
 
