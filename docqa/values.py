@@ -16,6 +16,20 @@ _NUMBER_WORDS = (
     r"(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|"
     r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|hundred)"
 )
+# French numerals of an approximate count ("une trentaine de projets"), and how an English answer says them
+APPROXIMATE_NUMERALS = {
+    "dizaine": "about ten",
+    "douzaine": "about a dozen",
+    "quinzaine": "about fifteen",
+    "vingtaine": "about twenty",
+    "trentaine": "about thirty",
+    "quarantaine": "about forty",
+    "cinquantaine": "about fifty",
+    "soixantaine": "about sixty",
+    "centaine": "about a hundred",
+    "millier": "about a thousand",
+}
+APPROXIMATE = re.compile(rf"\b(?:une?\s+|des\s+|quelques\s+)?({'|'.join(APPROXIMATE_NUMERALS)})s?\b", re.IGNORECASE)
 _CURRENCY = (
     r"(?:k€|m€|md€|mds?\s*€|m\$|md\$|mds?\s*\$|m£|€|\$|£|euros?|dollars?|"
     r"(?:millions?|milliards?|mds?|billions?)\s*(?:d['’]\s*euros|de dollars|€|\$|£|euros?|dollars?))"
@@ -34,9 +48,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?<![\d,.])(?:19|20)\d{{2}}(?![\d,.]\d)",
         re.IGNORECASE,
     ),
-    # a number, in digits or words, with the word that says what it counts ("97 startups", "six étapes")
+    # a number, in digits or words, with the word that says what it counts ("97 startups", "six étapes",
+    # "une vingtaine d'écoles")
     "count": re.compile(
-        rf"(?:{_NUMBER}|\b{_NUMBER_WORDS}\b)(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
+        rf"(?:{_NUMBER}|{APPROXIMATE.pattern}|\b{_NUMBER_WORDS}\b)(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
         re.IGNORECASE,
     ),
 }
@@ -55,6 +70,10 @@ APPROXIMATIONS = {
     "quelque": "some",
 }
 _APPROXIMATION = re.compile(r"(" + "|".join(re.escape(k) for k in APPROXIMATIONS) + r")\s*$", re.IGNORECASE)
+
+
+# The kinds of a quantity: a question asking one may be answered by another ("combien pèse..." by an amount)
+QUANTITIES = ("count", "amount", "percentage")
 
 
 @dataclass(frozen=True)

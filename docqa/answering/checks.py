@@ -7,7 +7,7 @@ from docqa.question import Question
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence
 from docqa.settings import Settings
-from docqa.values import find_values
+from docqa.values import QUANTITIES, find_values
 
 
 def time_frame_stated(question: Question, chosen: list[ScoredSentence], hits: list[Hit], before: int) -> str:
@@ -23,10 +23,13 @@ def time_frame_stated(question: Question, chosen: list[ScoredSentence], hits: li
 
 def value_stated(question: Question, chosen: list[ScoredSentence]) -> str:
     """A question asking for a count, an amount, a percentage, a date or a duration gets an answer that
-    states one."""
+    states one; for a quantity, any kind of quantity (how much a market weighs may be said as an amount or as a
+    count, a rise as a percentage): the answer type read from the question's words is a guess, which the
+    sentence selector weighs, not a rule."""
     if not question.wants_value:
         return ""
-    stated = any(find_values(question.answer_type, c.text, question) for c in chosen)
+    kinds = QUANTITIES if question.answer_type in QUANTITIES else (question.answer_type,)
+    stated = any(find_values(kind, c.text, question) for c in chosen for kind in kinds)
     return "" if stated else f"the passages state no {question.answer_type}"
 
 

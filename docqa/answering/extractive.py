@@ -15,7 +15,7 @@ from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer,
 from docqa.settings import Settings
 from docqa.store import Index
 from docqa.text import fold, sentence_spans, tokenize
-from docqa.values import APPROXIMATIONS, Value, find_values
+from docqa.values import APPROXIMATE, APPROXIMATE_NUMERALS, APPROXIMATIONS, Value, find_values
 
 if TYPE_CHECKING:
     from docqa.retrieval import Evidence
@@ -275,8 +275,12 @@ def _lead(question: Question, value: Value, sentence: str) -> str:
 
 def _english_value(question: Question, value: Value) -> str:
     """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", months in English; a count
-    takes the question's own words for what it counts."""
+    takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
     text = value.text
+    numeral = APPROXIMATE.match(text)
+    if numeral:
+        rest = question.subject or text[numeral.end() :].strip()
+        return f"{APPROXIMATE_NUMERALS[numeral.group(1).lower()]} {rest}".strip()
     number = re.match(r"[\d  \u202f.,]+", text)
     if number:
         digits = number.group().strip()

@@ -26,8 +26,15 @@ def test_the_year_must_be_said_by_the_quote_or_just_before_it():
 
 def test_a_value_question_needs_a_value_of_its_kind():
     assert value_stated(profile("Quel budget ?"), CHOSEN) == ""
-    assert "percentage" in value_stated(profile("Quelle part des startups ?"), CHOSEN)
+    assert "duration" in value_stated(profile("Combien de temps dure le programme ?"), CHOSEN)
     assert value_stated(profile("Qu'est-ce que le programme ?"), CHOSEN) == ""
+
+
+def test_a_quantity_question_takes_any_kind_of_quantity():
+    weighs = "Le marché pèse 12 milliards d’euros."
+    chosen = [ScoredSentence(hit=0, start=0, end=len(weighs), text=weighs)]
+    assert value_stated(profile("Combien pèse le marché ?"), chosen) == ""  # a count question, an amount
+    assert "date" in value_stated(profile("Quand le marché a-t-il été créé ?"), chosen)
 
 
 def test_checks_can_be_switched_off():

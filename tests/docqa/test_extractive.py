@@ -2,8 +2,11 @@
 
 import pytest
 
+from docqa.answering.extractive import _lead
 from docqa.qa import QA
+from docqa.question import profile
 from docqa.settings import Settings
+from docqa.values import find_values
 from ingest.pipeline import ingest
 
 DOCS = {
@@ -81,3 +84,10 @@ def test_each_part_of_a_two_document_question_is_answered(qa, tmp_path, sentence
     )
     assert "40" in answer.answer and "12" in answer.answer
     assert {c.doc_id for c in answer.citations} >= {"hopital", "region"}
+
+
+def test_an_approximate_count_leads_in_the_question_s_language():
+    text = "Une vingtaine d’écoles proposent ce cursus."
+    value = find_values("count", text)[0]
+    assert _lead(profile("Combien d’écoles proposent ce cursus ?"), value, text) == "Une vingtaine d’écoles"
+    assert _lead(profile("How many schools offer it?"), value, text).startswith("About twenty schools")

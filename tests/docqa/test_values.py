@@ -11,6 +11,7 @@ from docqa.values import find_values
         ("count", "environ 5 000 emplois directement liés", ["5 000 emplois"]),
         ("count", "PariSanté Campus, lancé le 4 décembre 2020", []),  # a date is not a count
         ("count", "# 17 : Mettre en place ; Etude de cas #3 ; 28 953 patientes", ["28 953 patientes"]),
+        ("count", "une vingtaine d’écoles et des centaines de projets", ["une vingtaine d’écoles", "des centaines"]),
         (
             "amount",
             "un budget de 9,7 M€ en 2020, puis 30 Md€ et 35 millions d’euros",
