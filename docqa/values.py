@@ -51,7 +51,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # a number, in digits or words, with the word that says what it counts ("97 startups", "six étapes",
     # "une vingtaine d'écoles")
     "count": re.compile(
-        rf"(?:{_NUMBER}|{APPROXIMATE.pattern}|\b{_NUMBER_WORDS}\b)(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
+        rf"(?:{_NUMBER}|{APPROXIMATE.pattern}|\b{_NUMBER_WORDS}\b)"
+        rf"(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
         re.IGNORECASE,
     ),
 }
