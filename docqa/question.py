@@ -127,6 +127,19 @@ class Question:
     def concept_tokens(self) -> tuple[tuple[str, ...], ...]:
         return self.concepts or tuple((t,) for t in self.terms)
 
+    @property
+    def subject_tokens(self) -> frozenset[str]:
+        """The analysed tokens of what the question counts, with the corpus words that translate them ("students"
+        -> also "etudi")."""
+        own = set(tokenize(self.subject))
+        return frozenset(own.union(*(c for c in self.concept_tokens if c[0] in own)))
+
+    @property
+    def subject_translated(self) -> bool:
+        """Whether the corpus has a word for something the question counts (its subject can be checked)."""
+        own = set(tokenize(self.subject))
+        return any(len(c) > 1 for c in self.concept_tokens if c[0] in own)
+
 
 def profile(text: str, split: bool = True) -> Question:
     """The profile of question `text` (its parts profiled too when `split`)."""

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 _LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près de\s+)?$", re.IGNORECASE)
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
+# orders of magnitude a count may be written with ("1,6 million"), and their English words
+_MAGNITUDES = {"mille": "thousand", "million": "million", "milliard": "billion"}
+_MAGNITUDE = re.compile(rf"({'|'.join(_MAGNITUDES)})s?\b\s*(?:de\s+|d['’]\s*)?", re.IGNORECASE)
+_COUNT_HEAD = re.compile(r"[\d  \u202f.,]+|\w+")
 _MONTHS = dict(
     zip(
         "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
@@ -240,8 +244,7 @@ def _closest(values: list[Value], text: str, question: Question) -> Value:
     a table row's cell) says most of the question's words, else the one nearest to the words of the question in
     the sentence (the first on ties)."""
     labels = {v: set(tokenize(_label(text, v))) for v in values}
-    subject = set(tokenize(question.subject))
-    values = [v for v in values if subject & (set(tokenize(v.text)) | labels[v])] or values
+    values = [v for v in values if question.subject_tokens & (set(tokenize(v.text)) | labels[v])] or values
     wanted = set(question.terms)
     best = max(len(wanted & labels[v]) for v in values)
     if best > 0:
@@ -278,8 +281,9 @@ def _english_value(question: Question, value: Value) -> str:
     takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
     text = value.text
     numeral = APPROXIMATE.match(text)
+    subject = question.subject if _counts_subject(question, value) else ""
     if numeral:
-        rest = question.subject or text[numeral.end() :].strip()
+        rest = subject or _counted(value)
         return f"{APPROXIMATE_NUMERALS[numeral.group(1).lower()]} {rest}".strip()
     number = re.match(r"[\d  \u202f.,]+", text)
     if number:
@@ -287,11 +291,30 @@ def _english_value(question: Question, value: Value) -> str:
         english = re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
         rest = text[number.end() :].strip()
         if value.kind == "count":
-            rest = question.subject or rest
+            magnitude = _MAGNITUDE.match(rest)
+            scale = f"{_MAGNITUDES[magnitude.group(1).lower()]} " if magnitude else ""
+            rest = f"{scale}{subject}" if subject else rest
         text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english} %"
     for french, english_month in _MONTHS.items():
         text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
     return text
+
+
+def _counts_subject(question: Question, value: Value) -> bool:
+    """Whether a count may be said with the question's words for what it counts: it counts nothing named, or
+    what it counts is the question's subject or translates it, or the corpus has no word to check that with."""
+    counted = set(tokenize(_counted(value)))
+    return not counted or bool(counted & question.subject_tokens) or not question.subject_translated
+
+
+def _counted(value: Value) -> str:
+    """What a count counts, in its own words: "trois hôpitaux" -> "hôpitaux", "une vingtaine d'écoles" ->
+    "écoles" ("" for a number alone or with its order of magnitude only: "1,6 million")."""
+    head = APPROXIMATE.match(value.text) or _COUNT_HEAD.match(value.text)
+    rest = value.text[head.end() :].strip() if head else value.text
+    magnitude = _MAGNITUDE.match(rest)
+    rest = rest[magnitude.end() :] if magnitude else rest
+    return re.sub(r"^(?:de\s+|d['’]\s*)", "", rest).strip()
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:

@@ -1,5 +1,7 @@
 """The extractive answerer's composition rules, end to end on a small generated corpus with the real embedder."""
 
+from dataclasses import replace
+
 import pytest
 
 from docqa.answering.extractive import _lead
@@ -91,3 +93,17 @@ def test_an_approximate_count_leads_in_the_question_s_language():
     value = find_values("count", text)[0]
     assert _lead(profile("Combien d’écoles proposent ce cursus ?"), value, text) == "Une vingtaine d’écoles"
     assert _lead(profile("How many schools offer it?"), value, text).startswith("About twenty schools")
+
+
+def test_an_english_count_lead_keeps_its_order_of_magnitude():
+    text = "L’accord portait sur les dossiers de près de 1,6 million de patients dans trois hôpitaux."
+    value = find_values("count", text)[0]
+    assert _lead(profile("How many patients did the agreement cover?"), value, text) == "Nearly 1.6 million patients"
+
+
+def test_an_english_count_lead_names_the_question_s_subject_only_when_it_counts_it():
+    question = replace(profile("How many students are enrolled?"), concepts=(("student", "etudi"), ("enrolled",)))
+    text = "1 087 étudiants dans 18 masters"
+    students, masters = find_values("count", text)
+    assert _lead(question, students, text) == "1,087 students"
+    assert _lead(question, masters, text) == "18 masters"  # not "18 students"
