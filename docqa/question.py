@@ -131,14 +131,16 @@ class Question:
     def subject_tokens(self) -> frozenset[str]:
         """The analysed tokens of what the question counts, with the corpus words that translate them ("students"
         -> also "etudi")."""
-        own = set(tokenize(self.subject))
-        return frozenset(own.union(*(c for c in self.concept_tokens if c[0] in own)))
+        return frozenset(set(tokenize(self.subject)).union(*self._subject_concepts()))
 
     @property
     def subject_translated(self) -> bool:
         """Whether the corpus has a word for something the question counts (its subject can be checked)."""
+        return any(len(c) > 1 for c in self._subject_concepts())
+
+    def _subject_concepts(self) -> list[tuple[str, ...]]:
         own = set(tokenize(self.subject))
-        return any(len(c) > 1 for c in self.concept_tokens if c[0] in own)
+        return [c for c in self.concept_tokens if c[0] in own]
 
 
 def profile(text: str, split: bool = True) -> Question:

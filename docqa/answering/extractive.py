@@ -24,8 +24,9 @@ _LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près 
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
 # orders of magnitude a count may be written with ("1,6 million"), and their English words
 _MAGNITUDES = {"mille": "thousand", "million": "million", "milliard": "billion"}
-_MAGNITUDE = re.compile(rf"({'|'.join(_MAGNITUDES)})s?\b\s*(?:de\s+|d['’]\s*)?", re.IGNORECASE)
-_COUNT_HEAD = re.compile(r"[\d  \u202f.,]+|\w+")
+_MAGNITUDE = re.compile(rf"({'|'.join(_MAGNITUDES)})s?\b", re.IGNORECASE)
+_DIGITS = r"[\d  \u202f.,]+"
+_COUNT_HEAD = re.compile(rf"{_DIGITS}|\w+")
 _MONTHS = dict(
     zip(
         "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
@@ -244,7 +245,8 @@ def _closest(values: list[Value], text: str, question: Question) -> Value:
     a table row's cell) says most of the question's words, else the one nearest to the words of the question in
     the sentence (the first on ties)."""
     labels = {v: set(tokenize(_label(text, v))) for v in values}
-    values = [v for v in values if question.subject_tokens & (set(tokenize(v.text)) | labels[v])] or values
+    subject = question.subject_tokens
+    values = [v for v in values if subject & (set(tokenize(v.text)) | labels[v])] or values
     wanted = set(question.terms)
     best = max(len(wanted & labels[v]) for v in values)
     if best > 0:
@@ -281,11 +283,11 @@ def _english_value(question: Question, value: Value) -> str:
     takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
     text = value.text
     numeral = APPROXIMATE.match(text)
-    subject = question.subject if _counts_subject(question, value) else ""
+    subject = question.subject if value.kind == "count" and _counts_subject(question, value) else ""
     if numeral:
         rest = subject or _counted(value)
         return f"{APPROXIMATE_NUMERALS[numeral.group(1).lower()]} {rest}".strip()
-    number = re.match(r"[\d  \u202f.,]+", text)
+    number = re.match(_DIGITS, text)
     if number:
         digits = number.group().strip()
         english = re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
@@ -313,7 +315,7 @@ def _counted(value: Value) -> str:
     head = APPROXIMATE.match(value.text) or _COUNT_HEAD.match(value.text)
     rest = value.text[head.end() :].strip() if head else value.text
     magnitude = _MAGNITUDE.match(rest)
-    rest = rest[magnitude.end() :] if magnitude else rest
+    rest = rest[magnitude.end() :].strip() if magnitude else rest
     return re.sub(r"^(?:de\s+|d['’]\s*)", "", rest).strip()
 
 
