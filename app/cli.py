@@ -39,6 +39,7 @@ errors = Console(stderr=True)
 DEV_SET = Path("eval/data/qa-dev.jsonl")
 HELD_OUT = "heldout"
 HELD_OUT_SET = Path(f"eval/data/qa-{HELD_OUT}.jsonl")
+HELD_OUT_B_SET = Path(f"eval/data/{HELD_OUT}-b.jsonl")
 OFF_TOPIC_SET = Path(f"eval/data/offtopic-{HELD_OUT}.jsonl")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
@@ -344,7 +345,7 @@ def _save_history(history: Path) -> None:
 @app.command("eval")
 def evaluate(
     datasets: Annotated[
-        list[Path] | None, typer.Argument(help="JSONL question sets (default: the dev and the two held-out sets).")
+        list[Path] | None, typer.Argument(help="JSONL question sets (default: dev and the three held-out sets).")
     ] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="Configuration name or key=value,...")] = None,
     compare: Annotated[
@@ -370,7 +371,7 @@ def evaluate(
         if compare
         else (config or ["default"])
     )
-    datasets = datasets or [DEV_SET, HELD_OUT_SET, OFF_TOPIC_SET]
+    datasets = datasets or [DEV_SET, HELD_OUT_SET, HELD_OUT_B_SET, OFF_TOPIC_SET]
     try:
         sets = {path.stem: load_dataset(path)[:limit] for path in datasets}
         out = out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")

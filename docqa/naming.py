@@ -4,12 +4,14 @@ publisher) and text, not from a list of aliases."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 
 from docqa.question import Question
 from docqa.schema import DocumentInfo
-from docqa.text import fold, terms
+from docqa.text import fold, terms, tokenize
 
 
 def designations(
@@ -31,6 +33,38 @@ def designations(
     }
 
 
+def ordinary_words(
+    documents: list[DocumentInfo], chunk_counts: dict[str, Counter[str]], chunks: Counter[str], topic_share: float
+) -> frozenset[str]:
+    """Words that name no particular thing of the documents: the words of their titles and publishers (they name
+    a document, or the topic: "IA") and the words written in `topic_share` of all the chunks or more ("France" in
+    reports on France)."""
+    words = {word for doc in documents for word in terms(f"{doc.title} {doc.publisher}")}
+    total = Counter[str]()
+    for counts in chunk_counts.values():
+        total.update(counts)
+    n = sum(chunks.values())
+    return frozenset(words | {word for word, count in total.items() if count >= topic_share * n})
+
+
+def distinctive_names(question: Question, ordinary: frozenset[str], known: Callable[[str], bool]) -> tuple[str, ...]:
+    """The names of a question that designate a particular thing ("Samsung", "Allemagne", "CNIL"): not a word of a
+    document's title or of the topic (`ordinary`: `ordinary_words`), not a two-letter acronym ("DM", "UE": often
+    an abbreviation the text spells out), and written by the corpus (`known`; or, in an English question, a word
+    it translates: `Question.concepts`): a word the documents never use is a paraphrase as often as a near-miss.
+    """
+    translated = {concept[0] for concept in question.concepts if len(concept) > 1}
+    out = []
+    for name in question.entities:
+        if fold(name) in ordinary or (name.isupper() and len(name) < 3):
+            continue
+        if not re.search(rf"(?<![\w-]){re.escape(fold(name))}(?![\w])", fold(question.text)):
+            continue  # part of a longer word ("39BIS")
+        if known(name) or set(tokenize(name)) & translated:
+            out.append(name)
+    return tuple(out)
+
+
 def named_documents(question: Question, names: dict[str, frozenset[str]]) -> dict[str, float]:
     """Document -> how strongly the question's names designate it (1 for the best designated): the number of
     distinct designations that include it, over the largest such number ("AEC" and "SMT" -> the SMT study 1,
@@ -41,9 +75,15 @@ def named_documents(question: Question, names: dict[str, frozenset[str]]) -> dic
     return {doc: n / top for doc, n in votes.items()}
 
 
-def name_documents(question: Question, names: dict[str, frozenset[str]]) -> Question:
+def name_documents(
+    question: Question,
+    names: dict[str, frozenset[str]],
+    ordinary: frozenset[str] = frozenset(),
+    known: Callable[[str], bool] = lambda name: True,
+) -> Question:
     """`question` with the documents it names (`Question.documents`; `names`: `designations`), and each part with
-    those it names, or the whole question's when it names none."""
+    those it names, or the whole question's when it names none; and with its distinctive names
+    (`Question.distinctive`; `ordinary`: `ordinary_words`; `known`: whether the corpus writes a word)."""
     documents = named_documents(question, names)
     parts = tuple(replace(p, documents=named_documents(p, names) or documents) for p in question.parts)
-    return replace(question, documents=documents, parts=parts)
+    return replace(question, documents=documents, parts=parts, distinctive=distinctive_names(question, ordinary, known))

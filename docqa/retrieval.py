@@ -144,7 +144,7 @@ class HybridRetriever(BaseRetriever):
             raise ValueError(f"k must be >= 1, got {k}")
         vectors = self.embed(question.text)
         part_vectors = [self.embed(part.text) for part in question.parts]
-        question = name_documents(expand(question, self.index), self.index.designations())
+        question = self.read_names(question)
         settings = self.index.settings
         candidates = self.candidates(question, vectors, max(k, settings.rerank_candidates), docs, part_vectors)
         evidence = Evidence(
@@ -155,6 +155,12 @@ class HybridRetriever(BaseRetriever):
             tuple(self.scorer.score(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)),
         )
         return evidence.reranked() if settings.rerank_candidates else evidence
+
+    def read_names(self, question: Question) -> Question:
+        """`question` with its words translated for the corpus (`expand`), the documents it names and its
+        distinctive names (`docqa.naming`)."""
+        index = self.index
+        return name_documents(expand(question, index), index.designations(), index.ordinary_words(), index.knows)
 
     def embed(self, text: str) -> Vectors:
         """`text` embedded as a query of the chunks and of the sentence index."""

@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     check_time_frame: bool = Field(True, description="Abstain when the quotes (and their context) lack the year asked.")
     time_frame_context_chars: int = Field(300, ge=0, description="Text before the first quote that sets its frame.")
     check_value: bool = Field(True, description="Abstain when a count/amount/date question gets no such value.")
+    check_names: bool = Field(True, description="Abstain when the cited pages lack a distinctive name asked about.")
 
     # Optional LLM (answerer="llm")
     llm_provider: Literal["ollama", "openai", "llamacpp"] = "ollama"

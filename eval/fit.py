@@ -21,10 +21,9 @@ from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-from docqa.naming import name_documents
 from docqa.qa import QA
 from docqa.question import profile
-from docqa.retrieval import Evidence, expand
+from docqa.retrieval import Evidence
 from docqa.scoring import (
     ANSWER_FEATURES,
     MODEL,
@@ -85,7 +84,7 @@ def build_cases(qa: QA, questions: list[Question]) -> list[Case]:
         question = profile(q.question)
         vectors = qa.retriever.embed(question.text)
         part_vectors = [qa.retriever.embed(part.text) for part in question.parts]
-        question = name_documents(expand(question, qa.index), qa.index.designations())
+        question = qa.retriever.read_names(question)
         candidates = qa.retriever.candidates(question, vectors, n, part_vectors=part_vectors)
         sentences, x = scorer.features(question, candidates, vectors)
         parts = [scorer.features(p, candidates, v) for p, v in zip(question.parts, part_vectors, strict=True)]
@@ -338,7 +337,7 @@ def main() -> None:
         answerable = [r for r in of_kind if r.answerable] or of_kind
         found = sum(r.evidence_in_top for r in answerable) / len(answerable)
         print(f"{kind:12s} {len(of_kind):3d}  {accuracy(of_kind, threshold)[0]:8.3f}  {found:17.3f}")
-    for check in ("check_time_frame", "check_value"):
+    for check in ("check_time_frame", "check_value", "check_names"):
         off = settings.model_copy(update={check: False})
         ablated_outcomes = outcomes(qa, cases, selectors, answerability, off)
         ablated_outcomes = gated(ablated_outcomes, on_topic[: len(results)], topic_threshold)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from docqa.question import Question
 from docqa.schema import Hit
-from docqa.scoring import ScoredSentence
+from docqa.scoring import ScoredSentence, names_found
 from docqa.settings import Settings
 from docqa.values import QUANTITIES, find_values
 
@@ -33,17 +33,30 @@ def value_stated(question: Question, chosen: list[ScoredSentence]) -> str:
     return "" if stated else f"the passages state no {question.answer_type}"
 
 
+def names_stated(question: Question, context: str) -> str:
+    """Every distinctive name of the question (`Question.distinctive`: "Samsung", "Allemagne", not a document's
+    nor a word of the topic) is written on the pages the answer quotes or by their documents' titles and
+    publishers (`context`): a passage about Philips does not answer a question about Samsung."""
+    found = names_found(question.distinctive, context, question.concepts)
+    missing = [name for name, ok in zip(question.distinctive, found, strict=True) if not ok]
+    return f"the cited pages do not name {', '.join(missing)}" if missing else ""
+
+
 def failed_check(
     question: Question,
     chosen: list[ScoredSentence],
     hits: list[Hit],
     settings: Settings,
+    context: str = "",
 ) -> str:
-    """The reason of the first check the answer fails ("" when it passes them all)."""
+    """The reason of the first check the answer fails ("" when it passes them all); `context`: the text of the
+    pages the answer quotes, with their documents' titles and publishers."""
     if settings.check_time_frame and (
         reason := time_frame_stated(question, chosen, hits, settings.time_frame_context_chars)
     ):
         return reason
     if settings.check_value and (reason := value_stated(question, chosen)):
+        return reason
+    if settings.check_names and (reason := names_stated(question, context)):
         return reason
     return ""

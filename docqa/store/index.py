@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 
 from docqa.embeddings import LazyEmbeddings, embedder_name
 from docqa.errors import EmbeddingModelMismatchError, IndexMissingError
-from docqa.naming import designations
+from docqa.naming import designations, ordinary_words
 from docqa.schema import Chunk, DocumentInfo, Hit
 from docqa.settings import Settings
 from docqa.store.chroma import ChromaChunks, Metadata, storage_failure
@@ -32,7 +32,7 @@ from docqa.store.lock import FolderLock
 from docqa.store.sentences import SentenceVectors
 from docqa.store.snapshot import DOC_FIELDS, Snapshot, unnumbered
 from docqa.store.stamp import Stamp, State
-from docqa.text import tokenize
+from docqa.text import fold, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,14 @@ class Index:
             snap.designations = designations(documents, snap.word_counts(), chunks, self.settings.topic_word_share)
         return snap.designations
 
+    def ordinary_words(self) -> frozenset[str]:
+        """Words that name no particular thing of the documents (`docqa.naming.ordinary_words`)."""
+        snap = self._snapshot()
+        if snap.ordinary_words is None:
+            documents, chunks = list(snap.documents.values()), Counter(snap.doc_ids)
+            snap.ordinary_words = ordinary_words(documents, snap.word_counts(), chunks, self.settings.topic_word_share)
+        return snap.ordinary_words
+
     def page_text(self, doc_id: str, page: int | None) -> str:
         """The cleaned text of one page (the whole document when it has no pages), rebuilt from its chunks at
         their offsets, so that chunk offsets index into it; text between chunks was whitespace."""
@@ -297,6 +305,11 @@ class Index:
         """Inverse document frequency of analysed tokens over the indexed chunks (0 for unknown ones)."""
         lexical = self._snapshot().lexical
         return lexical.idf(tokens) if lexical is not None else [0.0] * len(tokens)
+
+    def knows(self, word: str) -> bool:
+        """Whether some chunk writes `word` (folded, as a whole word: "march" is not "marché")."""
+        folded = fold(word)
+        return any(folded in counts for counts in self._snapshot().word_counts().values())
 
     def idf_unknown(self) -> float:
         """The inverse document frequency a token would have if no chunk contained it."""

@@ -74,6 +74,7 @@ class Snapshot:
         self._vocabulary: list[str] | None = None
         self._word_counts: dict[str, Counter[str]] | None = None
         self.designations: dict[str, frozenset[str]] | None = None  # set by `Index.designations`
+        self.ordinary_words: frozenset[str] | None = None  # set by `Index.ordinary_words`
         self.vocabulary_matrix: np.ndarray | None = None
         self.sentence_matrix: tuple[np.ndarray, np.ndarray] | None = None
         self._centroid: np.ndarray | None = None

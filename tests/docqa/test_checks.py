@@ -1,4 +1,6 @@
-from docqa.answering.checks import failed_check, time_frame_stated, value_stated
+from dataclasses import replace
+
+from docqa.answering.checks import failed_check, names_stated, time_frame_stated, value_stated
 from docqa.question import profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence
@@ -41,3 +43,23 @@ def test_checks_can_be_switched_off():
     question = profile("Quel budget en 2024 ?")
     assert failed_check(question, CHOSEN, HITS, Settings())
     assert not failed_check(question, CHOSEN, HITS, Settings(check_time_frame=False))
+
+
+def test_a_distinctive_name_must_be_on_the_cited_pages():
+    page = "Page 12. En avril 2019, Philips a ouvert à Suresnes un centre d’IA dédié à l’imagerie médicale."
+    question = replace(profile("Où Samsung a-t-il ouvert son centre d'IA ?"), distinctive=("samsung",))
+    assert "samsung" in names_stated(question, page)
+    assert names_stated(replace(question, distinctive=("philips",)), page) == ""
+    assert names_stated(replace(question, distinctive=()), page) == ""  # no distinctive name: nothing to check
+    assert failed_check(question, CHOSEN, HITS, Settings(), page)
+    assert not failed_check(question, CHOSEN, HITS, Settings(check_names=False), page)
+
+
+def test_an_english_name_is_found_by_the_corpus_word_that_translates_it():
+    question = replace(
+        profile("How many AI schools are there in Germany?"),
+        distinctive=("germany",),
+        concepts=(("germany", "allemagn"), ("school", "ecol")),
+    )
+    assert names_stated(question, "Les écoles d’IA en Allemagne sont au nombre de douze.") == ""
+    assert "germany" in names_stated(question, "Les écoles d’IA en France sont au nombre de douze.")

@@ -1,7 +1,7 @@
 import json
 from collections import Counter
 
-from docqa.naming import designations, name_documents
+from docqa.naming import designations, distinctive_names, name_documents, ordinary_words
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.retrieval import expand
@@ -42,6 +42,24 @@ def test_a_word_of_the_topic_names_nothing():
     assert "ia" not in found  # in two titles, but in 60 % of another document's chunks
     assert "les" not in found and "hopitaux" in found  # a stopword is not a word; a title word is
     assert "ia" in names(topic_share=0.9)  # the share is the setting `topic_word_share`
+
+
+def test_ordinary_words_are_title_words_and_words_of_the_topic():
+    ordinary = ordinary_words(DOCUMENTS, USES, CHUNKS, 0.1)
+    assert {"orion", "scx", "vega", "ia", "robots"} <= ordinary  # titles and publishers; "ia": in 104 of 220 chunks
+    assert "dnx" in ordinary and "capteurs" not in ordinary
+    assert "orion" not in ordinary_words([], USES, CHUNKS, 0.5)  # in 70 of 220 chunks: under half of them
+
+
+def test_distinctive_names_designate_a_particular_thing():
+    ordinary = ordinary_words(DOCUMENTS, USES, CHUNKS, 0.1)
+    known = {"samsung", "allemagne", "CNIL"}.__contains__
+    question = profile("Selon le cabinet Orion, combien de robots Samsung a-t-il livrés en Allemagne à la CNIL ?")
+    assert distinctive_names(question, ordinary, known) == ("samsung", "allemagne", "CNIL")
+    # a name the corpus never writes is as often a paraphrase ("l'Hexagone") as a near-miss: not checked
+    assert distinctive_names(profile("Combien de robots dans l'Hexagone ?"), ordinary, known) == ()
+    # a two-letter acronym ("DM") is often spelled out by the text; a piece of a longer word is no name
+    assert distinctive_names(profile("Quel DM a lancé le 39BIS ?"), ordinary, lambda name: True) == ()
 
 
 def test_named_documents_weigh_distinct_designations():
