@@ -47,21 +47,27 @@ def ordinary_words(
     return frozenset(words | {word for word, count in total.items() if count >= topic_share * n})
 
 
-def distinctive_names(question: Question, ordinary: frozenset[str], known: Callable[[str], bool]) -> tuple[str, ...]:
-    """The names of a question that designate a particular thing ("Samsung", "Allemagne", "CNIL"): not a word of a
-    document's title or of the topic (`ordinary`: `ordinary_words`), not a two-letter acronym ("DM", "UE": often
-    an abbreviation the text spells out), and written by the corpus (`known`; or, in an English question, a word
-    it translates: `Question.concepts`): a word the documents never use is a paraphrase as often as a near-miss.
+def distinctive_names(
+    question: Question, ordinary: frozenset[str], known: Callable[[str], bool]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The names of a question that designate a particular thing ("Samsung", "Allemagne", "CNIL"), each with the
+    corpus words that translate it (analysed): not a word of a document's title or of the topic (`ordinary`:
+    `ordinary_words`), not a two-letter acronym ("DM", "UE": often an abbreviation the text spells out), not a
+    piece of a hyphenated or longer word ("Pays-Bas", "39BIS"), and written by the corpus (`known`) or, in an
+    English question, translated by the query expansion ("Germany" -> the stem of "Allemagne"): a word the
+    documents never use is a paraphrase as often as a near-miss.
     """
-    translated = {concept[0] for concept in question.concepts if len(concept) > 1}
+    asked = fold(re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", question.text))  # "AP-HP" is the name "APHP"
     out = []
     for name in question.entities:
         if fold(name) in ordinary or (name.isupper() and len(name) < 3):
             continue
-        if not re.search(rf"(?<![\w-]){re.escape(fold(name))}(?![\w])", fold(question.text)):
-            continue  # part of a longer word ("39BIS")
-        if known(name) or set(tokenize(name)) & translated:
-            out.append(name)
+        if not re.search(rf"(?<![\w-]){re.escape(fold(name))}(?![\w-])", asked):
+            continue
+        own = set(tokenize(name))
+        translated = tuple(t for concept in question.concepts if concept[0] in own for t in concept[1:])
+        if known(name) or translated:
+            out.append((name, translated))
     return tuple(out)
 
 
@@ -78,12 +84,13 @@ def named_documents(question: Question, names: dict[str, frozenset[str]]) -> dic
 def name_documents(
     question: Question,
     names: dict[str, frozenset[str]],
-    ordinary: frozenset[str] = frozenset(),
-    known: Callable[[str], bool] = lambda name: True,
+    ordinary: frozenset[str] | None = None,
+    known: Callable[[str], bool] | None = None,
 ) -> Question:
     """`question` with the documents it names (`Question.documents`; `names`: `designations`), and each part with
-    those it names, or the whole question's when it names none; and with its distinctive names
-    (`Question.distinctive`; `ordinary`: `ordinary_words`; `known`: whether the corpus writes a word)."""
+    those it names, or the whole question's when it names none; and, given `ordinary` (`ordinary_words`) and
+    `known` (whether the corpus writes a word), with its distinctive names (`Question.distinctive`)."""
     documents = named_documents(question, names)
     parts = tuple(replace(p, documents=named_documents(p, names) or documents) for p in question.parts)
-    return replace(question, documents=documents, parts=parts, distinctive=distinctive_names(question, ordinary, known))
+    distinctive = distinctive_names(question, ordinary, known) if ordinary is not None and known else ()
+    return replace(question, documents=documents, parts=parts, distinctive=distinctive)

@@ -113,8 +113,9 @@ class Question:
     concepts: tuple[tuple[str, ...], ...] = ()
     # the documents it names ("selon le Think Tank"), each with how strongly (set by retrieval, `docqa.naming`)
     documents: dict[str, float] = field(default_factory=dict)
-    # its names that designate a particular thing, not a document nor the topic (set by retrieval, `docqa.naming`)
-    distinctive: tuple[str, ...] = ()
+    # its names that designate a particular thing, not a document nor the topic, each with the corpus words that
+    # translate it (set by retrieval, `docqa.naming.distinctive_names`)
+    distinctive: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def wants_value(self) -> bool:

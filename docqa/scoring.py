@@ -466,25 +466,13 @@ def names_share(question: Question, text: str) -> float:
     folded = fold(text)
     if not any(fold(name)[:3] in folded for name in question.entities):  # the common case, cheaply
         return 0.0
-    return sum(names_found(question.entities, text)) / len(question.entities)
-
-
-def names_found(names: tuple[str, ...], text: str, translations: tuple[tuple[str, ...], ...] = ()) -> list[bool]:
-    """For each name, whether `text` writes it (as `names_share` matches names); a name that is not an acronym is
-    also found by a corpus word that translates it (`translations`: `Question.concepts`, "germany" -> "allemagn")."""
     context = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", text)
-    lines = [(line, fold(line)) for line in context.splitlines()]
-    found = []
-    for name in names:
+    words, stems = set(terms(context)), set(tokenize(context))
+    found = 0
+    for name in question.entities:
         if name.isupper():
             forms = {name, FRENCH_ACRONYMS.get(name, name)}
-            found.append(any(re.search(rf"\b{re.escape(f)}\b", context) for f in forms))
-            continue
-        own = set(tokenize(name))
-        translated = {t for concept in translations if concept[0] in own for t in concept[1:]}
-        # only the lines that hold one of its forms are analysed (a page, or a whole document without pages)
-        forms = {fold(name), *own, *translated}
-        holding = " ".join(line for line, folded in lines if any(f in folded for f in forms))
-        words, stems = set(terms(holding)), set(tokenize(holding))
-        found.append(fold(name) in words or own <= stems or bool(translated & stems))
-    return found
+            found += any(re.search(rf"\b{re.escape(f)}\b", context) for f in forms)
+        else:
+            found += fold(name) in words or set(tokenize(name)) <= stems
+    return found / len(question.entities)

@@ -81,7 +81,8 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="A word of a title or publisher that another document uses in this share of its chunks is a "
-        "word of the topic, not a name of its documents.",
+        "word of the topic, not a name of its documents; a word in this share of all the chunks names nothing "
+        "particular (the names check).",
     )
     named_document_weight: float = Field(
         1.0, ge=0, description="Weight of the searches limited to the documents a question names (0: none)."

@@ -3,10 +3,13 @@ Settings (`check_*`) and its own unit test; `python -m eval.fit` reports what ea
 
 from __future__ import annotations
 
-from docqa.question import Question
+import re
+
+from docqa.question import FRENCH_ACRONYMS, Question
 from docqa.schema import Hit
-from docqa.scoring import ScoredSentence, names_found
+from docqa.scoring import ScoredSentence
 from docqa.settings import Settings
+from docqa.text import fold, terms, tokenize
 from docqa.values import QUANTITIES, find_values
 
 
@@ -36,9 +39,24 @@ def value_stated(question: Question, chosen: list[ScoredSentence]) -> str:
 def names_stated(question: Question, context: str) -> str:
     """Every distinctive name of the question (`Question.distinctive`: "Samsung", "Allemagne", not a document's
     nor a word of the topic) is written on the pages the answer quotes or by their documents' titles and
-    publishers (`context`): a passage about Philips does not answer a question about Samsung."""
-    found = names_found(question.distinctive, context, question.concepts)
-    missing = [name for name, ok in zip(question.distinctive, found, strict=True) if not ok]
+    publishers (`context`): a passage about Philips does not answer a question about Samsung. An acronym is found
+    in any case ("INRIA" as "Inria"); another name as a word, by its stems, or by a corpus word that translates
+    it."""
+    text = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", context)
+    lines = [(line, fold(line)) for line in text.splitlines()]
+    missing = []
+    for name, translations in question.distinctive:
+        if name.isupper():
+            spelled = {name, FRENCH_ACRONYMS.get(name, name)}
+            found = any(re.search(rf"\b{re.escape(f)}\b", text, re.IGNORECASE) for f in spelled)
+        else:  # only the lines that hold one of its forms are analysed (a page can be long)
+            own = set(tokenize(name))
+            forms = {fold(name), *own, *translations}
+            holding = " ".join(line for line, folded in lines if any(f in folded for f in forms))
+            stems = set(tokenize(holding))
+            found = fold(name) in terms(holding) or own <= stems or bool(stems.intersection(translations))
+        if not found:
+            missing.append(name)
     return f"the cited pages do not name {', '.join(missing)}" if missing else ""
 
 
@@ -47,7 +65,7 @@ def failed_check(
     chosen: list[ScoredSentence],
     hits: list[Hit],
     settings: Settings,
-    context: str = "",
+    context: str,
 ) -> str:
     """The reason of the first check the answer fails ("" when it passes them all); `context`: the text of the
     pages the answer quotes, with their documents' titles and publishers."""

@@ -69,19 +69,20 @@ class ExtractiveAnswerer:
         if not sentences or answerable < self.threshold:
             return abstention(evidence, self.name)
         chosen = self._choose(evidence, sentences)
-        context = self._cited_pages(chosen, hits) if question.distinctive else ""  # what the names check reads
+        context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
         if reason := failed_check(question, chosen, hits, self.settings, context):
             return abstention(evidence, self.name, reason)
         return self._compose(question, chosen, hits)
 
     def _cited_pages(self, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
-        """The text of the pages the chosen sentences are on (their passages when the page is unknown), with their
-        documents' titles and publishers."""
+        """The text of the pages the chosen sentences are on (the whole document when it has no pages: measured,
+        a window of 3 000 characters around the passage made the names check abstain on more answerable
+        questions), with their documents' titles and publishers."""
         documents = {d.doc_id: d for d in self.index.documents()}
         texts = []
-        for i in dict.fromkeys(s.hit for s in chosen):
-            hit, doc = hits[i], documents.get(hits[i].doc_id)
-            texts += [self.index.page_text(hit.doc_id, hit.page) or hit.text, hit.title, doc.publisher if doc else ""]
+        for doc_id, page in dict.fromkeys((hits[s.hit].doc_id, hits[s.hit].page) for s in chosen):
+            doc = documents.get(doc_id)
+            texts += [self.index.page_text(doc_id, page), doc.title if doc else "", doc.publisher if doc else ""]
         return "\n".join(texts)
 
     def _quotable(self, sentence: ScoredSentence, hits: list[Hit]) -> bool:

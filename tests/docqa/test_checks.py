@@ -41,25 +41,27 @@ def test_a_quantity_question_takes_any_kind_of_quantity():
 
 def test_checks_can_be_switched_off():
     question = profile("Quel budget en 2024 ?")
-    assert failed_check(question, CHOSEN, HITS, Settings())
-    assert not failed_check(question, CHOSEN, HITS, Settings(check_time_frame=False))
+    assert failed_check(question, CHOSEN, HITS, Settings(), TEXT)
+    assert not failed_check(question, CHOSEN, HITS, Settings(check_time_frame=False), TEXT)
 
 
 def test_a_distinctive_name_must_be_on_the_cited_pages():
     page = "Page 12. En avril 2019, Philips a ouvert à Suresnes un centre d’IA dédié à l’imagerie médicale."
-    question = replace(profile("Où Samsung a-t-il ouvert son centre d'IA ?"), distinctive=("samsung",))
+    question = replace(profile("Où Samsung a-t-il ouvert son centre d'IA ?"), distinctive=(("samsung", ()),))
     assert "samsung" in names_stated(question, page)
-    assert names_stated(replace(question, distinctive=("philips",)), page) == ""
+    assert names_stated(replace(question, distinctive=(("philips", ()),)), page) == ""
     assert names_stated(replace(question, distinctive=()), page) == ""  # no distinctive name: nothing to check
     assert failed_check(question, CHOSEN, HITS, Settings(), page)
     assert not failed_check(question, CHOSEN, HITS, Settings(check_names=False), page)
 
 
+def test_an_acronym_is_found_in_any_case_and_without_its_hyphens():
+    question = replace(profile("Quel partenaire, outre l'INRIA ?"), distinctive=(("INRIA", ()), ("APHP", ())))
+    assert names_stated(question, "Des partenariats avec l’Inserm et Inria, et l’AP-HP.") == ""
+    assert "APHP" in names_stated(question, "Des partenariats avec l’Inserm et Inria.")
+
+
 def test_an_english_name_is_found_by_the_corpus_word_that_translates_it():
-    question = replace(
-        profile("How many AI schools are there in Germany?"),
-        distinctive=("germany",),
-        concepts=(("germany", "allemagn"), ("school", "ecol")),
-    )
+    question = replace(profile("How many AI schools are there in Germany?"), distinctive=(("germany", ("allemagn",)),))
     assert names_stated(question, "Les écoles d’IA en Allemagne sont au nombre de douze.") == ""
     assert "germany" in names_stated(question, "Les écoles d’IA en France sont au nombre de douze.")

@@ -1,5 +1,6 @@
 import json
 from collections import Counter
+from dataclasses import replace
 
 from docqa.naming import designations, distinctive_names, name_documents, ordinary_words
 from docqa.qa import QA
@@ -53,13 +54,29 @@ def test_ordinary_words_are_title_words_and_words_of_the_topic():
 
 def test_distinctive_names_designate_a_particular_thing():
     ordinary = ordinary_words(DOCUMENTS, USES, CHUNKS, 0.1)
-    known = {"samsung", "allemagne", "CNIL"}.__contains__
-    question = profile("Selon le cabinet Orion, combien de robots Samsung a-t-il livrés en Allemagne à la CNIL ?")
-    assert distinctive_names(question, ordinary, known) == ("samsung", "allemagne", "CNIL")
-    # a name the corpus never writes is as often a paraphrase ("l'Hexagone") as a near-miss: not checked
-    assert distinctive_names(profile("Combien de robots dans l'Hexagone ?"), ordinary, known) == ()
+    known = {"samsung", "allemagne", "CNIL", "APHP"}.__contains__
+
+    def distinctive(text: str) -> list[str]:
+        return [name for name, _ in distinctive_names(profile(text), ordinary, known)]
+
+    assert distinctive("Selon le cabinet Orion, combien de robots Samsung a livrés en Allemagne à la CNIL ?") == [
+        "samsung",
+        "allemagne",
+        "CNIL",
+    ]
+    assert distinctive("Quel budget l'AP-HP consacre-t-elle aux robots ?") == ["APHP"]  # "AP-HP" is one name
+    # a name the corpus never writes is as often a paraphrase ("le géant de Redmond") as a near-miss: not checked
+    assert distinctive("Combien de robots vend le géant de Redmond ?") == []
     # a two-letter acronym ("DM") is often spelled out by the text; a piece of a longer word is no name
-    assert distinctive_names(profile("Quel DM a lancé le 39BIS ?"), ordinary, lambda name: True) == ()
+    assert [n for n, _ in distinctive_names(profile("Quel DM a lancé le 39BIS aux Pays-Bas ?"), ordinary, bool)] == []
+
+
+def test_an_english_name_the_corpus_does_not_write_is_checked_through_its_translation():
+    question = replace(
+        profile("How many robots in Germany and in Samsung's plants?"), concepts=(("germany", "allemagn"),)
+    )
+    found = distinctive_names(question, frozenset(), {"samsung"}.__contains__)
+    assert found == (("germany", ("allemagn",)), ("samsung", ()))
 
 
 def test_named_documents_weigh_distinct_designations():
