@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from docqa.question import Question
 from docqa.schema import DocumentInfo
-from docqa.text import fold, terms, tokenize
+from docqa.text import fold, join_acronyms, terms, tokenize
 
 
 def designations(
@@ -57,7 +57,7 @@ def distinctive_names(
     English question, translated by the query expansion ("Germany" -> the stem of "Allemagne"): a word the
     documents never use is a paraphrase as often as a near-miss.
     """
-    asked = fold(re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", question.text))  # "AP-HP" is the name "APHP"
+    asked = fold(join_acronyms(question.text))  # "AP-HP" is the name "APHP"
     out = []
     for name in question.entities:
         if fold(name) in ordinary or (name.isupper() and len(name) < 3):

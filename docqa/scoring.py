@@ -19,7 +19,7 @@ import numpy as np
 from docqa.question import FRENCH_ACRONYMS, Question
 from docqa.schema import Hit
 from docqa.store import Index
-from docqa.text import fold, is_heading, sentence_spans, terms, tokenize
+from docqa.text import fold, is_heading, join_acronyms, sentence_spans, terms, tokenize
 from docqa.values import find_values
 
 MODEL = Path(__file__).with_name("selector.json")
@@ -466,13 +466,20 @@ def names_share(question: Question, text: str) -> float:
     folded = fold(text)
     if not any(fold(name)[:3] in folded for name in question.entities):  # the common case, cheaply
         return 0.0
-    context = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", text)
+    context = join_acronyms(text)
     words, stems = set(terms(context)), set(tokenize(context))
     found = 0
     for name in question.entities:
         if name.isupper():
-            forms = {name, FRENCH_ACRONYMS.get(name, name)}
-            found += any(re.search(rf"\b{re.escape(f)}\b", context) for f in forms)
+            found += acronym_written(name, context)
         else:
             found += fold(name) in words or set(tokenize(name)) <= stems
     return found / len(question.entities)
+
+
+def acronym_written(acronym: str, text: str, any_case: bool = False) -> bool:
+    """Whether `text` (its acronyms joined: `join_acronyms`) writes `acronym` as a word, or its French form
+    ("AI" -> "IA"); with `any_case`, in any case ("INRIA" as "Inria")."""
+    flags = re.IGNORECASE if any_case else 0
+    forms = {acronym, FRENCH_ACRONYMS.get(acronym, acronym)}
+    return any(re.search(rf"\b{re.escape(f)}\b", text, flags) for f in forms)

@@ -46,6 +46,14 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+def join_acronyms(text: str) -> str:
+    """Acronyms written with hyphens or dots as one word: "AP-HP" -> "APHP", "U.E." -> "UE."."""
+    return _ACRONYM_GLUE.sub("", text)
+
+
+_ACRONYM_GLUE = re.compile(r"(?<=[A-Z])[-.](?=[A-Z])")
+
+
 def normalize_numbers(text: str) -> str:
     """Write grouped thousands without separators: '5 000 emplois' -> '5000 emplois'."""
     return _THOUSANDS.sub(lambda m: re.sub(r"[ \u00a0\u202f.]", "", m.group()), text)

@@ -3,13 +3,11 @@ Settings (`check_*`) and its own unit test; `python -m eval.fit` reports what ea
 
 from __future__ import annotations
 
-import re
-
-from docqa.question import FRENCH_ACRONYMS, Question
+from docqa.question import Question
 from docqa.schema import Hit
-from docqa.scoring import ScoredSentence
+from docqa.scoring import ScoredSentence, acronym_written
 from docqa.settings import Settings
-from docqa.text import fold, terms, tokenize
+from docqa.text import fold, join_acronyms, terms, tokenize
 from docqa.values import QUANTITIES, find_values
 
 
@@ -42,13 +40,12 @@ def names_stated(question: Question, context: str) -> str:
     publishers (`context`): a passage about Philips does not answer a question about Samsung. An acronym is found
     in any case ("INRIA" as "Inria"); another name as a word, by its stems, or by a corpus word that translates
     it."""
-    text = re.sub(r"(?<=[A-Z])[-.](?=[A-Z])", "", context)
+    text = join_acronyms(context)
     lines = [(line, fold(line)) for line in text.splitlines()]
     missing = []
     for name, translations in question.distinctive:
         if name.isupper():
-            spelled = {name, FRENCH_ACRONYMS.get(name, name)}
-            found = any(re.search(rf"\b{re.escape(f)}\b", text, re.IGNORECASE) for f in spelled)
+            found = acronym_written(name, text, any_case=True)
         else:  # only the lines that hold one of its forms are analysed (a page can be long)
             own = set(tokenize(name))
             forms = {fold(name), *own, *translations}
