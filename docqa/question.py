@@ -4,7 +4,7 @@ time frame, the parts of a multi-part question. Built by `profile`; never stored
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from docqa.text import QUESTION_WORDS, detect_language, fold, numbers, terms, tokenize
@@ -73,8 +73,9 @@ _TIME_FRAME = re.compile(
 )
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
 _PART_BREAK = re.compile(
-    r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:quel|quelle|quels|quelles|combien|qui|comment|"
-    r"quand|pourquoi|ou|en quelle|dans quel|dans quelle|what|which|how|who|when|where|why|in which|in what)\b))",
+    r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d'après|"
+    r"in|on|with|for|by|from|to|according to)\s+)?(?:quel|quelle|quels|quelles|combien|qui|comment|"
+    r"quand|pourquoi|ou|what|which|how|who|when|where|why)\b))",
     re.IGNORECASE,
 )
 _MIN_PART_TERMS = 2  # a part names at least this many informative words
@@ -151,7 +152,7 @@ def profile(text: str, split: bool = True) -> Question:
     text = " ".join(text.split())
     folded = fold(text)
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
-    parts = parts if len(parts) > 1 else ()
+    parts = counted_over(parts) if len(parts) > 1 else ()
     return Question(
         text=text,
         language=detect_language(text),
@@ -163,6 +164,17 @@ def profile(text: str, split: bool = True) -> Question:
         subject=subject(text),
         parts=parts,
     )
+
+
+def counted_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
+    """The parts with a count that does not say what it counts counting what the part before counts ("Combien
+    d'experts pour l'étude A, et combien pour l'étude B ?": the second part counts experts too)."""
+    done: list[Question] = []
+    for part in parts:
+        if done and part.answer_type == "count" and not part.subject and done[-1].answer_type == "count":
+            part = replace(part, subject=done[-1].subject)
+        done.append(part)
+    return tuple(done)
 
 
 def answer_type(folded: str) -> AnswerType:
@@ -178,7 +190,11 @@ def answer_type(folded: str) -> AnswerType:
 def split_parts(text: str) -> list[str]:
     """The parts of a multi-part question ("Combien de X, et quelle part de Y ?" -> two); a piece
     with fewer than two informative words ("En quel mois") is joined to its neighbour."""
-    pieces = [p.strip(" ,") for p in _PART_BREAK.split(text) if p and p.strip(" ,?")]
+    quoted = [m.span() for m in _QUOTED.finditer(text)]  # a title's "?" or "et" does not start a part
+    breaks = [m for m in _PART_BREAK.finditer(text) if not any(a <= m.start() < b for a, b in quoted)]
+    bounds = [0, *(x for m in breaks for x in m.span()), len(text)]  # start, end of each piece
+    spans = zip(bounds[::2], bounds[1::2], strict=True)
+    pieces = [p.strip(" ,") for a, b in spans if (p := text[a:b]) and p.strip(" ,?")]
     parts: list[str] = []
     short = ""  # a piece without a subject of its own ("En quel mois") belongs to the next one
     for piece in pieces:
@@ -227,7 +243,8 @@ def subject(question: str) -> str:
 
 
 _FUNCTION_WORDS = frozenset(
-    "d de du des la le les l en a au aux dans pour par sur que qui did does do are is were was have has will would "
+    "d de du des la le les l en a au aux dans pour par sur que qui ont est sont ete etait etaient avait avaient sera "
+    "seront did does do are is were was have has will would "
     "could can should the of in for to from by with at on".split()
 )
 

@@ -157,10 +157,11 @@ class HybridRetriever(BaseRetriever):
         return evidence.reranked() if settings.rerank_candidates else evidence
 
     def read_names(self, question: Question) -> Question:
-        """`question` with its words translated for the corpus (`expand`), the documents it names and its
-        distinctive names (`docqa.naming`)."""
+        """`question` and each of its parts with their words translated for the corpus (`expand`), the documents
+        they name and their distinctive names (`docqa.naming`)."""
         index = self.index
-        return name_documents(expand(question, index), index.designations(), index.ordinary_words(), index.knows)
+        read = name_documents(expand(question, index), index.designations(), index.ordinary_words(), index.knows)
+        return replace(read, parts=tuple(self.read_names(part) for part in question.parts))
 
     def embed(self, text: str) -> Vectors:
         """`text` embedded as a query of the chunks and of the sentence index."""

@@ -176,19 +176,18 @@ class Selector:
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         return self.sentence(x)
 
-    def answerability(
-        self, question: Question, sentences: list[ScoredSentence], topic_threshold: float | None = None
-    ) -> float:
-        """The probability that the passages answer the question, from its scored sentences (best first); 0 for a
-        question that the topic model puts off the documents' topic, under `topic_threshold` (None: the
+    def on_topic(self, question: Question, sentences: list[ScoredSentence], threshold: float | None = None) -> bool:
+        """Whether the topic model puts the question on the documents' topic (at `threshold`; None: the
         calibrated one)."""
+        floor = self.topic_threshold if threshold is None else threshold
+        if self.topic is None or floor <= 0 or not sentences:
+            return True
+        return float(self.topic(answer_features(question, sentences, TOPIC_FEATURES)[None, :])[0]) >= floor
+
+    def answerability(self, question: Question, sentences: list[ScoredSentence]) -> float:
+        """The probability that the passages answer the question, from its scored sentences (best first)."""
         if not sentences:
             return 0.0
-        floor = self.topic_threshold if topic_threshold is None else topic_threshold
-        if self.topic is not None and floor > 0:
-            on_topic = float(self.topic(answer_features(question, sentences, TOPIC_FEATURES)[None, :])[0])
-            if on_topic < floor:
-                return 0.0
         return float(self.answer(answer_features(question, sentences)[None, :])[0])
 
     @classmethod

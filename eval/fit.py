@@ -268,6 +268,16 @@ def feature_rows(cases: list[Case], best: list[list[ScoredSentence]], names: tup
     )
 
 
+def part_rows(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> list[np.ndarray]:
+    """The answer features of each part of each case's question (no rows for a question of one part)."""
+    rows = []
+    for n, case in enumerate(cases):
+        evidence = ranked(case, selectors[n], top_k)
+        scored = zip(evidence.question.parts, evidence.parts, strict=True)
+        rows.append(np.array([answer_features(part, sentences) for part, sentences in scored if sentences]))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true", help="print cross-validated figures, save nothing")
@@ -292,9 +302,14 @@ def main() -> None:
     best = best_sentences(cases, selectors, settings.top_k)
     rows = feature_rows(cases, best, ANSWER_FEATURES)
     labels = np.array([int(case.question.answerable) for case in cases])
+    parts = part_rows(cases, selectors, settings.top_k)
     answerability = np.zeros(len(cases))
     for train, test in folds(cases):
-        answerability[test] = fit_logistic(rows[train], labels[train], 1.0)(rows[test])
+        model = fit_logistic(rows[train], labels[train], 1.0)
+        answerability[test] = model(rows[test])
+        for n in test:  # a multi-part question is answered when one of its parts is (`ExtractiveAnswerer`)
+            if len(parts[n]):
+                answerability[n] = max(answerability[n], float(model(parts[n]).max()))
     results = outcomes(qa, cases, selectors, answerability, settings)
     # 3. the topic model: the training questions (answerable or not) against off-topic ones
     selector = sentence_selector(cases, l2)

@@ -5,6 +5,7 @@ calibrated threshold or the answer fails a named check (`docqa.answering.checks`
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from docqa.answering.base import abstention
@@ -20,6 +21,11 @@ from docqa.values import APPROXIMATE, APPROXIMATE_NUMERALS, APPROXIMATIONS, Valu
 if TYPE_CHECKING:
     from docqa.retrieval import Evidence
 
+# the line of a part of a multi-part question that the reports do not answer
+UNANSWERED_PART = {
+    "fr": "« {part} » : les rapports ne le disent pas.",
+    "en": "“{part}”: the reports do not say.",
+}
 _LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près de\s+)?$", re.IGNORECASE)
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
 # orders of magnitude a count may be written with ("1,6 million"), and their English words
@@ -62,17 +68,39 @@ class ExtractiveAnswerer:
 
     def answer(self, evidence: Evidence) -> Answer:
         question, hits = evidence.question, evidence.hits
+        selector = self.scorer.selector
+        if not selector.on_topic(question, evidence.sentences, self.settings.off_topic_threshold):
+            return abstention(evidence, self.name)
+        if evidence.parts and (answer := self._answer_parts(evidence)):
+            return answer
         sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
         # (the abstention model was fitted on all the scored sentences, quotable or not)
-        topic = self.settings.off_topic_threshold
-        answerable = self.scorer.selector.answerability(question, evidence.sentences, topic)
-        if not sentences or answerable < self.threshold:
+        if not sentences or selector.answerability(question, evidence.sentences) < self.threshold:
             return abstention(evidence, self.name)
         chosen = self._choose(evidence, sentences)
-        context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
-        if reason := failed_check(question, chosen, hits, self.settings, context):
+        if reason := self._failed_check(question, chosen, hits):
             return abstention(evidence, self.name, reason)
-        return self._compose(question, chosen, hits)
+        return self._compose(question, [(question, chosen)], hits)
+
+    def _answer_parts(self, evidence: Evidence) -> Answer | None:
+        """A multi-part question answered part by part: each part that its own sentences answer (answerability
+        and checks) gets its quotes and its direct answer, each other part a line saying the reports do not
+        say; None when no part is answered (the question is then answered as a whole)."""
+        segments = []
+        for part, scored in zip(evidence.question.parts, evidence.parts, strict=True):
+            sentences = [s for s in scored if self._quotable(s, evidence.hits)]
+            chosen: list[ScoredSentence] = []
+            if sentences and self.scorer.selector.answerability(part, scored) >= self.threshold:
+                chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences)
+                chosen = [] if self._failed_check(part, chosen, evidence.hits) else chosen
+            segments.append((part, chosen))
+        if not any(chosen for _, chosen in segments):
+            return None
+        return self._compose(evidence.question, segments, evidence.hits)
+
+    def _failed_check(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
+        context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
+        return failed_check(question, chosen, hits, self.settings, context)
 
     def _cited_pages(self, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
         """The text of the pages the chosen sentences are on (the whole document when it has no pages: measured,
@@ -189,37 +217,50 @@ class ExtractiveAnswerer:
         return following
 
     # ---- composition -------------------------------------------------------------------------------------
-    def _compose(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Answer:
+    def _compose(
+        self, question: Question, segments: list[tuple[Question, list[ScoredSentence]]], hits: list[Hit]
+    ) -> Answer:
+        """The answer: for each (part of the) question, its direct answer then its quotes, each with the number
+        of its passage's citation (a part without quotes: a line saying the reports do not say)."""
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
-        parts = []
-        for sentence in chosen:
-            hit = hits[sentence.hit]
-            if sentence.hit not in numbers:
-                numbers[sentence.hit] = len(numbers) + 1
-                end = max(c.end for c in chosen if c.hit == sentence.hit)
-                citations.append(
-                    Citation(
-                        n=numbers[sentence.hit],
-                        doc_id=hit.doc_id,
-                        title=hit.title,
-                        page=hit.page,
-                        quote=sentence.text,
-                        score=round(hit.score, 4),
-                        chunk_id=hit.chunk_id,
-                        passage=self._passage(hit, end),
-                        section=hit.section,
-                        ocr=hit.ocr,
+        everything = [s for _, chosen in segments for s in chosen]
+        lines: list[str] = []
+        quoted: list[ScoredSentence] = []
+        for part, chosen in segments:
+            if not chosen:
+                lines.append(UNANSWERED_PART[question.language].format(part=part.text.rstrip(" ?")))
+                continue
+            quotes = []
+            for sentence in chosen:
+                if any(_same(sentence, q) for q in quoted):  # quoted for an earlier part already
+                    continue
+                quoted.append(sentence)
+                hit = hits[sentence.hit]
+                if sentence.hit not in numbers:
+                    numbers[sentence.hit] = len(numbers) + 1
+                    end = max(c.end for c in everything if c.hit == sentence.hit)
+                    citations.append(
+                        Citation(
+                            n=numbers[sentence.hit],
+                            doc_id=hit.doc_id,
+                            title=hit.title,
+                            page=hit.page,
+                            quote=sentence.text,
+                            score=round(hit.score, 4),
+                            chunk_id=hit.chunk_id,
+                            passage=self._passage(hit, end),
+                            section=hit.section,
+                            ocr=hit.ocr,
+                        )
                     )
-                )
-            else:
-                citations[numbers[sentence.hit] - 1].quote += " … " + sentence.text
-            parts.append(f"{_BULLET.sub('', sentence.text).strip()} [{numbers[sentence.hit]}]")
-        lines = [" ".join(parts)] if not _is_list(chosen) else parts
-        lead = direct_answer(question, chosen)
-        if lead is not None:
-            sentence, text = lead
-            lines.insert(0, f"{text} [{numbers[sentence.hit]}]")
+                else:
+                    citations[numbers[sentence.hit] - 1].quote += " … " + sentence.text
+                quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{numbers[sentence.hit]}]")
+            lead = direct_answer(part, chosen)
+            if lead is not None:
+                lines.append(f"{lead[1]} [{numbers[lead[0].hit]}]")
+            lines += quotes if _is_list(chosen) else [" ".join(quotes)]
         return Answer(
             question=question.text,
             answer="\n".join(lines),
@@ -252,13 +293,18 @@ def direct_answer(question: Question, chosen: list[ScoredSentence]) -> tuple[Sco
     return sentence, _lead(question, _closest(values, sentence.text, question), sentence.text)
 
 
+def _names_counted(question: Question, value: Value, text: str) -> bool:
+    """Whether `value` (in `text`) names what the question counts, in its own words or its label ("21 experts",
+    "Startups : 97" for "combien de startups")."""
+    return bool(question.subject_tokens & (set(tokenize(value.text)) | set(tokenize(_label(text, value)))))
+
+
 def _closest(values: list[Value], text: str, question: Question) -> Value:
     """The value that names what the question counts ("startups"), else the one whose label ("Budget 2023: 8 M€",
     a table row's cell) says most of the question's words, else the one nearest to the words of the question in
     the sentence (the first on ties)."""
     labels = {v: set(tokenize(_label(text, v))) for v in values}
-    subject = question.subject_tokens
-    values = [v for v in values if subject & (set(tokenize(v.text)) | labels[v])] or values
+    values = [v for v in values if _names_counted(question, v, text)] or values
     wanted = set(question.terms)
     best = max(len(wanted & labels[v]) for v in values)
     if best > 0:

@@ -88,6 +88,28 @@ def test_each_part_of_a_two_document_question_is_answered(qa, tmp_path, sentence
     assert {c.doc_id for c in answer.citations} >= {"hopital", "region"}
 
 
+def test_each_part_gets_its_own_direct_answer_or_says_the_reports_do_not_say(qa):
+    answer = qa.ask(
+        "Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin, "
+        "et combien de projets de télémédecine la région Occitanie a-t-elle financés en 2030 ?"
+    )
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("40 ingénieurs [1]") and "Ce centre emploie 40 ingénieurs" in lines[1]
+    assert lines[-1] == (
+        "« combien de projets de télémédecine la région Occitanie a-t-elle financés en 2030 » : "
+        "les rapports ne le disent pas."
+    )
+    assert not answer.abstained and [c.doc_id for c in answer.citations] == ["hopital"]
+
+
+def test_a_question_none_of_whose_parts_is_answered_abstains(qa):
+    answer = qa.ask(
+        "Combien d'ingénieurs le centre de données de l'hôpital Saint-Martin employait-il en 2031, "
+        "et combien de projets la région Occitanie a-t-elle financés en 2030 ?"
+    )
+    assert answer.abstained
+
+
 def test_an_approximate_count_leads_in_the_question_s_language():
     text = "Une vingtaine d’écoles proposent ce cursus."
     value = find_values("count", text)[0]

@@ -42,10 +42,31 @@ def test_parts_of_a_multi_part_question():
     assert profile("Combien de startups ?").parts == ()
 
 
+def test_a_part_may_start_with_a_preposition_but_not_inside_a_quoted_title():
+    assert split_parts("Quand l'AP-HP a-t-elle créé son hub, et avec qui a-t-il lancé un label ?") == [
+        "Quand l'AP-HP a-t-elle créé son hub",
+        "avec qui a-t-il lancé un label ?",
+    ]
+    assert split_parts("Which company built it, and in which year did it open?")[1] == "in which year did it open?"
+    title = "Que propose la note « IA et emploi : quoi de neuf docteur ? » et quel organisme l'a publiée ?"
+    assert split_parts(title) == [
+        "Que propose la note « IA et emploi : quoi de neuf docteur ? »",
+        "quel organisme l'a publiée ?",
+    ]
+
+
 def test_subject_of_a_count():
     assert subject("Combien de startups d'IA en santé la cartographie recense-t-elle ?") == "startups"
     assert subject("How many patients' medical records did the partnership cover?") == "patients' medical records"
     assert subject("Quel est le budget ?") == ""
+    assert subject("Combien d'experts ont été interrogés ?") == "experts"  # not the verb's auxiliaries
+
+
+def test_a_part_that_counts_without_saying_what_counts_what_the_part_before_counts():
+    q = profile("Combien d'experts pour l'étude sur l'IA, et combien pour celle sur les dispositifs médicaux ?")
+    assert [p.subject for p in q.parts] == ["experts", "experts"]
+    q = profile("Combien d'experts pour l'étude sur l'IA, et quel budget pour celle sur les dispositifs médicaux ?")
+    assert [p.subject for p in q.parts] == ["experts", ""]
 
 
 def test_profile_is_frozen():

@@ -17,8 +17,9 @@ def selector(topic_p: float | None) -> Selector:
 def test_a_question_off_the_documents_topic_is_not_answerable():
     question = profile("Quelle est la recette de la pâte à crêpes ?")
     sentences = [ScoredSentence(hit=0, start=0, end=10, text="Une recette", score=0.8)]
-    assert abs(selector(None).answerability(question, sentences) - 0.9) < 1e-6
-    assert abs(selector(0.7).answerability(question, sentences) - 0.9) < 1e-6  # on the topic: the answer model
-    assert selector(0.5).answerability(question, sentences) == 0.0  # under the calibrated topic threshold
-    assert abs(selector(0.5).answerability(question, sentences, topic_threshold=0.0) - 0.9) < 1e-6  # gate off
-    assert selector(0.7).answerability(question, sentences, topic_threshold=0.8) == 0.0
+    assert abs(selector(0.5).answerability(question, sentences) - 0.9) < 1e-6  # the answer model alone
+    assert selector(None).on_topic(question, sentences)  # no topic model
+    assert selector(0.7).on_topic(question, sentences)
+    assert not selector(0.5).on_topic(question, sentences)  # under the calibrated topic threshold
+    assert selector(0.5).on_topic(question, sentences, threshold=0.0)  # gate off
+    assert not selector(0.7).on_topic(question, sentences, threshold=0.8)
