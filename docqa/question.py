@@ -66,9 +66,11 @@ _ENUMERATION = re.compile(
     r"\b(les|the) (deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|"
     r"eight|ten|\d+) \w+"
 )
-# A time frame the question sets ("en 2024", "d'ici 2030"), not a year inside a name ("Plan IA 2021").
+# A time frame the question sets ("en 2024", "d'ici 2030", "pour l'année 2022", "l'édition 2021"), not a year
+# inside a name ("Plan IA 2021").
 _TIME_FRAME = re.compile(
-    r"\b(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after|from|until)\s+"
+    r"\b(?:(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after|from|until)\s+"
+    r"(?:(?:l'|the\s+)?(?:annee|an|year)\s+)?|(?:annee|edition|year|exercice)\s+(?:de\s+|of\s+)?)"
     r"((?:19|20)\d{2})\b"
 )
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."

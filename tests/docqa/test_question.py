@@ -26,6 +26,13 @@ def test_answer_type(question, kind):
     assert profile(question).answer_type == kind
 
 
+def test_a_year_set_as_the_frame_by_its_year_or_edition_word_is_a_time_frame():
+    assert profile("Quel budget pour l'année 2022 ?").time_frame == ("2022",)
+    assert profile("Selon l'édition 2021 de l'observatoire, quelle part ?").time_frame == ("2021",)
+    assert profile("What was the budget in the year 2019?").time_frame == ("2019",)
+    assert profile("Que prévoit le Plan IA 2021 ?").time_frame == ()
+
+
 def test_language_names_time_frame_and_quotes():
     q = profile("Selon l'étude AEC, combien d'emplois liés à l'IA d'ici 2025 dans « Plan IA 2021 » ?")
     assert q.language == "fr" and q.time_frame == ("2025",)
