@@ -30,8 +30,9 @@ eval: ingest  ## quality on the dev and held-out sets, side by side (writes eval
 eval-check: ingest  ## dev eval, failing if a metric dropped below eval/baseline.json
 	$(DOCQA) eval eval/data/qa-dev.jsonl --check-baseline
 
-fit: ingest  ## refit the sentence selector by cross-validation (writes docqa/selector.json; never reads the held-out set)
+fit: ingest  ## refit the sentence selector and the lead model by cross-validation (docqa/selector.json, docqa/lead.json; never reads the held-out sets)
 	$(PY) -m eval.fit
+	$(PY) -m eval.fit_lead
 
 bench: ingest  ## speed figures (see BENCHMARKS.md)
 	$(PY) -m eval.bench --scale 10,100 --http 30

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         description="Decline a question the topic model puts off the documents' topic under this probability "
         "(default: the threshold calibrated by eval.fit; 0: never).",
     )
+    lead_min_probability: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A typed question's answer leads with a value the lead model gives this probability.",
+    )
     answer_relative_score: float = Field(
         0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."
     )

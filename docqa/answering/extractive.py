@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from docqa.answering.base import abstention
 from docqa.answering.checks import failed_check
+from docqa.answering.lead import LeadModel, direct_answer
 from docqa.question import Question
 from docqa.schema import Answer, Citation, Hit
-from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading, names_share
+from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading
 from docqa.settings import Settings
 from docqa.store import Index
 from docqa.text import fold, sentence_spans, tokenize
-from docqa.values import APPROXIMATE, APPROXIMATE_NUMERALS, APPROXIMATIONS, Value, find_values
 
 if TYPE_CHECKING:
     from docqa.retrieval import Evidence
@@ -26,24 +27,8 @@ UNANSWERED_PART = {
     "fr": "« {part} » : les rapports ne le disent pas.",
     "en": "“{part}”: the reports do not say.",
 }
-_LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près de\s+)?$", re.IGNORECASE)
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
-# orders of magnitude a count may be written with ("1,6 million"), and their English words
-_MAGNITUDES = {"mille": "thousand", "million": "million", "milliard": "billion"}
-_MAGNITUDE = re.compile(rf"({'|'.join(_MAGNITUDES)})s?\b", re.IGNORECASE)
-_DIGITS = r"[\d  \u202f.,]+"
-_COUNT_HEAD = re.compile(rf"{_DIGITS}|\w+")
-_MONTHS = dict(
-    zip(
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
-        "January February March April May June July August September October November December".split(),
-        strict=True,
-    )
-)
-_TIME_FRAME_WORDS = re.compile(
-    r"\b(?:en|d['’]ici|depuis|avant|après|début|fin|au cours de|in|by|since|before|after|until)\s+(?:19|20)\d{2}\b",
-    re.IGNORECASE,
-)
+Segment = tuple[Question, list[ScoredSentence]]  # a question or one of its parts, with the sentences answering it
 
 
 class ExtractiveAnswerer:
@@ -61,42 +46,51 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.scorer = scorer
 
+    @cached_property
+    def lead(self) -> LeadModel:
+        return LeadModel.load()
+
     @property
     def threshold(self) -> float:
         setting = self.settings.abstain_threshold
         return self.scorer.selector.threshold if setting is None else setting
 
     def answer(self, evidence: Evidence) -> Answer:
+        segments, reason = self.select(evidence)
+        if not segments:
+            return abstention(evidence, self.name, reason)
+        return self._compose(evidence.question, segments, evidence.hits)
+
+    def select(self, evidence: Evidence) -> tuple[list[Segment], str]:
+        """What the answer quotes: the question with its chosen sentences; for a multi-part question, each part
+        with the sentences that answer it (none for a part they do not), when they answer one part at least;
+        nothing, and why, when docqa abstains."""
         question, hits = evidence.question, evidence.hits
         selector = self.scorer.selector
         if not selector.on_topic(question, evidence.sentences, self.settings.off_topic_threshold):
-            return abstention(evidence, self.name)
-        if evidence.parts and (answer := self._answer_parts(evidence)):
-            return answer
+            return [], ""
+        if evidence.parts:
+            parts = zip(question.parts, evidence.parts, strict=True)
+            segments = [(part, self._answer_part(evidence, part, scored)) for part, scored in parts]
+            if any(chosen for _, chosen in segments):
+                return segments, ""
         sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
         # (the abstention model was fitted on all the scored sentences, quotable or not)
         if not sentences or selector.answerability(question, evidence.sentences) < self.threshold:
-            return abstention(evidence, self.name)
+            return [], ""
         chosen = self._choose(evidence, sentences)
         if reason := self._failed_check(question, chosen, hits):
-            return abstention(evidence, self.name, reason)
-        return self._compose(question, [(question, chosen)], hits)
+            return [], reason
+        return [(question, chosen)], ""
 
-    def _answer_parts(self, evidence: Evidence) -> Answer | None:
-        """A multi-part question answered part by part: each part that its own sentences answer (answerability
-        and checks) gets its quotes and its direct answer, each other part a line saying the reports do not
-        say; None when no part is answered (the question is then answered as a whole)."""
-        segments = []
-        for part, scored in zip(evidence.question.parts, evidence.parts, strict=True):
-            sentences = [s for s in scored if self._quotable(s, evidence.hits)]
-            chosen: list[ScoredSentence] = []
-            if sentences and self.scorer.selector.answerability(part, scored) >= self.threshold:
-                chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences)
-                chosen = [] if self._failed_check(part, chosen, evidence.hits) else chosen
-            segments.append((part, chosen))
-        if not any(chosen for _, chosen in segments):
-            return None
-        return self._compose(evidence.question, segments, evidence.hits)
+    def _answer_part(self, evidence: Evidence, part: Question, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The sentences that answer one part of a multi-part question on their own (answerability and checks
+        read on the part), or none."""
+        sentences = [s for s in scored if self._quotable(s, evidence.hits)]
+        if not sentences or self.scorer.selector.answerability(part, scored) < self.threshold:
+            return []
+        chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences)
+        return [] if self._failed_check(part, chosen, evidence.hits) else chosen
 
     def _failed_check(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
         context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
@@ -217,9 +211,7 @@ class ExtractiveAnswerer:
         return following
 
     # ---- composition -------------------------------------------------------------------------------------
-    def _compose(
-        self, question: Question, segments: list[tuple[Question, list[ScoredSentence]]], hits: list[Hit]
-    ) -> Answer:
+    def _compose(self, question: Question, segments: list[Segment], hits: list[Hit]) -> Answer:
         """The answer: for each (part of the) question, its direct answer then its quotes, each with the number
         of its passage's citation (a part without quotes: a line saying the reports do not say)."""
         numbers: dict[int, int] = {}
@@ -257,7 +249,7 @@ class ExtractiveAnswerer:
                 else:
                     citations[numbers[sentence.hit] - 1].quote += " … " + sentence.text
                 quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{numbers[sentence.hit]}]")
-            lead = direct_answer(part, chosen)
+            lead = direct_answer(part, chosen, self.lead, self.settings.lead_min_probability)
             if lead is not None:
                 lines.append(f"{lead[1]} [{numbers[lead[0].hit]}]")
             lines += quotes if _is_list(chosen) else [" ".join(quotes)]
@@ -277,104 +269,6 @@ class ExtractiveAnswerer:
             return hit.text
         page = self.index.page_text(hit.doc_id, hit.page)
         return page[hit.start : hit.start + end] if page else hit.text
-
-
-def direct_answer(question: Question, chosen: list[ScoredSentence]) -> tuple[ScoredSentence, str] | None:
-    """For a question asking a count, an amount, a percentage, a date or a duration: the value stated by the
-    first quoted sentence that has one (the first that names all the question's names, if one does), with its
-    unit or what it counts, in the question's language ("environ 5 000 emplois d'ici 2025"; "about 5,000 jobs
-    by 2025")."""
-    if not question.wants_value:
-        return None
-    stating = [(s, v) for s in chosen if (v := find_values(question.answer_type, s.text, question))]
-    if not stating:
-        return None
-    sentence, values = next(((s, v) for s, v in stating if names_share(question, s.text) == 1.0), stating[0])
-    return sentence, _lead(question, _closest(values, sentence.text, question), sentence.text)
-
-
-def _names_counted(question: Question, value: Value, text: str) -> bool:
-    """Whether `value` (in `text`) names what the question counts, in its own words or its label ("21 experts",
-    "Startups : 97" for "combien de startups")."""
-    return bool(question.subject_tokens & (set(tokenize(value.text)) | set(tokenize(_label(text, value)))))
-
-
-def _closest(values: list[Value], text: str, question: Question) -> Value:
-    """The value that names what the question counts ("startups"), else the one whose label ("Budget 2023: 8 M€",
-    a table row's cell) says most of the question's words, else the one nearest to the words of the question in
-    the sentence (the first on ties)."""
-    labels = {v: set(tokenize(_label(text, v))) for v in values}
-    values = [v for v in values if _names_counted(question, v, text)] or values
-    wanted = set(question.terms)
-    best = max(len(wanted & labels[v]) for v in values)
-    if best > 0:
-        values = [v for v in values if len(wanted & labels[v]) == best]
-    positions = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & wanted]
-    if not positions:
-        return values[0]
-    return min(values, key=lambda v: min(abs(v.start - p) for p in positions))
-
-
-def _label(text: str, value: Value) -> str:
-    """The label a value follows in "label: value" (a table row's column, "Budget 2023: 8 M€"), or ""."""
-    match = _LABELLED.search(text[: value.start])
-    return match.group(1) if match else ""
-
-
-def _lead(question: Question, value: Value, sentence: str) -> str:
-    english = question.language == "en"
-    text = value.text
-    if english:
-        text = _english_value(question, value)
-    approximation = value.approximation
-    if approximation:
-        approximation = APPROXIMATIONS.get(approximation.lower(), approximation) if english else approximation
-        text = f"{approximation} {text}"
-    frame = _TIME_FRAME_WORDS.search(question.text)  # the question's frame, when the sentence states it
-    if frame and frame.group()[-4:] in sentence and frame.group()[-4:] not in text and value.kind != "date":
-        text += f" {frame.group()}"
-    return text[0].upper() + text[1:]
-
-
-def _english_value(question: Question, value: Value) -> str:
-    """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", months in English; a count
-    takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
-    text = value.text
-    numeral = APPROXIMATE.match(text)
-    subject = question.subject if value.kind == "count" and _counts_subject(question, value) else ""
-    if numeral:
-        rest = subject or _counted(value)
-        return f"{APPROXIMATE_NUMERALS[numeral.group(1).lower()]} {rest}".strip()
-    number = re.match(_DIGITS, text)
-    if number:
-        digits = number.group().strip()
-        english = re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
-        rest = text[number.end() :].strip()
-        if value.kind == "count":
-            magnitude = _MAGNITUDE.match(rest)
-            scale = f"{_MAGNITUDES[magnitude.group(1).lower()]} " if magnitude else ""
-            rest = f"{scale}{subject}" if subject else rest
-        text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english} %"
-    for french, english_month in _MONTHS.items():
-        text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
-    return text
-
-
-def _counts_subject(question: Question, value: Value) -> bool:
-    """Whether a count may be said with the question's words for what it counts: it counts nothing named, or
-    what it counts is the question's subject or translates it, or the corpus has no word to check that with."""
-    counted = set(tokenize(_counted(value)))
-    return not counted or bool(counted & question.subject_tokens) or not question.subject_translated
-
-
-def _counted(value: Value) -> str:
-    """What a count counts, in its own words: "trois hôpitaux" -> "hôpitaux", "une vingtaine d'écoles" ->
-    "écoles" ("" for a number alone or with its order of magnitude only: "1,6 million")."""
-    head = APPROXIMATE.match(value.text) or _COUNT_HEAD.match(value.text)
-    rest = value.text[head.end() :].strip() if head else value.text
-    magnitude = _MAGNITUDE.match(rest)
-    rest = rest[magnitude.end() :].strip() if magnitude else rest
-    return re.sub(r"^(?:de\s+|d['’]\s*)", "", rest).strip()
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from docqa.answering.extractive import _lead
+from docqa.answering.lead import _lead
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.settings import Settings

@@ -58,4 +58,4 @@ def test_a_question_about_one_row_is_answered_with_the_row(qa, question, row, do
     assert not answer.abstained, answer.notes
     first = answer.citations[0]
     assert first.doc_id == doc_id and row in first.quote.split(" … ")  # the row, whole, with its column names
-    assert answer.answer.startswith(lead)  # the value of the asked row, in the asked column
+    assert answer.answer.startswith(lead), answer.answer  # the value of the asked row, in the asked column

@@ -1,0 +1,264 @@
+"""The direct answer that leads an answer to a typed question: the value the quotes state, with its unit or what
+it counts, in the question's language ("environ 5 000 emplois d'ici 2025"; "about 5,000 jobs by 2025")."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from docqa.question import Question
+from docqa.scoring import Logistic, ScoredSentence, names_share
+from docqa.text import tokenize
+from docqa.values import APPROXIMATE, APPROXIMATE_NUMERALS, APPROXIMATIONS, Value, find_values
+
+_LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près de\s+)?$", re.IGNORECASE)
+# orders of magnitude a count may be written with ("1,6 million"), and their English words
+_MAGNITUDES = {"mille": "thousand", "million": "million", "milliard": "billion"}
+_MAGNITUDE = re.compile(rf"({'|'.join(_MAGNITUDES)})s?\b", re.IGNORECASE)
+_DIGITS = r"[\d  \u202f.,]+"
+_COUNT_HEAD = re.compile(rf"{_DIGITS}|\w+")
+_MONTHS = dict(
+    zip(
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+        "January February March April May June July August September October November December".split(),
+        strict=True,
+    )
+)
+_TIME_FRAME_WORDS = re.compile(
+    r"\b(?:en|d['’]ici|depuis|avant|après|début|fin|au cours de|in|by|since|before|after|until)\s+(?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
+
+
+LEAD_MODEL = Path(__file__).parent.parent / "lead.json"
+# What the lead model reads of a value found in a quoted sentence
+LEAD_FEATURES = (
+    "first_sentence",
+    "sentence_rank",
+    "sentence_score",
+    "names_counted",
+    "label_terms",
+    "window_terms",
+    "sentence_terms",
+    "distance",
+    "approximate",
+    "bare",
+    "at_end",
+    "position",
+    "first_value",
+    "values",
+    "names",
+    "frame_near",
+    "shouted",
+    "magnitude",
+)
+_WINDOW = 60  # characters on each side of a value that count as its neighbourhood
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A value of the asked kind stated by the `rank`-th quoted sentence."""
+
+    sentence: ScoredSentence
+    value: Value
+    rank: int
+
+
+@dataclass(frozen=True)
+class LeadModel:
+    """A logistic model (`python -m eval.fit_lead`) of "this value of a quoted sentence is the answer": the
+    direct answer is given when the value `labelled_choice` picks has a probability of `lead_min_probability`
+    at least."""
+
+    model: Logistic
+    info: dict
+
+    def probabilities(self, question: Question, candidates: list[Candidate]) -> np.ndarray:
+        return self.model(lead_features(question, candidates))
+
+    @classmethod
+    def load(cls, path: Path = LEAD_MODEL) -> LeadModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != LEAD_FEATURES:
+            raise ValueError(f"{path}: fitted for other features; refit with `python -m eval.fit_lead`")
+        return cls(Logistic.from_json(data["model"]), {k: v for k, v in data.items() if k != "model"})
+
+    def save(self, path: Path = LEAD_MODEL) -> None:
+        data = {**self.info, "features": list(LEAD_FEATURES), "model": self.model.to_json()}
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def candidates(question: Question, chosen: list[ScoredSentence]) -> list[Candidate]:
+    """The values of the kind the question asks stated by the quoted sentences, in order."""
+    return [
+        Candidate(sentence, value, rank)
+        for rank, sentence in enumerate(chosen)
+        for value in find_values(question.answer_type, sentence.text, question)
+    ]
+
+
+def lead_features(question: Question, candidates: list[Candidate]) -> np.ndarray:
+    """The features `LEAD_FEATURES` of each candidate value (a row each): where its sentence ranks and how it
+    scores, whether it names what the question counts, how many of the question's words are in its label,
+    around it and in its sentence, how far the nearest one is, how it is written and where it stands in the
+    sentence."""
+    return np.array([_features(question, c) for c in candidates])
+
+
+def labelled_choice(question: Question, candidates: list[Candidate]) -> Candidate:
+    """The value that leads: in the first sentence that names all the question's names (else the first), the
+    value that names what the question counts, else the one whose label ("Budget 2023: 8 M€", a table row's
+    column) says the most of the question's words, else the one nearest to them."""
+    sentences = list(dict.fromkeys(c.rank for c in candidates))
+    named = [r for r in sentences if names_share(question, _sentence(candidates, r).text) == 1.0]
+    rank = (named or sentences)[0]
+    own = [c for c in candidates if c.rank == rank]
+    value = _closest([c.value for c in own], own[0].sentence.text, question)
+    return next(c for c in own if c.value == value)
+
+
+def _sentence(candidates: list[Candidate], rank: int) -> ScoredSentence:
+    return next(c.sentence for c in candidates if c.rank == rank)
+
+
+def _features(question: Question, candidate: Candidate) -> list[float]:
+    text, value = candidate.sentence.text, candidate.value
+    concepts = question.concept_tokens
+    words = [(m.start(), set(tokenize(m.group()))) for m in re.finditer(r"\w+", text)]
+
+    def share(stems: set[str]) -> float:
+        return sum(1 for c in concepts if stems.intersection(c)) / max(1, len(concepts))
+
+    near = set().union(*(w for at, w in words if value.start - _WINDOW <= at <= value.end + _WINDOW))
+    asked = [at for at, w in words if any(w.intersection(c) for c in concepts) and not value.start <= at < value.end]
+    distance = min((abs(at - value.start) for at in asked), default=len(text))
+    values = find_values(question.answer_type, text, question)
+    around = text[max(0, value.start - _WINDOW) : value.end + _WINDOW]
+    letters = re.sub(r"[^\w]|\d", "", value.text)
+    return [
+        float(candidate.rank == 0),
+        float(min(candidate.rank, 3)),
+        candidate.sentence.score,
+        float(_names_counted(question, value, text)),
+        share(set(tokenize(_label(text, value)))),
+        share(near),
+        share(set().union(*(w for _, w in words))),
+        math.log1p(distance),
+        float(bool(value.approximation) or bool(APPROXIMATE.match(value.text))),
+        float(not letters),
+        float(len(text.rstrip(" .;:)*")) - value.end <= 1),
+        value.start / max(1, len(text)),
+        float(values[:1] == [value]),
+        math.log1p(len(values)),
+        names_share(question, text),
+        float(any(year in around for year in question.time_frame)),
+        float(len(letters) > 1 and letters.isupper()),
+        float(bool(_MAGNITUDE.search(value.text))),
+    ]
+
+
+def direct_answer(
+    question: Question, chosen: list[ScoredSentence], model: LeadModel, min_probability: float
+) -> tuple[ScoredSentence, str] | None:
+    """For a question asking a count, an amount, a percentage, a date or a duration: the value of the quoted
+    sentences that `labelled_choice` picks, when the lead model gives it a probability of `min_probability` at
+    least of answering, with its unit or what it counts, in the question's language ("environ 5 000 emplois
+    d'ici 2025"; "about 5,000 jobs by 2025"); None otherwise (the quotes answer alone)."""
+    if not question.wants_value:
+        return None
+    found = candidates(question, chosen)
+    if not found:
+        return None
+    picked = labelled_choice(question, found)
+    if model.probabilities(question, [picked])[0] < min_probability:
+        return None
+    return picked.sentence, _lead(question, picked.value, picked.sentence.text)
+
+
+def _names_counted(question: Question, value: Value, text: str) -> bool:
+    """Whether `value` (in `text`) names what the question counts, in its own words or its label ("21 experts",
+    "Startups : 97" for "combien de startups")."""
+    return bool(question.subject_tokens & (set(tokenize(value.text)) | set(tokenize(_label(text, value)))))
+
+
+def _closest(values: list[Value], text: str, question: Question) -> Value:
+    """The value that names what the question counts ("startups"), else the one whose label ("Budget 2023: 8 M€",
+    a table row's cell) says most of the question's words, else the one nearest to the words of the question in
+    the sentence (the first on ties)."""
+    labels = {v: set(tokenize(_label(text, v))) for v in values}
+    values = [v for v in values if _names_counted(question, v, text)] or values
+    wanted = set(question.terms)
+    best = max(len(wanted & labels[v]) for v in values)
+    if best > 0:
+        values = [v for v in values if len(wanted & labels[v]) == best]
+    positions = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & wanted]
+    if not positions:
+        return values[0]
+    return min(values, key=lambda v: min(abs(v.start - p) for p in positions))
+
+
+def _label(text: str, value: Value) -> str:
+    """The label a value follows in "label: value" (a table row's column, "Budget 2023: 8 M€"), or ""."""
+    match = _LABELLED.search(text[: value.start])
+    return match.group(1) if match else ""
+
+
+def _lead(question: Question, value: Value, sentence: str) -> str:
+    english = question.language == "en"
+    text = value.text
+    if english:
+        text = _english_value(question, value)
+    approximation = value.approximation
+    if approximation:
+        approximation = APPROXIMATIONS.get(approximation.lower(), approximation) if english else approximation
+        text = f"{approximation} {text}"
+    frame = _TIME_FRAME_WORDS.search(question.text)  # the question's frame, when the sentence states it
+    if frame and frame.group()[-4:] in sentence and frame.group()[-4:] not in text and value.kind != "date":
+        text += f" {frame.group()}"
+    return text[0].upper() + text[1:]
+
+
+def _english_value(question: Question, value: Value) -> str:
+    """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", months in English; a count
+    takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
+    text = value.text
+    numeral = APPROXIMATE.match(text)
+    subject = question.subject if value.kind == "count" and _counts_subject(question, value) else ""
+    if numeral:
+        rest = subject or _counted(value)
+        return f"{APPROXIMATE_NUMERALS[numeral.group(1).lower()]} {rest}".strip()
+    number = re.match(_DIGITS, text)
+    if number:
+        digits = number.group().strip()
+        english = re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
+        rest = text[number.end() :].strip()
+        if value.kind == "count":
+            magnitude = _MAGNITUDE.match(rest)
+            scale = f"{_MAGNITUDES[magnitude.group(1).lower()]} " if magnitude else ""
+            rest = f"{scale}{subject}" if subject else rest
+        text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english} %"
+    for french, english_month in _MONTHS.items():
+        text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
+    return text
+
+
+def _counts_subject(question: Question, value: Value) -> bool:
+    """Whether a count may be said with the question's words for what it counts: it counts nothing named, or
+    what it counts is the question's subject or translates it, or the corpus has no word to check that with."""
+    counted = set(tokenize(_counted(value)))
+    return not counted or bool(counted & question.subject_tokens) or not question.subject_translated
+
+
+def _counted(value: Value) -> str:
+    """What a count counts, in its own words: "trois hôpitaux" -> "hôpitaux", "une vingtaine d'écoles" ->
+    "écoles" ("" for a number alone or with its order of magnitude only: "1,6 million")."""
+    head = APPROXIMATE.match(value.text) or _COUNT_HEAD.match(value.text)
+    rest = value.text[head.end() :].strip() if head else value.text
+    magnitude = _MAGNITUDE.match(rest)
+    rest = rest[magnitude.end() :].strip() if magnitude else rest
+    return re.sub(r"^(?:de\s+|d['’]\s*)", "", rest).strip()
