@@ -111,6 +111,9 @@ class Settings(BaseSettings):
         le=1,
         description="A typed question's answer leads with a value the lead model gives this probability.",
     )
+    lead_alone_min_probability: float = Field(
+        0.7, ge=0, le=1, description="A value that leads with this probability is quoted with its sentence alone."
+    )
     answer_relative_score: float = Field(
         0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."
     )

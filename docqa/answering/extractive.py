@@ -213,13 +213,21 @@ class ExtractiveAnswerer:
     # ---- composition -------------------------------------------------------------------------------------
     def _compose(self, question: Question, segments: list[Segment], hits: list[Hit]) -> Answer:
         """The answer: for each (part of the) question, its direct answer then its quotes, each with the number
-        of its passage's citation (a part without quotes: a line saying the reports do not say)."""
+        of its passage's citation (a part without quotes: a line saying the reports do not say). A value that
+        leads with a probability of `lead_alone_min_probability` is quoted with its sentence alone: the other
+        sentences were chosen to find it."""
+        settings = self.settings
+        leads = [direct_answer(part, chosen, self.lead) for part, chosen in segments]
+        segments = [
+            (part, [lead.sentence] if lead and lead.probability >= settings.lead_alone_min_probability else chosen)
+            for (part, chosen), lead in zip(segments, leads, strict=True)
+        ]
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         everything = [s for _, chosen in segments for s in chosen]
         lines: list[str] = []
         quoted: list[ScoredSentence] = []
-        for part, chosen in segments:
+        for (part, chosen), lead in zip(segments, leads, strict=True):
             if not chosen:
                 lines.append(UNANSWERED_PART[question.language].format(part=part.text.rstrip(" ?")))
                 continue
@@ -249,9 +257,8 @@ class ExtractiveAnswerer:
                 else:
                     citations[numbers[sentence.hit] - 1].quote += " … " + sentence.text
                 quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{numbers[sentence.hit]}]")
-            lead = direct_answer(part, chosen, self.lead, self.settings.lead_min_probability)
-            if lead is not None:
-                lines.append(f"{lead[1]} [{numbers[lead[0].hit]}]")
+            if lead is not None and lead.probability >= settings.lead_min_probability:
+                lines.append(f"{lead.text} [{numbers[lead.sentence.hit]}]")
             lines += quotes if _is_list(chosen) else [" ".join(quotes)]
         return Answer(
             question=question.text,

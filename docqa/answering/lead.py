@@ -71,9 +71,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class LeadModel:
-    """A logistic model (`python -m eval.fit_lead`) of "this value of a quoted sentence is the answer": the
-    direct answer is given when the value `labelled_choice` picks has a probability of `lead_min_probability`
-    at least."""
+    """A logistic model (`python -m eval.fit_lead`) of "this value of a quoted sentence is the answer": an answer
+    leads with the value `labelled_choice` picks when its probability reaches `lead_min_probability`."""
 
     model: Logistic
     info: dict
@@ -162,22 +161,26 @@ def _features(question: Question, candidate: Candidate) -> list[float]:
     ]
 
 
-def direct_answer(
-    question: Question, chosen: list[ScoredSentence], model: LeadModel, min_probability: float
-) -> tuple[ScoredSentence, str] | None:
+@dataclass(frozen=True)
+class Lead:
+    """The direct answer: its words, the quoted sentence that states it, and the lead model's probability that it
+    answers."""
+
+    text: str
+    sentence: ScoredSentence
+    probability: float
+
+
+def direct_answer(question: Question, chosen: list[ScoredSentence], model: LeadModel) -> Lead | None:
     """For a question asking a count, an amount, a percentage, a date or a duration: the value of the quoted
-    sentences that `labelled_choice` picks, when the lead model gives it a probability of `min_probability` at
-    least of answering, with its unit or what it counts, in the question's language ("environ 5 000 emplois
-    d'ici 2025"; "about 5,000 jobs by 2025"); None otherwise (the quotes answer alone)."""
-    if not question.wants_value:
-        return None
-    found = candidates(question, chosen)
+    sentences that `labelled_choice` picks, with its unit or what it counts, in the question's language
+    ("environ 5 000 emplois d'ici 2025"; "about 5,000 jobs by 2025"), and how likely it is to answer."""
+    found = candidates(question, chosen) if question.wants_value else []
     if not found:
         return None
     picked = labelled_choice(question, found)
-    if model.probabilities(question, [picked])[0] < min_probability:
-        return None
-    return picked.sentence, _lead(question, picked.value, picked.sentence.text)
+    probability = float(model.probabilities(question, [picked])[0])
+    return Lead(_lead(question, picked.value, picked.sentence.text), picked.sentence, probability)
 
 
 def _names_counted(question: Question, value: Value, text: str) -> bool:

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from docqa.answering.extractive import ExtractiveAnswerer
 from docqa.answering.lead import _lead
 from docqa.qa import QA
 from docqa.question import profile
@@ -11,6 +12,7 @@ from docqa.settings import Settings
 from docqa.values import find_values
 from ingest.pipeline import ingest
 
+HOSPITAL_SENTENCE = "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique."
 DOCS = {
     "normes.txt": (
         "La normalisation en France.\n"
@@ -28,10 +30,7 @@ DOCS = {
         "• Financer les jeunes entreprises\n"
         "Il a été présenté au printemps.\n"
     ),
-    "hopital.txt": (
-        "L’hôpital Saint-Martin a ouvert un centre de données en 2019.\n"
-        "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique.\n"
-    ),
+    "hopital.txt": f"L’hôpital Saint-Martin a ouvert un centre de données en 2019.\n{HOSPITAL_SENTENCE}\n",
     "risques.txt": (
         "Le règlement européen sur les dispositifs autonomes prévoit quatre niveaux de risque : "
         "inacceptable, élevé, limité et minime.\n"
@@ -108,6 +107,23 @@ def test_a_question_none_of_whose_parts_is_answered_abstains(qa):
         "et combien de projets la région Occitanie a-t-elle financés en 2030 ?"
     )
     assert answer.abstained
+
+
+@pytest.mark.parametrize(("lead", "alone", "lines"), [(0.0, 0.0, 2), (0.0, 1.0, 2), (1.0, 1.0, 1)])
+def test_a_likely_value_leads_and_is_quoted_with_its_sentence_alone(qa, lead, alone, lines):
+    settings = {"lead_min_probability": lead, "lead_alone_min_probability": alone}
+    answerer = ExtractiveAnswerer(qa.index, qa.settings.model_copy(update=settings), qa.retriever.scorer)
+    answer = answerer.answer(
+        qa.retrieve("Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin ?")
+    )
+    assert len(answer.answer.splitlines()) == lines and "40 ingénieurs" in answer.answer
+    if lead == 0.0:
+        assert answer.answer.startswith("40 ingénieurs [1]")
+    if alone == 0.0:
+        assert (
+            answer.answer.splitlines()[1]
+            == "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique. [1]"
+        )
 
 
 def test_an_approximate_count_leads_in_the_question_s_language():

@@ -21,15 +21,12 @@ def test_the_value_of_the_row_and_column_the_question_names_is_picked():
     assert labelled_choice(question, candidates(question, row)).value.text == "8 M€"
 
 
-def test_the_value_leads_only_when_the_lead_model_finds_it_likely_enough():
+def test_the_lead_says_the_picked_value_and_how_likely_it_answers():
     question = profile("Combien de startups la cartographie recense-t-elle ?")
     quoted = sentences("La cartographie recense 97 startups / PME d'IA en santé.")
-    model = LeadModel.load()
-    p = float(model.probabilities(question, candidates(question, quoted))[0])
-    assert 0 < p < 1
-    assert direct_answer(question, quoted, model, min_probability=p)[1] == "97 startups"
-    assert direct_answer(question, quoted, model, min_probability=min(1.0, p + 1e-6)) is None
-    assert direct_answer(profile("Qui a publié la note ?"), quoted, model, 0.0) is None  # not a typed question
+    lead = direct_answer(question, quoted, LeadModel.load())
+    assert lead.text == "97 startups" and lead.sentence is quoted[0] and 0 < lead.probability < 1
+    assert direct_answer(profile("Qui a publié la note ?"), quoted, LeadModel.load()) is None  # not a typed question
 
 
 def test_the_shipped_lead_model_reads_these_features():
