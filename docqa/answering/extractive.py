@@ -213,61 +213,73 @@ class ExtractiveAnswerer:
     # ---- composition -------------------------------------------------------------------------------------
     def _compose(self, question: Question, segments: list[Segment], hits: list[Hit]) -> Answer:
         """The answer: for each (part of the) question, its direct answer then its quotes, each with the number
-        of its passage's citation (a part without quotes: a line saying the reports do not say). A value that
-        leads with a probability of `lead_alone_min_probability` is quoted with its sentence alone: the other
-        sentences were chosen to find it."""
+        of its passage's citation (a part without quotes: a line saying the reports do not say; a sentence
+        quoted for an earlier part is not quoted again). A value that leads with a probability of
+        `lead_alone_min_probability` is quoted with its sentence alone: the other sentences were chosen to find
+        it."""
         settings = self.settings
         leads = [direct_answer(part, chosen, self.lead) for part, chosen in segments]
         segments = [
             (part, [lead.sentence] if lead and lead.probability >= settings.lead_alone_min_probability else chosen)
             for (part, chosen), lead in zip(segments, leads, strict=True)
         ]
-        numbers: dict[int, int] = {}
-        citations: list[Citation] = []
-        everything = [s for _, chosen in segments for s in chosen]
+        ends: dict[int, int] = {}  # how far the quotes read into each passage
+        for sentence in (s for _, chosen in segments for s in chosen):
+            ends[sentence.hit] = max(ends.get(sentence.hit, 0), sentence.end)
+        citations: dict[int, Citation] = {}  # by passage
+        quoted: list[tuple[ScoredSentence, int]] = []  # each quote with its citation number
         lines: list[str] = []
-        quoted: list[ScoredSentence] = []
+
+        def cite(sentence: ScoredSentence) -> tuple[int, bool]:
+            """The citation number of `sentence`, and whether it is new (not a copy of an earlier quote)."""
+            earlier = next((n for q, n in quoted if _same(sentence, q)), None)
+            if earlier is not None:
+                return earlier, False
+            citation = citations.get(sentence.hit)
+            if citation is None:
+                citation = citations[sentence.hit] = self._citation(
+                    len(citations) + 1, hits[sentence.hit], sentence, ends[sentence.hit]
+                )
+            else:
+                citation.quote += " … " + sentence.text
+            quoted.append((sentence, citation.n))
+            return citation.n, True
+
         for (part, chosen), lead in zip(segments, leads, strict=True):
             if not chosen:
                 lines.append(UNANSWERED_PART[question.language].format(part=part.text.rstrip(" ?")))
                 continue
             quotes = []
             for sentence in chosen:
-                if any(_same(sentence, q) for q in quoted):  # quoted for an earlier part already
-                    continue
-                quoted.append(sentence)
-                hit = hits[sentence.hit]
-                if sentence.hit not in numbers:
-                    numbers[sentence.hit] = len(numbers) + 1
-                    end = max(c.end for c in everything if c.hit == sentence.hit)
-                    citations.append(
-                        Citation(
-                            n=numbers[sentence.hit],
-                            doc_id=hit.doc_id,
-                            title=hit.title,
-                            page=hit.page,
-                            quote=sentence.text,
-                            score=round(hit.score, 4),
-                            chunk_id=hit.chunk_id,
-                            passage=self._passage(hit, end),
-                            section=hit.section,
-                            ocr=hit.ocr,
-                        )
-                    )
-                else:
-                    citations[numbers[sentence.hit] - 1].quote += " … " + sentence.text
-                quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{numbers[sentence.hit]}]")
+                n, new = cite(sentence)
+                if new:
+                    quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{n}]")
             if lead is not None and lead.probability >= settings.lead_min_probability:
-                lines.append(f"{lead.text} [{numbers[lead.sentence.hit]}]")
-            lines += quotes if _is_list(chosen) else [" ".join(quotes)]
+                lines.append(f"{lead.text} [{cite(lead.sentence)[0]}]")
+            if quotes:
+                lines += quotes if _is_list(chosen) else [" ".join(quotes)]
         return Answer(
             question=question.text,
             answer="\n".join(lines),
             abstained=False,
-            citations=citations,
+            citations=list(citations.values()),
             hits=hits,
             language=question.language,
             answerer=self.name,
+        )
+
+    def _citation(self, n: int, hit: Hit, sentence: ScoredSentence, end: int) -> Citation:
+        return Citation(
+            n=n,
+            doc_id=hit.doc_id,
+            title=hit.title,
+            page=hit.page,
+            quote=sentence.text,
+            score=round(hit.score, 4),
+            chunk_id=hit.chunk_id,
+            passage=self._passage(hit, end),
+            section=hit.section,
+            ocr=hit.ocr,
         )
 
     def _passage(self, hit: Hit, end: int) -> str:
