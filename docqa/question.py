@@ -88,8 +88,9 @@ _NOT_NAMES = frozenset(
     "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which when where who "
     "why in on for".split()
 )
-# English questions name French things by their English acronyms: either form is found
-FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
+# English questions name French things by their English acronyms: either form is found (besides the same
+# letters in another order: `docqa.scoring.acronym_written`)
+FRENCH_ACRONYMS = {"WHO": "OMS"}
 _SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
 
 

@@ -33,6 +33,7 @@ DEFINITION = re.compile(
 REFERENCE = re.compile(r"^sources? ?:|https?://|bit\.ly|www\.|\(\d{4}\)\s*[-–]", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[•▪◦●○■□➢✓*\-–]|\d{1,2}[.)])\s*")
 _HAS_DIGIT = re.compile(r"\d")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b(?:[A-Z]{2,}[\w-]*|[A-Z][a-zà-ÿ]+(?:[ -][A-Z][\w-]+)+)")
 
 FEATURES = (
@@ -477,8 +478,12 @@ def names_share(question: Question, text: str) -> float:
 
 
 def acronym_written(acronym: str, text: str, any_case: bool = False) -> bool:
-    """Whether `text` (its acronyms joined: `join_acronyms`) writes `acronym` as a word, or its French form
-    ("AI" -> "IA"); with `any_case`, in any case ("INRIA" as "Inria")."""
+    """Whether `text` (its acronyms joined: `join_acronyms`) writes `acronym` as a word, or its French form: the
+    same letters in another order, French putting the adjective after the noun ("OECD" -> "OCDE", "GDPR" ->
+    "RGPD"), or a translation ("WHO" -> "OMS"); with `any_case`, in any case ("INRIA" as "Inria")."""
     flags = re.IGNORECASE if any_case else 0
     forms = {acronym, FRENCH_ACRONYMS.get(acronym, acronym)}
-    return any(re.search(rf"\b{re.escape(f)}\b", text, flags) for f in forms)
+    if any(re.search(rf"\b{re.escape(f)}\b", text, flags) for f in forms):
+        return True
+    letters = sorted(acronym.upper())
+    return any(sorted(word) == letters for word in _ACRONYM.findall(text) if len(word) == len(acronym))

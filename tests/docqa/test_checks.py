@@ -3,7 +3,7 @@ from dataclasses import replace
 from docqa.answering.checks import failed_check, names_stated, time_frame_stated, value_stated
 from docqa.question import profile
 from docqa.schema import Hit
-from docqa.scoring import ScoredSentence
+from docqa.scoring import ScoredSentence, acronym_written
 from docqa.settings import Settings
 
 TEXT = "Le budget du programme était de 9,7 M€ en 2020."
@@ -65,3 +65,11 @@ def test_an_english_name_is_found_by_the_corpus_word_that_translates_it():
     question = replace(profile("How many AI schools are there in Germany?"), distinctive=(("germany", ("allemagn",)),))
     assert names_stated(question, "Les écoles d’IA en Allemagne sont au nombre de douze.") == ""
     assert "germany" in names_stated(question, "Les écoles d’IA en France sont au nombre de douze.")
+
+
+def test_an_english_acronym_is_found_by_its_french_form():
+    assert acronym_written("OECD", "la moyenne de l’OCDE était de 18 %")  # the same letters in another order
+    assert acronym_written("GDPR", "le RGPD") and acronym_written("WHO", "les recommandations de l’OMS")
+    assert not acronym_written("OECD", "le code de la santé", any_case=True)  # only another acronym
+    question = replace(profile("What share of French adults smoked, against the OECD?"), distinctive=(("OECD", ()),))
+    assert names_stated(question, "25,4 % des adultes (moyenne de l’OCDE : 18 %)") == ""
