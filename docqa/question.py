@@ -81,6 +81,7 @@ _PART_BREAK = re.compile(
     re.IGNORECASE,
 )
 _MIN_PART_TERMS = 2  # a part names at least this many informative words
+_LEADING_CONJUNCTION = re.compile(r"^(?:et|and)\s+", re.IGNORECASE)
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
 _APOSTROPHE = str.maketrans({"’": " ", "'": " "})
 # Capitalised words of questions that are not names
@@ -88,9 +89,9 @@ _NOT_NAMES = frozenset(
     "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which when where who "
     "why in on for".split()
 )
-# English questions name French things by their English acronyms: either form is found (besides the same
-# letters in another order: `docqa.scoring.acronym_written`)
-FRENCH_ACRONYMS = {"WHO": "OMS"}
+# English questions name French things by their English acronyms: either form is found (and, by the names
+# check, an acronym of the same letters in another order: `docqa.scoring.acronym_written`)
+FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
 
 
@@ -191,22 +192,22 @@ def answer_type(folded: str) -> AnswerType:
 
 
 def split_parts(text: str) -> list[str]:
-    """The parts of a multi-part question ("Combien de X, et quelle part de Y ?" -> two); a piece
-    with fewer than two informative words ("En quel mois") is joined to its neighbour."""
+    """The parts of a multi-part question ("Combien de X, et quelle part de Y ?" -> two), each as the question
+    writes it; a piece with fewer than two informative words ("En quel mois") stays with its neighbour."""
     quoted = [m.span() for m in _QUOTED.finditer(text)]  # a title's "?" or "et" does not start a part
     breaks = [m for m in _PART_BREAK.finditer(text) if not any(a <= m.start() < b for a, b in quoted)]
     bounds = [0, *(x for m in breaks for x in m.span()), len(text)]  # start, end of each piece
-    spans = zip(bounds[::2], bounds[1::2], strict=True)
-    pieces = [p.strip(" ,") for a, b in spans if (p := text[a:b]) and p.strip(" ,?")]
-    parts: list[str] = []
-    short = ""  # a piece without a subject of its own ("En quel mois") belongs to the next one
-    for piece in pieces:
-        piece = f"{short} et {piece}" if short else piece
-        short = piece if len(content_tokens(piece)) < _MIN_PART_TERMS else ""
-        if not short:
-            parts.append(piece)
-    if short:
-        parts[-1:] = [f"{parts[-1]} et {short}"] if parts else [short]
+    pieces = [(a, b) for a, b in zip(bounds[::2], bounds[1::2], strict=True) if text[a:b].strip(" ,?")]
+    spans: list[tuple[int, int]] = []
+    short: int | None = None  # the start of a piece without a subject of its own, which the next one takes
+    for a, b in pieces:
+        a = a if short is None else short
+        short = a if len(content_tokens(text[a:b])) < _MIN_PART_TERMS else None
+        if short is None:
+            spans.append((a, b))
+    if short is not None:
+        spans[-1:] = [(spans[-1][0] if spans else short, len(text))]
+    parts = [_LEADING_CONJUNCTION.sub("", text[a:b].strip(" ,")) for a, b in spans]
     return parts or [text]
 
 

@@ -20,9 +20,10 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupKFold
 
 from docqa.answering.extractive import ExtractiveAnswerer
-from docqa.answering.lead import Candidate, LeadModel, candidates, labelled_choice, lead_features
+from docqa.answering.lead import LEAD_FEATURES, Candidate, LeadModel, candidates, labelled_choice, lead_features
 from docqa.qa import QA
 from docqa.question import Question as Profile
+from docqa.scoring import Logistic
 from docqa.settings import get_settings
 from eval.dataset import Question, load_dataset
 from eval.fit import FOLDS, fit_logistic, training_sets
@@ -66,7 +67,7 @@ def lead_cases(qa: QA, answerer: ExtractiveAnswerer, questions: list[Question]) 
         if not q.answerable:
             continue
         segments, _ = answerer.select(qa.retrieve(q.question))
-        for part, chosen in segments:
+        for part, chosen, _ in segments:
             found = candidates(part, chosen) if part.wants_value else []
             if found:
                 cases.append(case(q, part, found))
@@ -109,7 +110,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     qa = QA(settings)
-    answerer = ExtractiveAnswerer(qa.index, settings.model_copy(update={"abstain_threshold": 0.0}), qa.retriever.scorer)
+    # every answer quotes what it chose (no lead shortens it): the candidates of the model being fitted
+    no_lead = LeadModel(
+        Logistic(np.zeros(len(LEAD_FEATURES)), -50.0, np.zeros(len(LEAD_FEATURES)), np.ones(len(LEAD_FEATURES))), {}
+    )
+    answerer = ExtractiveAnswerer(
+        qa.index, settings.model_copy(update={"abstain_threshold": 0.0}), qa.retriever.scorer, no_lead
+    )
     paths = training_sets()
     cases = lead_cases(qa, answerer, [q for p in paths for q in load_dataset(p)])
     print(f"{len(cases)} typed questions or parts with {sum(len(k.y) for k in cases)} candidate values")

@@ -45,7 +45,7 @@ def names_stated(question: Question, context: str) -> str:
     missing = []
     for name, translations in question.distinctive:
         if name.isupper():
-            found = acronym_written(name, text, any_case=True)
+            found = acronym_written(name, text, any_case=True, reordered=question.language == "en")
         else:  # only the lines that hold one of its forms are analysed (a page can be long)
             own = set(tokenize(name))
             forms = {fold(name), *own, *translations}

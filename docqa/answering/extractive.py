@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from docqa.answering.base import abstention
 from docqa.answering.checks import failed_check
-from docqa.answering.lead import LeadModel, direct_answer
+from docqa.answering.lead import Lead, LeadModel, direct_answer
 from docqa.question import Question
 from docqa.schema import Answer, Citation, Hit
 from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading
 from docqa.settings import Settings
 from docqa.store import Index
-from docqa.text import fold, sentence_spans, tokenize
+from docqa.text import fold, numbers, sentence_spans, tokenize
 
 if TYPE_CHECKING:
     from docqa.retrieval import Evidence
@@ -28,27 +27,33 @@ UNANSWERED_PART = {
     "en": "“{part}”: the reports do not say.",
 }
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
-Segment = tuple[Question, list[ScoredSentence]]  # a question or one of its parts, with the sentences answering it
+# a question or one of its parts, with the sentences that answer it and the value its answer leads with
+Segment = tuple[Question, list[ScoredSentence], Lead | None]
 
 
 class ExtractiveAnswerer:
     """Answers by quoting the sentences the selector scores best, each with its citation.
 
-    One sentence per part of a multi-part question; then sentences that add what the first ones leave out
-    (another part of the question, another document), while they score at least `answer_relative_score` of the
-    best one; a sentence that announces a list is followed by the list's items.
+    The best sentence, then sentences that add what it leaves out (a word of the question, another document),
+    while they score at least `answer_relative_score` of the best one; a sentence that announces a list is
+    followed by the list's items. A multi-part question is answered part by part (`select`); a typed question
+    leads with its value (`docqa.answering.lead`).
     """
 
     name = "extractive"
 
-    def __init__(self, index: Index, settings: Settings, scorer: SentenceScorer):
+    def __init__(self, index: Index, settings: Settings, scorer: SentenceScorer, lead: LeadModel | None = None):
         self.index = index
         self.settings = settings
         self.scorer = scorer
+        self._lead = lead
 
-    @cached_property
+    @property
     def lead(self) -> LeadModel:
-        return LeadModel.load()
+        """The lead model (`docqa/lead.json` unless given), loaded at its first use."""
+        if self._lead is None:
+            self._lead = LeadModel.load()
+        return self._lead
 
     @property
     def threshold(self) -> float:
@@ -71,26 +76,41 @@ class ExtractiveAnswerer:
             return [], ""
         if evidence.parts:
             parts = zip(question.parts, evidence.parts, strict=True)
-            segments = [(part, self._answer_part(evidence, part, scored)) for part, scored in parts]
-            if any(chosen for _, chosen in segments):
+            segments = [self._answer_part(evidence, part, scored) for part, scored in parts]
+            if any(chosen for _, chosen, _ in segments):
                 return segments, ""
         sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
         # (the abstention model was fitted on all the scored sentences, quotable or not)
         if not sentences or selector.answerability(question, evidence.sentences) < self.threshold:
             return [], ""
-        chosen = self._choose(evidence, sentences)
-        if reason := self._failed_check(question, chosen, hits):
-            return [], reason
-        return [(question, chosen)], ""
+        segment = self._settle(question, self._choose(evidence, sentences), hits)
+        return ([segment], "") if isinstance(segment, tuple) else ([], segment)
 
-    def _answer_part(self, evidence: Evidence, part: Question, scored: list[ScoredSentence]) -> list[ScoredSentence]:
-        """The sentences that answer one part of a multi-part question on their own (answerability and checks
-        read on the part), or none."""
+    def _answer_part(self, evidence: Evidence, part: Question, scored: list[ScoredSentence]) -> Segment:
+        """One part of a multi-part question with the sentences that answer it on their own (answerability and
+        checks read on the part), or none."""
         sentences = [s for s in scored if self._quotable(s, evidence.hits)]
         if not sentences or self.scorer.selector.answerability(part, scored) < self.threshold:
-            return []
+            return part, [], None
         chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences)
-        return [] if self._failed_check(part, chosen, evidence.hits) else chosen
+        segment = self._settle(part, chosen, evidence.hits)
+        return segment if isinstance(segment, tuple) else (part, [], None)
+
+    def _settle(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Segment | str:
+        """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail.
+        Its value leads when the lead model gives it `lead_min_probability`; with `lead_alone_min_probability`,
+        the value's sentence is the only quote, when it passes the checks alone: the other sentences were chosen
+        to find it."""
+        if reason := self._failed_check(question, chosen, hits):
+            return reason
+        settings = self.settings
+        lead = direct_answer(question, chosen, self.lead)
+        if lead is None or lead.probability < settings.lead_min_probability:
+            return question, chosen, None
+        alone = [lead.sentence]
+        if lead.probability >= settings.lead_alone_min_probability and not self._failed_check(question, alone, hits):
+            chosen = alone
+        return question, chosen, lead
 
     def _failed_check(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
         context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
@@ -214,17 +234,9 @@ class ExtractiveAnswerer:
     def _compose(self, question: Question, segments: list[Segment], hits: list[Hit]) -> Answer:
         """The answer: for each (part of the) question, its direct answer then its quotes, each with the number
         of its passage's citation (a part without quotes: a line saying the reports do not say; a sentence
-        quoted for an earlier part is not quoted again). A value that leads with a probability of
-        `lead_alone_min_probability` is quoted with its sentence alone: the other sentences were chosen to find
-        it."""
-        settings = self.settings
-        leads = [direct_answer(part, chosen, self.lead) for part, chosen in segments]
-        segments = [
-            (part, [lead.sentence] if lead and lead.probability >= settings.lead_alone_min_probability else chosen)
-            for (part, chosen), lead in zip(segments, leads, strict=True)
-        ]
+        quoted for an earlier part is not quoted again)."""
         ends: dict[int, int] = {}  # how far the quotes read into each passage
-        for sentence in (s for _, chosen in segments for s in chosen):
+        for sentence in (s for _, chosen, _ in segments for s in chosen):
             ends[sentence.hit] = max(ends.get(sentence.hit, 0), sentence.end)
         citations: dict[int, Citation] = {}  # by passage
         quoted: list[tuple[ScoredSentence, int]] = []  # each quote with its citation number
@@ -245,7 +257,7 @@ class ExtractiveAnswerer:
             quoted.append((sentence, citation.n))
             return citation.n, True
 
-        for (part, chosen), lead in zip(segments, leads, strict=True):
+        for part, chosen, lead in segments:
             if not chosen:
                 lines.append(UNANSWERED_PART[question.language].format(part=part.text.rstrip(" ?")))
                 continue
@@ -254,7 +266,7 @@ class ExtractiveAnswerer:
                 n, new = cite(sentence)
                 if new:
                     quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{n}]")
-            if lead is not None and lead.probability >= settings.lead_min_probability:
+            if lead is not None:
                 lines.append(f"{lead.text} [{cite(lead.sentence)[0]}]")
             if quotes:
                 lines += quotes if _is_list(chosen) else [" ".join(quotes)]
@@ -308,8 +320,9 @@ def inline_items(text: str) -> int:
 
 
 def _same(a: ScoredSentence, b: ScoredSentence, threshold: float = 0.8) -> bool:
-    """The same sentence, or a near-copy of it (word-set Jaccard >= threshold), possibly from another passage."""
+    """The same sentence, or a near-copy of it (word-set Jaccard >= threshold, the same numbers), possibly from
+    another passage: "40 projets en 2022" is no copy of "55 projets en 2023"."""
     if _overlaps(a, b) or fold(a.text) == fold(b.text):
         return True
     x, y = set(tokenize(a.text)), set(tokenize(b.text))
-    return bool(x and y) and len(x & y) / len(x | y) >= threshold
+    return bool(x and y) and len(x & y) / len(x | y) >= threshold and numbers(a.text) == numbers(b.text)

@@ -68,8 +68,11 @@ def test_an_english_name_is_found_by_the_corpus_word_that_translates_it():
 
 
 def test_an_english_acronym_is_found_by_its_french_form():
-    assert acronym_written("OECD", "la moyenne de l’OCDE était de 18 %")  # the same letters in another order
+    assert acronym_written("OECD", "la moyenne de l’OCDE était de 18 %", reordered=True)  # same letters, reordered
+    assert not acronym_written("OECD", "la moyenne de l’OCDE était de 18 %")  # only for an English question
     assert acronym_written("GDPR", "le RGPD") and acronym_written("WHO", "les recommandations de l’OMS")
-    assert not acronym_written("OECD", "le code de la santé", any_case=True)  # only another acronym
+    assert not acronym_written("OECD", "le code de la santé", any_case=True, reordered=True)  # another acronym only
+    french = replace(profile("Quel budget l'ARS a-t-elle alloué ?"), distinctive=(("ARS", ()),))
+    assert "ARS" in names_stated(french, "En mars, le RSA a été revalorisé.")  # "ARS" is not "RSA" in French
     question = replace(profile("What share of French adults smoked, against the OECD?"), distinctive=(("OECD", ()),))
     assert names_stated(question, "25,4 % des adultes (moyenne de l’OCDE : 18 %)") == ""

@@ -4,10 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from docqa.answering.extractive import ExtractiveAnswerer
+from docqa.answering.extractive import ExtractiveAnswerer, _same
 from docqa.answering.lead import _lead
 from docqa.qa import QA
 from docqa.question import profile
+from docqa.scoring import ScoredSentence
 from docqa.settings import Settings
 from docqa.values import find_values
 from ingest.pipeline import ingest
@@ -124,6 +125,13 @@ def test_a_likely_value_leads_and_is_quoted_with_its_sentence_alone(qa, lead, al
             answer.answer.splitlines()[1]
             == "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique. [1]"
         )
+
+
+def test_a_near_copy_states_the_same_numbers():
+    a = ScoredSentence(hit=0, start=0, end=40, text="Le programme a atteint 40 projets en 2022.")
+    b = ScoredSentence(hit=1, start=0, end=40, text="Le programme a atteint 55 projets en 2023.")
+    c = ScoredSentence(hit=1, start=0, end=40, text="Le programme a bien atteint 40 projets en 2022.")
+    assert not _same(a, b) and _same(a, c)
 
 
 def test_an_approximate_count_leads_in_the_question_s_language():

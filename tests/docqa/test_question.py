@@ -49,6 +49,18 @@ def test_parts_of_a_multi_part_question():
     assert profile("Combien de startups ?").parts == ()
 
 
+def test_parts_keep_the_question_s_own_words():
+    assert split_parts("Quel budget a le HDH ? Et combien de projets ?") == [
+        "Quel budget a le HDH ? Et combien de projets ?"
+    ]
+    assert split_parts("Combien de startups en 2020 ? et quel budget pour le HDH en 2021 ?")[1] == (
+        "quel budget pour le HDH en 2021 ?"  # no leading "et"
+    )
+    assert split_parts("How many startups in 2020, and why and how was the centre created?")[1] == (
+        "why and how was the centre created?"
+    )
+
+
 def test_a_part_may_start_with_a_preposition_but_not_inside_a_quoted_title():
     assert split_parts("Quand l'AP-HP a-t-elle créé son hub, et avec qui a-t-il lancé un label ?") == [
         "Quand l'AP-HP a-t-elle créé son hub",
