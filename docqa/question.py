@@ -75,7 +75,7 @@ _TIME_FRAME = re.compile(
 )
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
 _PART_BREAK = re.compile(
-    r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d'après|"
+    r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d['’]après|"
     r"in|on|with|for|by|from|to|according to)\s+)?(?:quel|quelle|quels|quelles|combien|qui|comment|"
     r"quand|pourquoi|ou|what|which|how|who|when|where|why)\b))",
     re.IGNORECASE,

@@ -67,6 +67,7 @@ def test_a_part_may_start_with_a_preposition_but_not_inside_a_quoted_title():
         "avec qui a-t-il lancé un label ?",
     ]
     assert split_parts("Which company built it, and in which year did it open?")[1] == "in which year did it open?"
+    assert split_parts("Quel budget en 2020, et d’après quel rapport officiel ?")[1].startswith("d’après quel")
     title = "Que propose la note « IA et emploi : quoi de neuf docteur ? » et quel organisme l'a publiée ?"
     assert split_parts(title) == [
         "Que propose la note « IA et emploi : quoi de neuf docteur ? »",
