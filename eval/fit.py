@@ -253,9 +253,9 @@ def calibrate(everything: list[Outcome], on_topic: np.ndarray) -> tuple[float, f
     return max(scored)[1]
 
 
-def best_sentences(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> list[list[ScoredSentence]]:
-    """The scored sentences of each case's `top_k` passages, best first, as the answerer sees them."""
-    return [ranked(case, selectors[n], top_k).sentences for n, case in enumerate(cases)]
+def ranked_cases(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> list[Evidence]:
+    """Each case's evidence as the answerer sees it: scored by its fold's selector, its `top_k` passages."""
+    return [ranked(case, selectors[n], top_k) for n, case in enumerate(cases)]
 
 
 def feature_rows(cases: list[Case], best: list[list[ScoredSentence]], names: tuple[str, ...]) -> np.ndarray:
@@ -268,11 +268,10 @@ def feature_rows(cases: list[Case], best: list[list[ScoredSentence]], names: tup
     )
 
 
-def part_rows(cases: list[Case], selectors: dict[int, Selector], top_k: int) -> list[np.ndarray]:
-    """The answer features of each part of each case's question (no rows for a question of one part)."""
+def part_rows(evidences: list[Evidence]) -> list[np.ndarray]:
+    """The answer features of each part of each question (no rows for a question of one part)."""
     rows = []
-    for n, case in enumerate(cases):
-        evidence = ranked(case, selectors[n], top_k)
+    for evidence in evidences:
         scored = zip(evidence.question.parts, evidence.parts, strict=True)
         rows.append(np.array([answer_features(part, sentences) for part, sentences in scored if sentences]))
     return rows
@@ -299,10 +298,11 @@ def main() -> None:
     l2 = max(by_l2, key=lambda k: (round(top1(cases, by_l2[k]), 3), k))
     selectors = by_l2[l2]
     # 2. the abstention model, stacked on the out-of-fold sentence scores
-    best = best_sentences(cases, selectors, settings.top_k)
+    evidences = ranked_cases(cases, selectors, settings.top_k)
+    best = [evidence.sentences for evidence in evidences]
     rows = feature_rows(cases, best, ANSWER_FEATURES)
     labels = np.array([int(case.question.answerable) for case in cases])
-    parts = part_rows(cases, selectors, settings.top_k)
+    parts = part_rows(evidences)
     answerability = np.zeros(len(cases))
     for train, test in folds(cases):
         model = fit_logistic(rows[train], labels[train], 1.0)
@@ -316,7 +316,7 @@ def main() -> None:
     answer_model = fit_logistic(rows, labels, 1.0)
     off_cases = build_cases(qa, load_dataset(OFF_TOPIC))
     off_selectors = {n: selector for n in range(len(off_cases))}
-    off_best = best_sentences(off_cases, off_selectors, settings.top_k)
+    off_best = [evidence.sentences for evidence in ranked_cases(off_cases, off_selectors, settings.top_k)]
     off_rows = feature_rows(off_cases, off_best, ANSWER_FEATURES)
     off_results = outcomes(qa, off_cases, off_selectors, answer_model(off_rows), settings)
     topic_rows = np.vstack(
