@@ -30,7 +30,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "amount",
             r"\b(budget|montant|cout\w*|combien coute|prix|salaire|financement|investissement|levee|"
-            r"dotation|chiffre d'affaires|how much money|how much (does|did|will|would|could) .* cost|cost|funding|"
+            r"dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
             r"salary|price|revenue|amount of money)\b",
         ),
         ("count", r"\b(combien|how many|nombre de|number of)\b"),

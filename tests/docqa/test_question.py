@@ -9,6 +9,8 @@ from docqa.question import profile, split_parts, subject
         ("Combien de startups d'IA en santé la cartographie recense-t-elle ?", "count"),
         ("How many jobs could be created by 2025?", "count"),
         ("Quel budget pour le programme en 2020 ?", "amount"),
+        ("Quels sont les frais d'inscription du master ?", "amount"),  # fees are an amount, not a list
+        ("How much did the fund invest in 2019?", "amount"),
         ("Quelle part des entreprises se positionne sur l'innovation ?", "percentage"),
         ("When was the page last updated?", "date"),
         ("Combien de temps a duré l'expérience ?", "duration"),
