@@ -13,6 +13,8 @@ from docqa.question import Question
 from docqa.schema import DocumentInfo
 from docqa.text import fold, join_acronyms, terms, tokenize
 
+_WORD = re.compile(r"[^\W\d_][\w-]*")  # apostrophes split words: "l'Institut" -> "l", "Institut"
+
 
 def designations(
     documents: list[DocumentInfo], chunk_counts: dict[str, Counter[str]], chunks: Counter[str], topic_share: float
@@ -71,14 +73,37 @@ def distinctive_names(
     return tuple(out)
 
 
-def named_documents(question: Question, names: dict[str, frozenset[str]]) -> dict[str, float]:
+def named_documents(
+    question: Question, names: dict[str, frozenset[str]], foreign: Callable[[str], bool] | None = None
+) -> dict[str, float]:
     """Document -> how strongly the question's names designate it (1 for the best designated): the number of
     distinct designations that include it, over the largest such number ("AEC" and "SMT" -> the SMT study 1,
-    the other AEC study 0.5). Empty when the question names no document."""
-    sets = {names[fold(name)] for name in question.entities if fold(name) in names}
+    the other AEC study 0.5). Empty when the question names no document. A word of a longer name that also holds
+    a `foreign` word (one that names something else) designates nothing: "l'Institut Curie" is not the
+    publisher "Institut Montaigne"."""
+    taken = {word for run in name_runs(question.text) if foreign and any(map(foreign, run)) for word in run}
+    sets = {names[fold(name)] for name in question.entities if fold(name) in names and fold(name) not in taken}
     votes = Counter(doc for docs in sets for doc in docs)
     top = max(votes.values(), default=0)
     return {doc: n / top for doc, n in votes.items()}
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """The names of several capitalised words in a question (after its first word), each as its folded words:
+    "Que fait l'Institut Curie ?" -> [["institut", "curie"]]."""
+    runs: list[list[str]] = []
+    previous_end = -1
+    for n, match in enumerate(_WORD.finditer(text)):
+        word = match.group()
+        if n == 0 or not word[0].isupper():
+            previous_end = -1
+            continue
+        if previous_end >= 0 and not text[previous_end : match.start()].strip():
+            runs[-1].append(fold(word))
+        else:
+            runs.append([fold(word)])
+        previous_end = match.end()
+    return [run for run in runs if len(run) > 1]
 
 
 def name_documents(
@@ -90,7 +115,8 @@ def name_documents(
     """`question` with the documents it names (`Question.documents`; `names`: `designations`), and each part with
     those it names, or the whole question's when it names none; and, given `ordinary` (`ordinary_words`) and
     `known` (whether the corpus writes a word), with its distinctive names (`Question.distinctive`)."""
-    documents = named_documents(question, names)
-    parts = tuple(replace(p, documents=named_documents(p, names) or documents) for p in question.parts)
+    foreign = (lambda word: word not in ordinary and known(word)) if ordinary is not None and known else None
+    documents = named_documents(question, names, foreign)
+    parts = tuple(replace(p, documents=named_documents(p, names, foreign) or documents) for p in question.parts)
     distinctive = distinctive_names(question, ordinary, known) if ordinary is not None and known else ()
     return replace(question, documents=documents, parts=parts, distinctive=distinctive)

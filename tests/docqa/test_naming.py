@@ -85,6 +85,17 @@ def test_named_documents_weigh_distinct_designations():
     assert name_documents(profile("Combien de robots en 2020 ?"), names()).documents == {}
 
 
+def test_a_word_of_another_name_designates_no_document():
+    ordinary = ordinary_words(DOCUMENTS, USES, CHUNKS, 0.1)
+    known = {"fondation", "vega", "lumen", "robots"}.__contains__  # the corpus writes "la Fondation Lumen" too
+    ask = "Combien de robots la Fondation {} finance-t-elle ?"
+    assert name_documents(profile(ask.format("Lumen")), names(), ordinary, known).documents == {}
+    assert name_documents(profile(ask.format("Vega")), names(), ordinary, known).documents == {"note": 1.0}
+    # a word the corpus never writes ("Report") names nothing else
+    q = profile("What does the Fondation Vega Report say about robots?")
+    assert name_documents(q, names(), ordinary, known).documents == {"note": 1.0}
+
+
 def test_a_part_without_a_name_inherits_the_question_s_documents():
     q = name_documents(
         profile("Que propose la Fondation Vega pour les robots, et combien coûte le plan de la DNX ?"), names()
