@@ -112,11 +112,10 @@ def name_documents(
     ordinary: frozenset[str] | None = None,
     known: Callable[[str], bool] | None = None,
 ) -> Question:
-    """`question` with the documents it names (`Question.documents`; `names`: `designations`), and each part with
-    those it names, or the whole question's when it names none; and, given `ordinary` (`ordinary_words`) and
-    `known` (whether the corpus writes a word), with its distinctive names (`Question.distinctive`)."""
+    """`question` with the documents it names (`Question.documents`; `names`: `designations`) and, given `ordinary`
+    (`ordinary_words`) and `known` (whether the corpus writes a word), its distinctive names
+    (`Question.distinctive`). Its parts are left as they are: the retriever reads each on its own (a part that
+    names no document keeps none; inheriting the question's was measured: no gain)."""
     foreign = (lambda word: word not in ordinary and known(word)) if ordinary is not None and known else None
-    documents = named_documents(question, names, foreign)
-    parts = tuple(replace(p, documents=named_documents(p, names, foreign) or documents) for p in question.parts)
     distinctive = distinctive_names(question, ordinary, known) if ordinary is not None and known else ()
-    return replace(question, documents=documents, parts=parts, distinctive=distinctive)
+    return replace(question, documents=named_documents(question, names, foreign), distinctive=distinctive)

@@ -96,13 +96,22 @@ def test_a_word_of_another_name_designates_no_document():
     assert name_documents(q, names(), ordinary, known).documents == {"note": 1.0}
 
 
-def test_a_part_without_a_name_inherits_the_question_s_documents():
-    q = name_documents(
-        profile("Que propose la Fondation Vega pour les robots, et combien coûte le plan de la DNX ?"), names()
-    )
+def test_each_part_of_a_question_names_its_own_documents(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    entries = []
+    for doc_id, publisher in (("note", "Fondation Vega"), ("page", "Direction du numérique (DNX)")):
+        (corpus / f"{doc_id}.txt").write_text(f"Les robots. {publisher} finance des robots.", encoding="utf-8")
+        entries.append({"doc_id": doc_id, "file": f"{doc_id}.txt", "title": doc_id, "publisher": publisher})
+    (corpus / "manifest.json").write_text(json.dumps({"documents": entries}), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    qa = QA(settings)
+    assert ingest([corpus], qa.index, settings).ok
+    read = qa.retriever.read_names
+    q = read(profile("Que propose la Fondation Vega pour les robots, et combien coûte le plan de la DNX ?"))
     assert [p.documents for p in q.parts] == [{"note": 1.0}, {"page": 1.0}]
-    q = name_documents(profile("Que propose la Fondation Vega, et combien de robots sont déployés ?"), names())
-    assert [p.documents for p in q.parts] == [{"note": 1.0}, {"note": 1.0}]
+    q = read(profile("Que propose la Fondation Vega, et combien de robots sont déployés ?"))
+    assert [p.documents for p in q.parts] == [{"note": 1.0}, {}]
 
 
 def test_a_question_naming_a_document_is_also_searched_within_it(tmp_path):
