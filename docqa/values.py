@@ -58,6 +58,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
+# a bare number right after a capitalised word is part of a name, not a count: "Master 1", "Paris 13", "Covid 19"
+_NAME_BEFORE = re.compile(r"(?<![\w-])[A-ZÀ-ÖØ-Ý][\w-]*\s$")
 # words before a number that make it approximate or a bound, and their English forms
 APPROXIMATIONS = {
     "environ": "about",
@@ -88,6 +90,11 @@ class Value:
     approximation: str = ""  # "environ", "près de"... as written before it
 
 
+def _named(text: str, match: re.Match[str]) -> bool:
+    """Whether a count's match is a bare number (nothing counted after it) that a name's word precedes."""
+    return match.group() == match.group().split()[0] and bool(_NAME_BEFORE.search(text[: match.start()]))
+
+
 def find_values(kind: str, text: str, question: Question | None = None) -> list[Value]:
     """The values of `kind` ("count", "amount", "percentage", "date", "duration") stated in `text`, in order.
 
@@ -110,7 +117,7 @@ def find_values(kind: str, text: str, question: Question | None = None) -> list[
         number = normalize_numbers(match.group().split()[0]).replace("\u00a0", "")
         leading = re.match(r"[\d.,\u00a0\u202f ]+", normalize_numbers(match.group()))
         digits = (leading.group() if leading else number).strip()
-        if kind == "count" and (_YEAR.fullmatch(digits) or digits in asked):
+        if kind == "count" and (_YEAR.fullmatch(digits) or digits in asked or _named(text, match)):
             continue
         if kind == "date" and match.group() in asked:
             continue
