@@ -69,9 +69,10 @@ _ENUMERATION = re.compile(
 # A time frame the question sets ("en 2024", "d'ici 2030", "pour l'année 2022", "l'édition 2021"), not a year
 # inside a name ("Plan IA 2021").
 _TIME_FRAME = re.compile(
-    r"\b(?:(?:en|d'ici|depuis|avant|apres|debut|fin|au cours de|pour|in|by|since|before|after|from|until)\s+"
-    r"(?:(?:l'|the\s+)?(?:annee|an|year)\s+)?|(?:annee|edition|year|exercice)\s+(?:de\s+|of\s+)?)"
-    r"((?:19|20)\d{2})\b"
+    r"\b(?:(?:en|d['’]ici|depuis|avant|apr[eè]s|d[ée]but|fin|au cours de|pour|in|by|since|before|after|from|until)"
+    r"\s+(?:(?:l['’]\s*|the\s+)?(?:ann[ée]e|an|year)\s+)?|(?:ann[ée]e|[ée]dition|year|exercice)\s+(?:de\s+|of\s+)?)"
+    r"((?:19|20)\d{2})\b",
+    re.IGNORECASE,
 )
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
 _PART_BREAK = re.compile(
@@ -109,6 +110,7 @@ class Question:
     answer_type: AnswerType
     entities: tuple[str, ...]  # acronyms as written, other names folded
     time_frame: tuple[str, ...]  # years the question sets as its frame
+    time_frame_words: tuple[str, ...]  # the frames as it writes them ("d'ici 2025")
     numbers: frozenset[str]  # numbers it names (years included)
     quoted: tuple[str, ...]  # what it puts between quotes
     subject: str  # what a count or amount is of ("startups"), as the question words it
@@ -157,12 +159,14 @@ def profile(text: str, split: bool = True) -> Question:
     folded = fold(text)
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
     parts = counted_over(parts) if len(parts) > 1 else ()
+    frames = list(_TIME_FRAME.finditer(text))
     return Question(
         text=text,
         language=detect_language(text),
         answer_type=parts[0].answer_type if parts else answer_type(folded),
         entities=tuple(names(text)),
-        time_frame=tuple(dict.fromkeys(_TIME_FRAME.findall(folded))),
+        time_frame=tuple(dict.fromkeys(m.group(1) for m in frames)),
+        time_frame_words=tuple(dict.fromkeys(m.group() for m in frames)),
         numbers=frozenset(numbers(text)),
         quoted=tuple(q for q in _QUOTED.findall(text) if tokenize(q)),
         subject=subject(text),

@@ -29,10 +29,6 @@ _MONTHS = dict(
         strict=True,
     )
 )
-_TIME_FRAME_WORDS = re.compile(
-    r"\b(?:en|d['’]ici|depuis|avant|après|début|fin|au cours de|in|by|since|before|after|until)\s+(?:19|20)\d{2}\b",
-    re.IGNORECASE,
-)
 
 
 LEAD_MODEL = Path(__file__).parent.parent / "lead.json"
@@ -220,9 +216,9 @@ def _lead(question: Question, value: Value, sentence: str) -> str:
     if approximation:
         approximation = APPROXIMATIONS.get(approximation.lower(), approximation) if english else approximation
         text = f"{approximation} {text}"
-    frame = _TIME_FRAME_WORDS.search(question.text)  # the question's frame, when the sentence states it
-    if frame and frame.group()[-4:] in sentence and frame.group()[-4:] not in text and value.kind != "date":
-        text += f" {frame.group()}"
+    frame = question.time_frame_words[0] if question.time_frame_words else ""  # when the sentence states it
+    if frame and frame[-4:] in sentence and frame[-4:] not in text and value.kind != "date":
+        text += f" {frame}"
     return text[0].upper() + text[1:]
 
 

@@ -33,6 +33,9 @@ def test_a_year_set_as_the_frame_by_its_year_or_edition_word_is_a_time_frame():
     assert profile("Selon l'édition 2021 de l'observatoire, quelle part ?").time_frame == ("2021",)
     assert profile("What was the budget in the year 2019?").time_frame == ("2019",)
     assert profile("Que prévoit le Plan IA 2021 ?").time_frame == ()
+    # the frame as the question writes it, which the direct answer repeats ("5 000 emplois d'ici 2025")
+    assert profile("Combien d’emplois d’ici 2025 ?").time_frame_words == ("d’ici 2025",)
+    assert profile("Quel budget pour l'année 2022 ?").time_frame_words == ("pour l'année 2022",)
 
 
 def test_language_names_time_frame_and_quotes():
