@@ -83,7 +83,7 @@ _PART_BREAK = re.compile(
 )
 _MIN_PART_TERMS = 2  # a part names at least this many informative words
 _LEADING_CONJUNCTION = re.compile(r"^(?:et|and)\s+", re.IGNORECASE)
-_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,80}?)\s*[»”\"]")
+_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,200}?)\s*[»”\"]")
 _APOSTROPHE = str.maketrans({"’": " ", "'": " "})
 # Capitalised words of questions that are not names
 _NOT_NAMES = frozenset(

@@ -97,3 +97,10 @@ def test_a_part_that_counts_without_saying_what_counts_what_the_part_before_coun
 def test_profile_is_frozen():
     with pytest.raises(AttributeError):
         profile("Combien ?").language = "en"
+
+
+def test_a_long_quoted_title_is_not_split_at_its_question_mark():
+    title = "« Quel avenir pour le médecin généraliste face à l’intelligence artificielle et aux outils numériques ? »"
+    assert len(title) > 80 and split_parts(f"Qui signe la contribution {title} ?") == [
+        f"Qui signe la contribution {title} ?"
+    ]
