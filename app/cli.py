@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from app.labels import label, where
 from docqa.errors import DocqaError
@@ -40,6 +40,7 @@ DEV_SET = Path("eval/data/qa-dev.jsonl")
 HELD_OUT = "heldout"
 HELD_OUT_SET = Path(f"eval/data/qa-{HELD_OUT}.jsonl")
 HELD_OUT_B_SET = Path(f"eval/data/{HELD_OUT}-b.jsonl")
+HELD_OUT_C_SET = Path(f"eval/data/{HELD_OUT}-c.jsonl")
 OFF_TOPIC_SET = Path(f"eval/data/offtopic-{HELD_OUT}.jsonl")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
@@ -345,7 +346,7 @@ def _save_history(history: Path) -> None:
 @app.command("eval")
 def evaluate(
     datasets: Annotated[
-        list[Path] | None, typer.Argument(help="JSONL question sets (default: dev and the three held-out sets).")
+        list[Path] | None, typer.Argument(help="JSONL question sets (default: dev and the four held-out sets).")
     ] = None,
     config: Annotated[list[str] | None, typer.Option("--config", help="Configuration name or key=value,...")] = None,
     compare: Annotated[
@@ -371,7 +372,7 @@ def evaluate(
         if compare
         else (config or ["default"])
     )
-    datasets = datasets or [DEV_SET, HELD_OUT_SET, HELD_OUT_B_SET, OFF_TOPIC_SET]
+    datasets = datasets or [DEV_SET, HELD_OUT_SET, HELD_OUT_B_SET, HELD_OUT_C_SET, OFF_TOPIC_SET]
     try:
         sets = {path.stem: load_dataset(path)[:limit] for path in datasets}
         out = out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -397,7 +398,8 @@ def evaluate(
     except DocqaError as exc:
         _fail(str(exc))
     counts = ", ".join(f"{stem} {len(questions)}" for stem, questions in sets.items())
-    table = Table("metric", *summaries, title=f"{counts} questions -> {out}")
+    columns = [Column(name, overflow="fold") for name in summaries]  # a narrow terminal folds set names
+    table = Table(Column("metric", no_wrap=True), *columns, title=f"{counts} questions -> {out}")
     for key in next(iter(summaries.values()))["metrics"]:
         table.add_row(key, *[str(summary["metrics"][key]) for summary in summaries.values()])
     console.print(table)

@@ -82,7 +82,7 @@ def test_dev_set_has_at_least_80_questions_of_every_kind():
     }
 
 
-@pytest.mark.parametrize("name", ["qa-heldout.jsonl", "heldout-b.jsonl", "offtopic-heldout.jsonl"])
+@pytest.mark.parametrize("name", ["qa-heldout.jsonl", "heldout-b.jsonl", "heldout-c.jsonl", "offtopic-heldout.jsonl"])
 def test_the_frozen_held_out_sets_are_those_the_readme_names(name):
     import hashlib
 
