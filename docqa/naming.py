@@ -116,6 +116,8 @@ def name_documents(
     (`ordinary_words`) and `known` (whether the corpus writes a word), its distinctive names
     (`Question.distinctive`). Its parts are left as they are: the retriever reads each on its own (a part that
     names no document keeps none; inheriting the question's was measured: no gain)."""
-    foreign = (lambda word: word not in ordinary and known(word)) if ordinary is not None and known else None
+    # (English questions capitalise the nouns after a name, "the Institut Montaigne Report": French ones do not)
+    checked = ordinary is not None and known is not None and question.language == "fr"
+    foreign = (lambda word: word not in ordinary and known(word)) if checked else None
     distinctive = distinctive_names(question, ordinary, known) if ordinary is not None and known else ()
     return replace(question, documents=named_documents(question, names, foreign), distinctive=distinctive)

@@ -4,6 +4,7 @@ time frame, the parts of a multi-part question. Built by `profile`; never stored
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -20,7 +21,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "duration",
             r"\b(combien de temps|quelle duree|pendant combien|en combien de (temps|mois|annees|jours)|"
-            r"how long|for how long|what duration)\b",
+            r"how long|for how long|how much time|what duration)\b",
         ),
         (
             "percentage",
@@ -74,6 +75,12 @@ _TIME_FRAME = re.compile(
     r"((?:19|20)\d{2})\b",
     re.IGNORECASE,
 )
+# the frames a direct answer can repeat after its value ("5 000 emplois d'ici 2025"): set by a preposition, not
+# the start of a range ("from 2020") nor an edition ("l'édition 2021")
+_VALUE_FRAME = re.compile(
+    r"(?:en|d['’]ici|depuis|avant|apr[eè]s|d[ée]but|fin|au cours de|pour|in|by|since|before|after|until)\s",
+    re.IGNORECASE,
+)
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
 _PART_BREAK = re.compile(
     r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d['’]après|"
@@ -83,7 +90,9 @@ _PART_BREAK = re.compile(
 )
 _MIN_PART_TERMS = 2  # a part names at least this many informative words
 _LEADING_CONJUNCTION = re.compile(r"^(?:et|and)\s+", re.IGNORECASE)
-_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]{2,200}?)\s*[»”\"]")
+# what a question quotes: a title in guillemets or curly quotes (up to 200 characters), or in straight quotes (80:
+# a stray straight quote, or an inch mark, must not swallow the rest of the question)
+_QUOTED = re.compile(r"«\s*([^»]{2,200}?)\s*»|“\s*([^”]{2,200}?)\s*”|\"\s*([^\"]{2,80}?)\s*\"")
 _APOSTROPHE = str.maketrans({"’": " ", "'": " "})
 # Capitalised words of questions that are not names
 _NOT_NAMES = frozenset(
@@ -110,7 +119,7 @@ class Question:
     answer_type: AnswerType
     entities: tuple[str, ...]  # acronyms as written, other names folded
     time_frame: tuple[str, ...]  # years the question sets as its frame
-    time_frame_words: tuple[str, ...]  # the frames as it writes them ("d'ici 2025")
+    time_frame_words: tuple[str, ...]  # the frames a direct answer repeats, as it writes them ("d'ici 2025")
     numbers: frozenset[str]  # numbers it names (years included)
     quoted: tuple[str, ...]  # what it puts between quotes
     subject: str  # what a count or amount is of ("startups"), as the question words it
@@ -155,7 +164,7 @@ class Question:
 
 def profile(text: str, split: bool = True) -> Question:
     """The profile of question `text` (its parts profiled too when `split`)."""
-    text = " ".join(text.split())
+    text = " ".join(unicodedata.normalize("NFC", text).split())  # "é" as one character, as the patterns write it
     folded = fold(text)
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
     parts = counted_over(parts) if len(parts) > 1 else ()
@@ -166,12 +175,19 @@ def profile(text: str, split: bool = True) -> Question:
         answer_type=parts[0].answer_type if parts else answer_type(folded),
         entities=tuple(names(text)),
         time_frame=tuple(dict.fromkeys(m.group(1) for m in frames)),
-        time_frame_words=tuple(dict.fromkeys(m.group() for m in frames)),
+        time_frame_words=tuple(
+            dict.fromkeys(m.group()[0].lower() + m.group()[1:] for m in frames if _VALUE_FRAME.match(m.group()))
+        ),
         numbers=frozenset(numbers(text)),
-        quoted=tuple(q for q in _QUOTED.findall(text) if tokenize(q)),
+        quoted=tuple(q for q in (quote(m) for m in _QUOTED.finditer(text)) if tokenize(q)),
         subject=subject(text),
         parts=parts,
     )
+
+
+def quote(match: re.Match[str]) -> str:
+    """What a match of `_QUOTED` quotes (whichever kind of quotation marks it has)."""
+    return next(group for group in match.groups() if group is not None)
 
 
 def counted_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:

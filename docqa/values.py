@@ -58,8 +58,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-# a bare number right after a capitalised word is part of a name, not a count: "Master 1", "Paris 13", "Covid 19"
-_NAME_BEFORE = re.compile(r"(?<![\w-])[A-ZÀ-ÖØ-Ý][\w-]*\s$")
+# a bare number after a capitalised word inside a sentence is part of a name, not a count ("le Master 1 &", "et
+# Paris 13)"); not after a sentence's first word ("Environ 300."). (A number glued to a name by a hyphen,
+# "Covid-19", read as a name too: CV -0.003.)
+_NAME_BEFORE = re.compile(r"[\w,;)&/]\s+[A-ZÀ-ÖØ-Ý][a-zà-öø-ÿ][\w-]*\s+$")
 # words before a number that make it approximate or a bound, and their English forms
 APPROXIMATIONS = {
     "environ": "about",
@@ -91,7 +93,7 @@ class Value:
 
 
 def _named(text: str, match: re.Match[str]) -> bool:
-    """Whether a count's match is a bare number (nothing counted after it) that a name's word precedes."""
+    """Whether a count's match is a bare number that is part of a name (`_NAME_BEFORE`)."""
     return match.group() == match.group().split()[0] and bool(_NAME_BEFORE.search(text[: match.start()]))
 
 

@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 
 from docqa.question import profile, split_parts, subject
@@ -11,6 +13,7 @@ from docqa.question import profile, split_parts, subject
         ("Quel budget pour le programme en 2020 ?", "amount"),
         ("Quels sont les frais d'inscription du master ?", "amount"),  # fees are an amount, not a list
         ("How much did the fund invest in 2019?", "amount"),
+        ("How much time did the trial last?", "duration"),
         ("Quelle part des entreprises se positionne sur l'innovation ?", "percentage"),
         ("When was the page last updated?", "date"),
         ("Combien de temps a duré l'expérience ?", "duration"),
@@ -36,6 +39,11 @@ def test_a_year_set_as_the_frame_by_its_year_or_edition_word_is_a_time_frame():
     # the frame as the question writes it, which the direct answer repeats ("5 000 emplois d'ici 2025")
     assert profile("Combien d’emplois d’ici 2025 ?").time_frame_words == ("d’ici 2025",)
     assert profile("Quel budget pour l'année 2022 ?").time_frame_words == ("pour l'année 2022",)
+    # not the start of a range nor an edition; a sentence's first word lowercased
+    assert profile("Selon l'édition 2020, quel budget from 2020 to 2022 ?").time_frame_words == ()
+    assert profile("En 2020, quel budget ?").time_frame_words == ("en 2020",)
+    # accents written as two characters (NFD) are read as one
+    assert profile(unicodedata.normalize("NFD", "Quel budget pour l'année 2022 ?")).time_frame == ("2022",)
 
 
 def test_language_names_time_frame_and_quotes():
@@ -97,6 +105,14 @@ def test_a_part_that_counts_without_saying_what_counts_what_the_part_before_coun
 def test_profile_is_frozen():
     with pytest.raises(AttributeError):
         profile("Combien ?").language = "en"
+
+
+def test_a_stray_straight_quote_does_not_swallow_the_question():
+    text = (
+        'Combien de mesures propose le "Think Tank Économie Santé dans sa recommandation annuelle de 2024, et quelle '
+        'part des hôpitaux utilisent l’IA selon le "rapport" de la DGE ?'
+    )
+    assert len(split_parts(text)) == 2
 
 
 def test_a_long_quoted_title_is_not_split_at_its_question_mark():

@@ -32,7 +32,9 @@ def test_approximations_and_the_question_s_own_numbers():
     assert [v.text for v in find_values("count", "Sur les 78 apps, seules 7 ont été évaluées", question)] == ["7 ont"]
 
 
-def test_a_bare_number_after_a_name_is_part_of_the_name_not_a_count():
-    assert find_values("count", "Master 1 & Master 2, ouverts à tous, et Paris 13.") == []
+def test_a_number_that_is_part_of_a_name_is_not_a_count():
+    assert find_values("count", "le Master 1 & Master 2, ouverts à tous, et Paris 13.") == []
     counted = find_values("count", "Environ 5 000 emplois, soit 35 personnes par site ; il y en a 12.")
     assert [v.text for v in counted] == ["5 000 emplois", "35 personnes", "12"]
+    # a sentence's first word is no name: "Environ 300." and "Soit 12." are counts
+    assert [v.text for v in find_values("count", "Environ 300. Soit 12.")] == ["300", "12"]
