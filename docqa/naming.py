@@ -9,11 +9,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
-from docqa.question import Question
+from docqa.question import Question, name_runs
 from docqa.schema import DocumentInfo
 from docqa.text import fold, join_acronyms, terms, tokenize
-
-_WORD = re.compile(r"[^\W\d_][\w-]*")  # apostrophes split words: "l'Institut" -> "l", "Institut"
 
 
 def designations(
@@ -86,24 +84,6 @@ def named_documents(
     votes = Counter(doc for docs in sets for doc in docs)
     top = max(votes.values(), default=0)
     return {doc: n / top for doc, n in votes.items()}
-
-
-def name_runs(text: str) -> list[list[str]]:
-    """The names of several capitalised words in a question (after its first word), each as its folded words:
-    "Que fait l'Institut Curie ?" -> [["institut", "curie"]]."""
-    runs: list[list[str]] = []
-    previous_end = -1
-    for n, match in enumerate(_WORD.finditer(text)):
-        word = match.group()
-        if n == 0 or not word[0].isupper():
-            previous_end = -1
-            continue
-        if previous_end >= 0 and not text[previous_end : match.start()].strip():
-            runs[-1].append(fold(word))
-        else:
-            runs.append([fold(word)])
-        previous_end = match.end()
-    return [run for run in runs if len(run) > 1]
 
 
 def name_documents(

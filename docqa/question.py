@@ -69,18 +69,15 @@ _ENUMERATION = re.compile(
 )
 # A time frame the question sets ("en 2024", "d'ici 2030", "pour l'année 2022", "l'édition 2021"), not a year
 # inside a name ("Plan IA 2021").
+_FRAME_WORDS = r"en|d['’]ici|depuis|avant|apr[eè]s|d[ée]but|fin|au cours de|pour|in|by|since|before|after|until"
 _TIME_FRAME = re.compile(
-    r"\b(?:(?:en|d['’]ici|depuis|avant|apr[eè]s|d[ée]but|fin|au cours de|pour|in|by|since|before|after|from|until)"
-    r"\s+(?:(?:l['’]\s*|the\s+)?(?:ann[ée]e|an|year)\s+)?|(?:ann[ée]e|[ée]dition|year|exercice)\s+(?:de\s+|of\s+)?)"
-    r"((?:19|20)\d{2})\b",
+    rf"\b(?:(?:{_FRAME_WORDS}|from)\s+(?:(?:l['’]\s*|the\s+)?(?:ann[ée]e|an|year)\s+)?|"
+    r"(?:ann[ée]e|[ée]dition|year|exercice)\s+(?:de\s+|of\s+)?)((?:19|20)\d{2})\b",
     re.IGNORECASE,
 )
 # the frames a direct answer can repeat after its value ("5 000 emplois d'ici 2025"): set by a preposition, not
 # the start of a range ("from 2020") nor an edition ("l'édition 2021")
-_VALUE_FRAME = re.compile(
-    r"(?:en|d['’]ici|depuis|avant|apr[eè]s|d[ée]but|fin|au cours de|pour|in|by|since|before|after|until)\s",
-    re.IGNORECASE,
-)
+_VALUE_FRAME = re.compile(rf"(?:{_FRAME_WORDS})\s", re.IGNORECASE)
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
 _PART_BREAK = re.compile(
     r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d['’]après|"
@@ -94,6 +91,7 @@ _LEADING_CONJUNCTION = re.compile(r"^(?:et|and)\s+", re.IGNORECASE)
 # a stray straight quote, or an inch mark, must not swallow the rest of the question)
 _QUOTED = re.compile(r"«\s*([^»]{2,200}?)\s*»|“\s*([^”]{2,200}?)\s*”|\"\s*([^\"]{2,80}?)\s*\"")
 _APOSTROPHE = str.maketrans({"’": " ", "'": " "})
+_WORD = re.compile(r"[^\W\d_][\w-]*")  # a word of a name; apostrophes split words: "l'Institut" -> "l", "Institut"
 # Capitalised words of questions that are not names
 _NOT_NAMES = frozenset(
     "selon d'apres according quel quelle quels quelles comment combien qui que quoi what how which when where who "
@@ -234,7 +232,7 @@ def split_parts(text: str) -> list[str]:
 def names(question: str) -> list[str]:
     """Names in a question: acronyms as written, and capitalised words that do not start it, folded
     ("Quel budget pour l'Agence du numérique (ANS) ?" -> ["agence", "ANS"])."""
-    words = re.findall(r"[^\W\d_][\w-]*", question.translate(_APOSTROPHE))
+    words = _WORD.findall(question.translate(_APOSTROPHE))
     found: list[str] = []
     for i, word in enumerate(words):
         if word.isupper() and len(word) > 1:
@@ -242,6 +240,24 @@ def names(question: str) -> list[str]:
         elif i > 0 and word[0].isupper():
             found += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1]
     return list(dict.fromkeys(found))
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """The names of several capitalised words in a question (after its first word), each as its folded words:
+    "Que fait l'Institut Curie ?" -> [["institut", "curie"]]."""
+    runs: list[list[str]] = []
+    previous_end = -1
+    for n, match in enumerate(_WORD.finditer(text)):
+        word = match.group()
+        if n == 0 or not word[0].isupper():
+            previous_end = -1
+            continue
+        if previous_end >= 0 and not text[previous_end : match.start()].strip():
+            runs[-1].append(fold(word))
+        else:
+            runs.append([fold(word)])
+        previous_end = match.end()
+    return [run for run in runs if len(run) > 1]
 
 
 def subject(question: str) -> str:

@@ -277,12 +277,18 @@ def part_rows(evidences: list[Evidence]) -> list[np.ndarray]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command(doc: str) -> tuple[bool, Settings, QA]:
+    """A fitting command's start (`doc`: its module's docstring): whether `--report-only` was given, the settings
+    and the engine."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--report-only", action="store_true", help="print cross-validated figures, save nothing")
-    args = parser.parse_args()
+    report_only = parser.parse_args().report_only
     settings = get_settings()
-    qa = QA(settings)
+    return report_only, settings, QA(settings)
+
+
+def main() -> None:
+    report_only, settings, qa = command(__doc__)
     ingest([settings.corpus_dir], qa.index, settings)
     paths = training_sets()
     questions = [q for p in paths for q in load_dataset(p)]
@@ -358,7 +364,7 @@ def main() -> None:
         ablated_outcomes = gated(ablated_outcomes, on_topic[: len(results)], topic_threshold)
         ablated = accuracy(ablated_outcomes, threshold)[0]
         print(f"without {check}: CV accuracy {ablated:.3f}")
-    if args.report_only:
+    if report_only:
         return
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()[:16]
     info = {

@@ -11,7 +11,6 @@ against `lead_min_probability` is printed and stored. The held-out sets are neve
 
 from __future__ import annotations
 
-import argparse
 import re
 from dataclasses import dataclass
 
@@ -24,9 +23,8 @@ from docqa.answering.lead import LEAD_FEATURES, Candidate, LeadModel, candidates
 from docqa.qa import QA
 from docqa.question import Question as Profile
 from docqa.scoring import Logistic
-from docqa.settings import get_settings
 from eval.dataset import Question, load_dataset
-from eval.fit import FOLDS, fit_logistic, training_sets
+from eval.fit import FOLDS, command, fit_logistic, training_sets
 from eval.metrics import contains_fact, normalize
 
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -105,11 +103,7 @@ def curve(cases: list[LeadCase], scores: list[np.ndarray]) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report-only", action="store_true", help="print cross-validated figures, save nothing")
-    args = parser.parse_args()
-    settings = get_settings()
-    qa = QA(settings)
+    report_only, settings, qa = command(__doc__)
     # every answer quotes what it chose (no lead shortens it): the candidates of the model being fitted
     no_lead = LeadModel(
         Logistic(np.zeros(len(LEAD_FEATURES)), -50.0, np.zeros(len(LEAD_FEATURES)), np.ones(len(LEAD_FEATURES))), {}
@@ -131,7 +125,7 @@ def main() -> None:
     print("min_probability  leads  precision")
     for row in rows:
         print(f"{row['min_probability']:15.2f}  {row['leads']:5.3f}  {row['precision']:9.3f}")
-    if args.report_only:
+    if report_only:
         return
     x = np.vstack([k.x for k in cases])
     LeadModel(fit_logistic(x, y, c), {"C": c, "cases": len(cases), "curve": rows}).save()
