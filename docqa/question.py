@@ -101,6 +101,8 @@ _NOT_NAMES = frozenset(
 # check, an acronym of the same letters in another order: `docqa.scoring.acronym_written`)
 FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
+# a count of what a pronoun names: "combien d'entre elles", "how many of them"
+_PRONOUN_SUBJECT = re.compile(r"(?:entre\s+(?:eux|elles)|of\s+(?:them|these|those))\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,9 @@ class Question:
     # its names that designate a particular thing, not a document nor the topic, each with the corpus words that
     # translate it (set by retrieval, `docqa.naming.distinctive_names`)
     distinctive: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # what a count question counts as analysed tokens, its own and the corpus words near them ("individus" ->
+    # also "personn"; set by retrieval, `docqa.retrieval.counted_forms`; empty: nothing to check)
+    counted: frozenset[str] = frozenset()
 
     @property
     def wants_value(self) -> bool:
@@ -149,6 +154,15 @@ class Question:
         """The analysed tokens of what the question counts, with the corpus words that translate them ("students"
         -> also "etudi")."""
         return frozenset(set(tokenize(self.subject)).union(*self._subject_concepts()))
+
+    @property
+    def counted_words(self) -> frozenset[str]:
+        """The analysed tokens of what a count question counts in its own words ("combien de signalements"):
+        none when a pronoun or the part before says it ("combien d'entre elles", "..., et combien pour B ?")."""
+        own = frozenset(tokenize(self.subject))
+        if self.answer_type != "count" or _PRONOUN_SUBJECT.match(self.subject) or not own <= set(self.terms):
+            return frozenset()
+        return own
 
     @property
     def subject_translated(self) -> bool:

@@ -161,7 +161,8 @@ class HybridRetriever(BaseRetriever):
         they name and their distinctive names (`docqa.naming`)."""
         index = self.index
         read = name_documents(expand(question, index), index.designations(), index.ordinary_words(), index.knows)
-        return replace(read, parts=tuple(self.read_names(part) for part in question.parts))
+        parts = tuple(self.read_names(part) for part in question.parts)
+        return replace(read, counted=counted_forms(read, index), parts=parts)
 
     def embed(self, text: str) -> Vectors:
         """`text` embedded as a query of the chunks and of the sentence index."""
@@ -238,6 +239,17 @@ def expand(question: Question, index: Index) -> Question:
         if stems:
             concepts.append(tuple(dict.fromkeys(stems)))
     return replace(question, concepts=tuple(dict.fromkeys(concepts)))
+
+
+def counted_forms(question: Question, index: Index) -> frozenset[str]:
+    """What a count question counts in its own words (`Question.counted_words`) with the corpus words nearest to
+    them (`counted_neighbours`, at least `counted_min_similarity` cosine: "individus" -> "personnes",
+    "employees" -> "collaborateurs"), as analysed tokens: the forms the counted check accepts."""
+    if not question.counted_words:
+        return frozenset()
+    settings = index.settings
+    found = index.neighbours(question.subject.split(), settings.counted_neighbours, settings.counted_min_similarity)
+    return question.subject_tokens.union(*(tokenize(word) for near in found for word, _ in near))
 
 
 def hit_to_document(hit: Hit) -> Document:

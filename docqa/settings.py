@@ -133,6 +133,13 @@ class Settings(BaseSettings):
     check_time_frame: bool = Field(True, description="Abstain when the quotes (and their context) lack the year asked.")
     time_frame_context_chars: int = Field(300, ge=0, description="Text before the first quote that sets its frame.")
     check_value: bool = Field(True, description="Abstain when a count/amount/date question gets no such value.")
+    check_counted: bool = Field(True, description="Abstain when a count question's quotes do not name what it counts.")
+    counted_neighbours: int = Field(
+        10, ge=0, le=50, description="Corpus words nearest to what a question counts that name it too (check_counted)."
+    )
+    counted_min_similarity: float = Field(
+        0.7, ge=0, le=1, description="Cosine a corpus word needs to name what a question counts (check_counted)."
+    )
     check_names: bool = Field(True, description="Abstain when the cited pages lack a distinctive name asked about.")
 
     # Optional LLM (answerer="llm")

@@ -34,6 +34,15 @@ def value_stated(question: Question, chosen: list[ScoredSentence]) -> str:
     return "" if stated else f"the passages state no {question.answer_type}"
 
 
+def counted_stated(question: Question, chosen: list[ScoredSentence]) -> str:
+    """A count question's quotes name what it counts (`Question.counted`: in its own words or in corpus words
+    near them): a count of working groups does not answer "combien de signalements"."""
+    if not question.counted:
+        return ""
+    said = set().union(*(tokenize(c.text) for c in chosen))
+    return "" if said & question.counted else f"the quotes do not name {question.subject}"
+
+
 def names_stated(question: Question, context: str) -> str:
     """Every distinctive name of the question (`Question.distinctive`: "Samsung", "Allemagne", not a document's
     nor a word of the topic) is written on the pages the answer quotes or by their documents' titles and
@@ -71,6 +80,8 @@ def failed_check(
     ):
         return reason
     if settings.check_value and (reason := value_stated(question, chosen)):
+        return reason
+    if settings.check_counted and (reason := counted_stated(question, chosen)):
         return reason
     if settings.check_names and (reason := names_stated(question, context)):
         return reason

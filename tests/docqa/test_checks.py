@@ -1,6 +1,6 @@
 from dataclasses import replace
 
-from docqa.answering.checks import failed_check, names_stated, time_frame_stated, value_stated
+from docqa.answering.checks import counted_stated, failed_check, names_stated, time_frame_stated, value_stated
 from docqa.question import profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, acronym_written
@@ -43,6 +43,19 @@ def test_checks_can_be_switched_off():
     question = profile("Quel budget en 2024 ?")
     assert failed_check(question, CHOSEN, HITS, Settings(), TEXT)
     assert not failed_check(question, CHOSEN, HITS, Settings(check_time_frame=False), TEXT)
+
+
+def test_a_count_question_s_quotes_name_what_it_counts():
+    text = "La cellule, dotée de 13 groupes de travail, a mis en ligne une plateforme."
+    chosen = [ScoredSentence(hit=0, start=0, end=len(text), text=text)]
+    asked = profile("Combien de signalements la plateforme a-t-elle reçus ?")
+    question = replace(asked, counted=asked.counted_words)
+    assert "signalements" in counted_stated(question, chosen)
+    assert counted_stated(replace(question, counted=question.counted | {"group"}), chosen) == ""  # a near word
+    assert counted_stated(asked, chosen) == ""  # nothing to check
+    hits = [Hit(chunk_id="c", doc_id="d", title="t", page=1, start=0, end=len(text), text=text, score=1.0)]
+    assert failed_check(question, chosen, hits, Settings(), text)
+    assert not failed_check(question, chosen, hits, Settings(check_counted=False), text)
 
 
 def test_a_distinctive_name_must_be_on_the_cited_pages():

@@ -4,6 +4,7 @@ import pytest
 
 from docqa.errors import DocqaError
 from docqa.qa import QA
+from docqa.question import profile
 from docqa.settings import Settings
 from ingest.pipeline import ingest
 from tests.pdfs import make_pdf
@@ -23,6 +24,8 @@ def qa(tmp_path_factory):
     corpus.mkdir()
     make_pdf(corpus / "rapport.pdf", PAGES)
     (corpus / "autre.txt").write_text("Les startups de la healthtech lèvent des fonds.", encoding="utf-8")
+    survey = "Au total, 1 200 personnes ont répondu à l’enquête.\n\n" + "Le questionnaire portait sur l’IA. " * 10
+    (corpus / "enquete.txt").write_text(survey + "\n\nLes personnes interrogées travaillent à l’hôpital.", "utf-8")
     settings = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=50)
     engine = QA(settings)
     assert ingest([corpus], engine.index, settings).ok
@@ -55,6 +58,18 @@ def test_abstains_when_the_documents_do_not_say(qa):
     assert "ne permettent pas" in answer.answer
     english = qa.ask("What is the average price of a flat in Lyon in 2023?")
     assert english.abstained and english.language == "en" and "do not" in english.answer
+
+
+def test_a_count_of_something_else_does_not_answer(qa):
+    answer = qa.ask("Combien de signalements sur l'IA sont attendus d'ici 2025 ?")  # the passage counts jobs
+    assert answer.abstained and answer.notes == ["the quotes do not name signalements"]
+    assert "1 200" in qa.ask("Combien de personnes ont répondu à l'enquête ?").answer
+
+
+def test_what_a_question_counts_is_read_with_the_corpus_words_near_it(qa):
+    counted = qa.retriever.read_names(profile("Combien d'individus ont répondu ?")).counted
+    assert {"individu", "person"} <= counted
+    assert qa.retriever.read_names(profile("Quel budget pour le Hub ?")).counted == frozenset()
 
 
 def test_filter_by_document(qa):

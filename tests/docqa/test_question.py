@@ -120,3 +120,12 @@ def test_a_long_quoted_title_is_not_split_at_its_question_mark():
     assert len(title) > 80 and split_parts(f"Qui signe la contribution {title} ?") == [
         f"Qui signe la contribution {title} ?"
     ]
+
+
+def test_what_a_count_question_counts_in_its_own_words():
+    assert profile("Combien de signalements la plateforme a-t-elle reçus ?").counted_words == {"signal"}
+    assert profile("Quel est le budget du Health Data Hub ?").counted_words == frozenset()
+    parts = profile("Combien d'entreprises ont été identifiées, et combien d'entre elles sont à Paris ?").parts
+    assert parts[0].counted_words and not parts[1].counted_words  # "d'entre elles": a pronoun
+    parts = profile("Combien d'experts pour l'étude sur l'IA, et combien pour l'étude sur les SMT ?").parts
+    assert parts[1].subject == "experts" and not parts[1].counted_words  # it takes them from the part before
