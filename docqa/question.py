@@ -102,7 +102,7 @@ _NOT_NAMES = frozenset(
 FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
 # a count of what a pronoun names: "combien d'entre elles", "how many of them"
-_PRONOUN_SUBJECT = re.compile(r"(?:entre\s+(?:eux|elles)|of\s+(?:them|these|those))\b", re.IGNORECASE)
+_PRONOUN_SUBJECT = re.compile(r"(?:entre\s+(?:eux|elles)|of\s+them)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
 from docqa.store import Index
 from docqa.text import QUESTION_WORDS, tokenize, word_stems
+from docqa.values import is_unit
 
 
 def reciprocal_rank_fusion(rankings: Sequence[tuple[float, list[Hit]]], k: int = 60) -> list[Hit]:
@@ -244,12 +245,16 @@ def expand(question: Question, index: Index) -> Question:
 def counted_forms(question: Question, index: Index) -> frozenset[str]:
     """What a count question counts in its own words (`Question.counted_words`) with the corpus words nearest to
     them (`counted_neighbours`, at least `counted_min_similarity` cosine: "individus" -> "personnes",
-    "employees" -> "collaborateurs"), as analysed tokens: the forms the counted check accepts."""
-    if not question.counted_words:
-        return frozenset()
+    "employees" -> "collaborateurs"), as analysed tokens: the forms the counted check accepts (none when it is
+    off, or when the question counts a unit: `docqa.values.is_unit`)."""
     settings = index.settings
-    found = index.neighbours(question.subject.split(), settings.counted_neighbours, settings.counted_min_similarity)
-    return question.subject_tokens.union(*(tokenize(word) for near in found for word, _ in near))
+    own = question.counted_words
+    if not own or not settings.check_counted or is_unit(question.subject):
+        return frozenset()
+    words = [word for word, stem in word_stems(question.subject) if stem in own]
+    n, similarity = settings.counted_neighbours, settings.counted_min_similarity
+    found = index.neighbours(words, n, similarity) if n else []
+    return own.union(*(tokenize(word) for near in found for word, _ in near))
 
 
 def hit_to_document(hit: Hit) -> Document:

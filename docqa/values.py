@@ -77,6 +77,17 @@ APPROXIMATIONS = {
 _APPROXIMATION = re.compile(r"(" + "|".join(re.escape(k) for k in APPROXIMATIONS) + r")\s*$", re.IGNORECASE)
 
 
+_UNIT = re.compile(r"(?:mille|milliers?|millions?|milliards?|thousands?|billions?|pour ?cents?|points?|fois|times)\b")
+
+
+def is_unit(phrase: str) -> bool:
+    """Whether what a count question counts is a unit ("millions d'euros", "jours", "pourcents"), which the value
+    check covers, not a thing that the quotes name."""
+    sample = f"2 {phrase}"
+    quantity = any(PATTERNS[k].match(sample) for k in ("amount", "percentage", "duration"))
+    return quantity or bool(_UNIT.match(fold(phrase)))
+
+
 # The kinds of a quantity: a question asking one may be answered by another ("combien pèse..." by an amount)
 QUANTITIES = ("count", "amount", "percentage")
 

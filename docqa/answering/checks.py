@@ -39,7 +39,7 @@ def counted_stated(question: Question, chosen: list[ScoredSentence]) -> str:
     near them): a count of working groups does not answer "combien de signalements"."""
     if not question.counted:
         return ""
-    said = set().union(*(tokenize(c.text) for c in chosen))
+    said = set().union(*(tokenize(c.text) + tokenize(c.text.replace("-", "")) for c in chosen))  # "start-up"
     return "" if said & question.counted else f"the quotes do not name {question.subject}"
 
 

@@ -324,7 +324,7 @@ class Index:
         if not words or not vocabulary:
             return [[] for _ in words]
         matrix = self._vocabulary_matrix(snap)
-        queries = self.sentences.vectors(words)  # cached: a question's words are mostly corpus words
+        queries = self.sentences.vectors(words, keep=False)  # the corpus's words are cached, a question's are not
         queries /= np.linalg.norm(queries, axis=1, keepdims=True) + 1e-9
         similarities = queries @ matrix.T
         out = []

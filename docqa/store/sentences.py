@@ -56,14 +56,15 @@ class SentenceVectors:
     def __len__(self) -> int:
         return len(self._vectors)
 
-    def vectors(self, texts: list[str]) -> np.ndarray:
-        """One row per text (embedding the ones not seen before)."""
+    def vectors(self, texts: list[str], keep: bool = True) -> np.ndarray:
+        """One row per text, embedding the ones not seen before (kept for the next time unless not `keep`: a
+        question's words are not the corpus's, and keeping them would grow the cache with every request)."""
         keys = [_key(t) for t in texts]
         with self._lock:  # a local copy: a concurrent `sync` may replace the dict meanwhile
             found = {k: self._vectors[k] for k in keys if k in self._vectors}
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
         if missing:
-            found.update(self._add(missing))
+            found.update(self._add(missing) if keep else self._embed(missing))
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
     def sync(
@@ -101,10 +102,13 @@ class SentenceVectors:
             self._vectors = {}
         self.path.unlink(missing_ok=True)
 
-    def _add(self, texts: list[str]) -> dict[bytes, np.ndarray]:
+    def _embed(self, texts: list[str]) -> dict[bytes, np.ndarray]:
         # float16 halves the memory (1 KB a sentence with 512 dimensions) for a cosine error below 1e-3
         vectors = np.asarray(self._embedder.embed_documents(texts), dtype=np.float16)
-        added = {_key(text): vector for text, vector in zip(texts, vectors, strict=True)}
+        return {_key(text): vector for text, vector in zip(texts, vectors, strict=True)}
+
+    def _add(self, texts: list[str]) -> dict[bytes, np.ndarray]:
+        added = self._embed(texts)
         with self._lock:
             self._vectors.update(added)
         return added

@@ -53,6 +53,8 @@ def test_a_count_question_s_quotes_name_what_it_counts():
     assert "signalements" in counted_stated(question, chosen)
     assert counted_stated(replace(question, counted=question.counted | {"group"}), chosen) == ""  # a near word
     assert counted_stated(asked, chosen) == ""  # nothing to check
+    start_up = [ScoredSentence(hit=0, start=0, end=20, text="57 start-up sont en Ile-de-France.")]
+    assert counted_stated(replace(asked, counted=frozenset({"startup"})), start_up) == ""  # "start-up", "startups"
     hits = [Hit(chunk_id="c", doc_id="d", title="t", page=1, start=0, end=len(text), text=text, score=1.0)]
     assert failed_check(question, chosen, hits, Settings(), text)
     assert not failed_check(question, chosen, hits, Settings(check_counted=False), text)

@@ -70,6 +70,7 @@ def test_what_a_question_counts_is_read_with_the_corpus_words_near_it(qa):
     counted = qa.retriever.read_names(profile("Combien d'individus ont répondu ?")).counted
     assert {"individu", "person"} <= counted
     assert qa.retriever.read_names(profile("Quel budget pour le Hub ?")).counted == frozenset()
+    assert qa.retriever.read_names(profile("Combien de millions d'euros pour le Hub ?")).counted == frozenset()
 
 
 def test_filter_by_document(qa):

@@ -127,5 +127,6 @@ def test_what_a_count_question_counts_in_its_own_words():
     assert profile("Quel est le budget du Health Data Hub ?").counted_words == frozenset()
     parts = profile("Combien d'entreprises ont été identifiées, et combien d'entre elles sont à Paris ?").parts
     assert parts[0].counted_words and not parts[1].counted_words  # "d'entre elles": a pronoun
+    assert profile("How many of these startups raised funds?").counted_words == {"startup"}
     parts = profile("Combien d'experts pour l'étude sur l'IA, et combien pour l'étude sur les SMT ?").parts
     assert parts[1].subject == "experts" and not parts[1].counted_words  # it takes them from the part before

@@ -120,3 +120,12 @@ def test_an_interrupted_sync_keeps_what_it_had_saved(tmp_path):
     again = CountingEmbeddings()
     assert SentenceVectors(path, again, "tiny", save_every=2).sync(texts, batch_size=2) == 2
     assert again.embedded == 2
+
+
+def test_a_lookup_that_does_not_keep_leaves_the_cache_as_it_was(tmp_path):
+    vectors = SentenceVectors(tmp_path / "s.npz", TinyEmbeddings(), "tiny", save_every=1000)
+    vectors.sync(SENTENCES)
+    got = vectors.vectors(["un mot d'une question", SENTENCES[0]], keep=False)
+    assert got.shape[0] == 2 and len(vectors) == len(SENTENCES)  # a question's words do not grow it
+    vectors.vectors(["un mot d'une question"])
+    assert len(vectors) == len(SENTENCES) + 1

@@ -1,7 +1,7 @@
 import pytest
 
 from docqa.question import profile
-from docqa.values import find_values
+from docqa.values import find_values, is_unit
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,8 @@ def test_a_number_that_is_part_of_a_name_is_not_a_count():
     assert [v.text for v in counted] == ["5 000 emplois", "35 personnes", "12"]
     # a sentence's first word is no name: "Environ 300." and "Soit 12." are counts
     assert [v.text for v in find_values("count", "Environ 300. Soit 12.")] == ["300", "12"]
+
+
+def test_a_unit_is_not_a_thing_counted():
+    assert is_unit("millions d'euros") and is_unit("jours") and is_unit("pourcents") and is_unit("fois plus")
+    assert not is_unit("startups") and not is_unit("personnes interrogées")
