@@ -29,6 +29,7 @@ DOCS = {
         "• Former les soignants au numérique\n"
         "• Ouvrir les données de santé\n"
         "• Financer les jeunes entreprises\n"
+        "Sources : ministère de la Santé (2019)\n"
         "Il a été présenté au printemps.\n"
     ),
     "hopital.txt": f"L’hôpital Saint-Martin a ouvert un centre de données en 2019.\n{HOSPITAL_SENTENCE}\n",
@@ -65,6 +66,7 @@ def qa(tmp_path_factory):
 def test_a_sentence_announcing_a_list_gets_its_items(qa):
     answer = qa.ask("Quelles sont les priorités du plan national pour la santé numérique ?")
     assert all(item in answer.answer for item in ("Former les soignants", "Ouvrir les données", "Financer"))
+    assert "Sources" not in answer.answer and "printemps" not in answer.answer  # the sources close the list
 
 
 def test_a_best_sentence_that_enumerates_is_the_list(qa):
