@@ -21,7 +21,8 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "duration",
             r"\b(combien de temps|quelle duree|pendant combien|en combien de (temps|mois|annees|jours)|"
-            r"how long|for how long|how much time|what duration)\b",
+            r"combien (?:de\s+|d')(mois|ans|annees|semaines|jours|heures|minutes)|"
+            r"how long|for how long|how much time|what duration|how many (months|years|weeks|days|hours|minutes))\b",
         ),
         (
             "percentage",

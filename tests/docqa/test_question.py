@@ -17,6 +17,9 @@ from docqa.question import profile, split_parts, subject
         ("Quelle part des entreprises se positionne sur l'innovation ?", "percentage"),
         ("When was the page last updated?", "date"),
         ("Combien de temps a duré l'expérience ?", "duration"),
+        ("Combien d'heures de formation comprend le DU ?", "duration"),  # a count of a duration's unit
+        ("How many months does the AI Act allow before it applies?", "duration"),
+        ("Combien de monographies ont été publiées ?", "count"),
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("What is the Health Data Hub?", "definition"),
         ("Quelles sont les trois catégories de solutions ?", "list"),
