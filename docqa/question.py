@@ -26,16 +26,16 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
         (
             "percentage",
-            r"\b(proportion|pourcentage|taux|quelle part|what share|percentage|what proportion|"
-            r"what rate|growth rate|percent)\b",
+            r"\b(proportion|pourcentage|taux|quelle part|quelle fraction|what share|percentage|what proportion|"
+            r"what fraction|what rate|growth rate|percent)\b",
         ),
         (
             "amount",
-            r"\b(budget|montant|cout\w*|combien coute|prix|salaire|financement|investissement|levee|"
+            r"\b(budget|montant|cout\w*|combien coute|prix|quelle somme|salaire|financement|investissement|levee|"
             r"dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
             r"salary|price|revenue|amount of money)\b",
         ),
-        ("count", r"\b(combien|how many|nombre de|number of)\b"),
+        ("count", r"\b(combien|how many|nombre de|number of|quel effectif|what headcount)\b"),
         (
             "date",
             r"\b(quand|quelle date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|depuis quand|"

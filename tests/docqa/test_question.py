@@ -20,6 +20,9 @@ from docqa.question import profile, split_parts, subject
         ("Combien d'heures de formation comprend le DU ?", "duration"),  # a count of a duration's unit
         ("How many months does the AI Act allow before it applies?", "duration"),
         ("Combien de monographies ont été publiées ?", "count"),
+        ("Quelle fraction des habitants avait plus de 65 ans ?", "percentage"),
+        ("Pour quelle somme la société a-t-elle été rachetée ?", "amount"),
+        ("Quel effectif compte l'entreprise ?", "count"),
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("What is the Health Data Hub?", "definition"),
         ("Quelles sont les trois catégories de solutions ?", "list"),
