@@ -56,7 +56,11 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"startup|start-up|programme|program|plan|agency|association|group|project|platform|tool|system)|"
             r"what is the name|name of)\b",
         ),
-        ("list", r"\b(quel(le)?s|lesquel(le)?s|citez|enumere|what are the|which are the|list)\b"),
+        (
+            "list",
+            r"\b(quel(le)?s|lesquel(le)?s|citez|enumere|what are the|which are the|list|"
+            r"which (two|three|four|five|six|seven|eight|nine|ten|\d+))\b",
+        ),
         (
             "yesno",
             r"^(est-ce qu\w*|y a-t-il|peut-on|faut-il|is|are|does|do|did|can|could|should|will|was|were|has|have)\b",

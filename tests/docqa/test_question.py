@@ -23,6 +23,7 @@ from docqa.question import profile, split_parts, subject
         ("Quelle fraction des habitants avait plus de 65 ans ?", "percentage"),
         ("Pour quelle somme la société a-t-elle été rachetée ?", "amount"),
         ("Quel effectif compte l'entreprise ?", "count"),
+        ("Which three institutes put the emphasis on health?", "list"),  # "which" and a number of things
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("What is the Health Data Hub?", "definition"),
         ("Quelles sont les trois catégories de solutions ?", "list"),
