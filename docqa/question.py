@@ -15,31 +15,35 @@ AnswerType = Literal["count", "amount", "percentage", "date", "duration", "name"
 VALUE_TYPES = frozenset({"count", "amount", "percentage", "date", "duration"})
 
 # Interrogative patterns of French and English, on folded text; the first that matches sets the type.
+# "quelle est la part" reads as "quelle part", "what is the share" as "what share"
+_IS = r"(?:(?:est|etait|sera|a ete) (?:la |le |l')?)?"
+_IS_EN = r"(?:(?:is|was|are|were) )?(?:the )?"
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
         (
             "duration",
-            r"\b(combien de temps|quelle duree|pendant combien|en combien de (temps|mois|annees|jours)|"
+            rf"\b(combien de temps|quelle {_IS}duree|pendant combien|en combien de (temps|mois|annees|jours)|"
             r"combien (?:de\s+|d')(mois|ans|annees|semaines|jours|heures|minutes)|"
-            r"how long|for how long|how much time|what duration|how many (months|years|weeks|days|hours|minutes))\b",
+            rf"how long|for how long|how much time|what {_IS_EN}duration|"
+            r"how many (months|years|weeks|days|hours|minutes))\b",
         ),
         (
             "percentage",
-            r"\b(proportion|pourcentage|taux|quelle part|quelle fraction|what share|percentage|what proportion|"
-            r"what fraction|what rate|growth rate|percent)\b",
+            rf"\b(proportion|pourcentage|taux|quelle {_IS}(part|fraction)|what {_IS_EN}(share|fraction)|percentage|"
+            r"what proportion|what rate|growth rate|percent)\b",
         ),
         (
             "amount",
-            r"\b(budget|montant|cout\w*|combien coute|prix|quelle somme|salaire|financement|investissement|levee|"
-            r"dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
+            rf"\b(budget|montant|cout\w*|combien coute|prix|quelle {_IS}somme|salaire|financement|investissement|"
+            r"levee|dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
             r"salary|price|revenue|amount of money)\b",
         ),
         ("count", r"\b(combien|how many|nombre de|number of|quel effectif|what headcount)\b"),
         (
             "date",
-            r"\b(quand|quelle date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|depuis quand|"
-            r"when|what year|which year|what date|which month|in what year)\b",
+            rf"\b(quand|quelle {_IS}date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|"
+            rf"depuis quand|when|what year|which year|what {_IS_EN}date|which month|in what year)\b",
         ),
         (
             "definition",

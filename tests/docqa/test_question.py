@@ -24,6 +24,8 @@ from docqa.question import profile, split_parts, subject
         ("Pour quelle somme la société a-t-elle été rachetée ?", "amount"),
         ("Quel effectif compte l'entreprise ?", "count"),
         ("Which three institutes put the emphasis on health?", "list"),  # "which" and a number of things
+        ("Quelle est la part des startups en Ile-de-France ?", "percentage"),  # as "quelle part"
+        ("What was the date of the vote?", "date"),
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("What is the Health Data Hub?", "definition"),
         ("Quelles sont les trois catégories de solutions ?", "list"),
