@@ -18,6 +18,12 @@ VALUE_TYPES = frozenset({"count", "amount", "percentage", "date", "duration"})
 # "quelle est la part" reads as "quelle part", "what is the share" as "what share"
 _IS = r"(?:(?:est|etait|sera|a ete) (?:la |le |l')?)?"
 _IS_EN = r"(?:(?:is|was|are|were) )?(?:the )?"
+# "quand" / "when" that asks, not one that starts a clause ("gagner du temps quand aucun spécialiste n'est là",
+# "when start-ups apply"): at the start of the question or of a part, or (English) before its verb
+_WHEN = (
+    r"(?:(?<![\w'])(?:(?<=^)|(?<=[,:;] )|(?<=\bet ))quand"
+    r"|when(?= (?:was|were|did|does|do|is|are|will|would|has|have|had|can|could)\b| ?\?|$))"
+)
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
@@ -42,8 +48,8 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ("count", r"\b(combien|how many|nombre de|number of|quel effectif|what headcount)\b"),
         (
             "date",
-            rf"\b(quand|quelle {_IS}date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|"
-            rf"depuis quand|when|what year|which year|what {_IS_EN}date|which month|in what year)\b",
+            rf"\b({_WHEN}|quelle {_IS}date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|"
+            rf"depuis quand|what year|which year|what {_IS_EN}date|which month|in what year)\b",
         ),
         (
             "definition",
@@ -63,7 +69,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "list",
             r"\b(quel(le)?s|lesquel(le)?s|citez|enumere|what are the|which are the|list|"
-            r"which (two|three|four|five|six|seven|eight|nine|ten|\d+))\b",
+            r"which (two|three|four|five|six|seven|eight|nine|ten|\d{1,2}))\b",
         ),
         (
             "yesno",

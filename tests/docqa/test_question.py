@@ -26,6 +26,10 @@ from docqa.question import profile, split_parts, subject
         ("Which three institutes put the emphasis on health?", "list"),  # "which" and a number of things
         ("Quelle est la part des startups en Ile-de-France ?", "percentage"),  # as "quelle part"
         ("What was the date of the vote?", "date"),
+        ("Quel outil aide à gagner du temps quand aucun spécialiste n'est là ?", "name"),  # "quand" starts a clause
+        ("La structure : quand a-t-elle été créée ?", "date"),
+        ("When start-ups apply, within what time do regulators answer?", "open"),
+        ("Which 1956 event gave AI its name?", "open"),  # a year, not a number of things
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("What is the Health Data Hub?", "definition"),
         ("Quelles sont les trois catégories de solutions ?", "list"),
