@@ -34,6 +34,19 @@ _CURRENCY = (
     r"(?:k€|m€|md€|mds?\s*€|m\$|md\$|mds?\s*\$|m£|€|\$|£|euros?|dollars?|"
     r"(?:millions?|milliards?|mds?|billions?)\s*(?:d['’]\s*euros|de dollars|€|\$|£|euros?|dollars?))"
 )
+# shares said in words, and how an English answer says them
+SHARES = {
+    "la moitié": "half",
+    "un tiers": "a third",
+    "deux tiers": "two thirds",
+    "un quart": "a quarter",
+    "trois quarts": "three quarters",
+}
+ONE_IN_NUMBERS = {"deux": "two", "trois": "three", "quatre": "four", "cinq": "five", "dix": "ten"}
+ONE_IN = re.compile(
+    rf"\b(?:une?|one)\s+[^\W\d_]+\s+(?:sur|in)\s+({'|'.join([*ONE_IN_NUMBERS, *ONE_IN_NUMBERS.values()])})\b",
+    re.IGNORECASE,
+)
 _MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 _MONTHS_EN = "January February March April May June July August September October November December".split()
 _MONTHS = "|".join(_MONTHS_FR + [fold(m) for m in _MONTHS_FR] + _MONTHS_EN)
@@ -41,7 +54,12 @@ _DURATION_UNITS = r"(?:ans|années|annees|mois|semaines|jours|heures|minutes|yea
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "amount": re.compile(rf"{_NUMBER}\s*{_CURRENCY}(?![\w])", re.IGNORECASE),
-    "percentage": re.compile(rf"{_NUMBER}\s*(?:%|pour ?cent\b|percent\b)", re.IGNORECASE),
+    # a share said in words is a percentage too ("la moitié des SMT", "un clinicien sur deux")
+    "percentage": re.compile(
+        rf"{_NUMBER}\s*(?:%|pour ?cent\b|percent\b)|\b(?:{'|'.join(SHARES)}|{'|'.join(SHARES.values())})\b|"
+        rf"{ONE_IN.pattern}",
+        re.IGNORECASE,
+    ),
     "duration": re.compile(rf"{_NUMBER}\s*{_DURATION_UNITS}\b", re.IGNORECASE),
     "date": re.compile(
         rf"\b(?:\d{{1,2}}(?:er)?\s+)?(?:{_MONTHS})\s+(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/(?:19|20)\d{{2}}\b|"

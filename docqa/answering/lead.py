@@ -14,7 +14,16 @@ import numpy as np
 from docqa.question import Question
 from docqa.scoring import Logistic, ScoredSentence, names_share
 from docqa.text import tokenize
-from docqa.values import APPROXIMATE, APPROXIMATE_NUMERALS, APPROXIMATIONS, Value, find_values
+from docqa.values import (
+    APPROXIMATE,
+    APPROXIMATE_NUMERALS,
+    APPROXIMATIONS,
+    ONE_IN,
+    ONE_IN_NUMBERS,
+    SHARES,
+    Value,
+    find_values,
+)
 
 _LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près de\s+)?$", re.IGNORECASE)
 # orders of magnitude a count may be written with ("1,6 million"), and their English words
@@ -226,6 +235,12 @@ def _english_value(question: Question, value: Value) -> str:
     """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", months in English; a count
     takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
     text = value.text
+    share = SHARES.get(text.lower())
+    if share:
+        return share
+    one_in = ONE_IN.fullmatch(text)
+    if one_in:
+        return f"one in {ONE_IN_NUMBERS.get(one_in.group(1).lower(), one_in.group(1).lower())}"
     numeral = APPROXIMATE.match(text)
     subject = question.subject if value.kind == "count" and _counts_subject(question, value) else ""
     if numeral:

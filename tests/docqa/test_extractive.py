@@ -155,3 +155,12 @@ def test_an_english_count_lead_names_the_question_s_subject_only_when_it_counts_
     students, masters = find_values("count", text)
     assert _lead(question, students, text) == "1,087 students"
     assert _lead(question, masters, text) == "18 masters"  # not "18 students"
+
+
+def test_a_share_said_in_words_leads_in_the_question_s_language():
+    text = "Plus de la moitié des SMT identifiées sont en diabétologie, et un clinicien sur deux est convaincu."
+    half, one_in_two = find_values("percentage", text)
+    assert find_values("count", text) == []  # "un clinicien sur deux" counts no "deux"
+    assert _lead(profile("Quelle part des SMT vise le diabète ?"), half, text) == "Plus de la moitié"
+    assert _lead(profile("What share of the SMT target diabetes?"), half, text) == "More than half"
+    assert _lead(profile("What share of clinicians are convinced?"), one_in_two, text) == "One in two"

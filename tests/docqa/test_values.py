@@ -43,3 +43,9 @@ def test_a_number_that_is_part_of_a_name_is_not_a_count():
 def test_a_unit_is_not_a_thing_counted():
     assert is_unit("millions d'euros") and is_unit("jours") and is_unit("pourcents") and is_unit("fois plus")
     assert not is_unit("startups") and not is_unit("personnes interrogées")
+
+
+def test_a_share_said_in_words_is_a_percentage():
+    text = "La moitié des SMT, deux tiers des startups, un médecin sur trois ; half of them, one doctor in five."
+    found = [v.text for v in find_values("percentage", text)]
+    assert found == ["La moitié", "deux tiers", "un médecin sur trois", "half", "one doctor in five"]
