@@ -42,15 +42,22 @@ SHARES = {
     "un quart": "a quarter",
     "trois quarts": "three quarters",
 }
-ONE_IN_NUMBERS = {"deux": "two", "trois": "three", "quatre": "four", "cinq": "five", "dix": "ten"}
 ONE_IN = re.compile(
-    rf"\b(?:une?|one)\s+[^\W\d_]+\s+(?:sur|in)\s+({'|'.join([*ONE_IN_NUMBERS, *ONE_IN_NUMBERS.values()])})\b",
-    re.IGNORECASE,
+    r"\b(?:une?|one)\s+[^\W\d_]+\s+(?:sur|in)\s+(deux|trois|quatre|cinq|dix|two|three|four|five|ten)\b", re.IGNORECASE
 )
+# French number words and duration units, as an English answer says them
+NUMBER_WORDS_EN = dict(
+    zip(
+        "un une deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente cent".split(),
+        "one one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty hundred".split(),
+        strict=True,
+    )
+)
+DURATION_UNITS_EN = {"an": "year", "annee": "year", "mois": "month", "semaine": "week", "jour": "day", "heure": "hour"}
 _MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 _MONTHS_EN = "January February March April May June July August September October November December".split()
 _MONTHS = "|".join(_MONTHS_FR + [fold(m) for m in _MONTHS_FR] + _MONTHS_EN)
-_DURATION_UNITS = r"(?:ans|années|annees|mois|semaines|jours|heures|minutes|years|months|weeks|days|hours)"
+_DURATION_UNITS = r"(?:ans?|années?|annees?|mois|semaines?|jours?|heures?|minutes?|years?|months?|weeks?|days?|hours?)"
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "amount": re.compile(rf"{_NUMBER}\s*{_CURRENCY}(?![\w])", re.IGNORECASE),
@@ -60,7 +67,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"{ONE_IN.pattern}",
         re.IGNORECASE,
     ),
-    "duration": re.compile(rf"{_NUMBER}\s*{_DURATION_UNITS}\b", re.IGNORECASE),
+    "duration": re.compile(rf"(?:{_NUMBER}|\b(?:{_NUMBER_WORDS}|une?|one))\s*{_DURATION_UNITS}\b", re.IGNORECASE),
     "date": re.compile(
         rf"\b(?:\d{{1,2}}(?:er)?\s+)?(?:{_MONTHS})\s+(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/(?:19|20)\d{{2}}\b|"
         rf"(?<![\d,.])(?:19|20)\d{{2}}(?![\d,.]\d)",

@@ -13,13 +13,14 @@ import numpy as np
 
 from docqa.question import Question
 from docqa.scoring import Logistic, ScoredSentence, names_share
-from docqa.text import tokenize
+from docqa.text import fold, tokenize
 from docqa.values import (
     APPROXIMATE,
     APPROXIMATE_NUMERALS,
     APPROXIMATIONS,
+    DURATION_UNITS_EN,
+    NUMBER_WORDS_EN,
     ONE_IN,
-    ONE_IN_NUMBERS,
     SHARES,
     Value,
     find_values,
@@ -240,7 +241,9 @@ def _english_value(question: Question, value: Value) -> str:
         return share
     one_in = ONE_IN.fullmatch(text)
     if one_in:
-        return f"one in {ONE_IN_NUMBERS.get(one_in.group(1).lower(), one_in.group(1).lower())}"
+        return f"one in {NUMBER_WORDS_EN.get(one_in.group(1).lower(), one_in.group(1).lower())}"
+    if value.kind == "duration":
+        return _english_duration(text)
     numeral = APPROXIMATE.match(text)
     subject = question.subject if value.kind == "count" and _counts_subject(question, value) else ""
     if numeral:
@@ -249,7 +252,7 @@ def _english_value(question: Question, value: Value) -> str:
     number = re.match(_DIGITS, text)
     if number:
         digits = number.group().strip()
-        english = re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
+        english = _english_number(digits)
         rest = text[number.end() :].strip()
         if value.kind == "count":
             magnitude = _MAGNITUDE.match(rest)
@@ -259,6 +262,25 @@ def _english_value(question: Question, value: Value) -> str:
     for french, english_month in _MONTHS.items():
         text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
     return text
+
+
+def _english_number(digits: str) -> str:
+    """ "5 000" -> "5,000", "9,7" -> "9.7"."""
+    return re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
+
+
+def _english_duration(text: str) -> str:
+    """A duration the English way: "trois ans" -> "three years", "18 mois" -> "18 months", "1 an" -> "1 year"."""
+    parts = re.fullmatch(r"(.+?)\s*([^\W\d_]+)", text)
+    if parts is None:
+        return text
+    number, unit = parts.groups()
+    number = NUMBER_WORDS_EN.get(number.lower()) or _english_number(number)
+    singular = fold(unit.lower()).rstrip("s") if unit.lower() != "mois" else "mois"
+    english = DURATION_UNITS_EN.get(singular)
+    if english is None:
+        return text  # already English
+    return f"{number} {english}{'' if number in ('1', 'one') else 's'}"
 
 
 def _counts_subject(question: Question, value: Value) -> bool:

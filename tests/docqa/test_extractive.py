@@ -164,3 +164,12 @@ def test_a_share_said_in_words_leads_in_the_question_s_language():
     assert _lead(profile("Quelle part des SMT vise le diabète ?"), half, text) == "Plus de la moitié"
     assert _lead(profile("What share of the SMT target diabetes?"), half, text) == "More than half"
     assert _lead(profile("What share of clinicians are convinced?"), one_in_two, text) == "One in two"
+
+
+def test_an_english_duration_lead_says_its_unit_in_english():
+    text = "La CNIL l’a validé pour trois ans, après 18 mois et 1 000 heures de travaux."
+    three, eighteen, hours = find_values("duration", text)
+    question = profile("How long did the CNIL validate it for?")
+    assert _lead(question, three, text) == "Three years" and _lead(question, eighteen, text) == "18 months"
+    assert _lead(question, hours, text) == "1,000 hours"
+    assert _lead(profile("Pour combien de temps la CNIL l'a-t-elle validé ?"), three, text) == "Trois ans"

@@ -49,3 +49,9 @@ def test_a_share_said_in_words_is_a_percentage():
     text = "La moitié des SMT, deux tiers des startups, un médecin sur trois ; half of them, one doctor in five."
     found = [v.text for v in find_values("percentage", text)]
     assert found == ["La moitié", "deux tiers", "un médecin sur trois", "half", "one doctor in five"]
+
+
+def test_a_duration_in_words_or_in_the_singular_is_a_duration():
+    text = "Validé pour trois ans, renouvelé un an plus tard, après 18 mois de travaux et one week of tests."
+    assert [v.text for v in find_values("duration", text)] == ["trois ans", "un an", "18 mois", "one week"]
+    assert find_values("count", text) == []  # "trois ans" counts no years
