@@ -67,7 +67,12 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"{ONE_IN.pattern}",
         re.IGNORECASE,
     ),
-    "duration": re.compile(rf"(?:{_NUMBER}|\b(?:{_NUMBER_WORDS}|une?|one))\s*{_DURATION_UNITS}\b", re.IGNORECASE),
+    # "les 5 prochaines années", "les sept premières heures" too
+    "duration": re.compile(
+        rf"(?:{_NUMBER}|\b(?:{_NUMBER_WORDS}|une?|one))\s*(?:(?:premi[eè]re?s|derni[eè]re?s|prochaine?s)\s+)?"
+        rf"{_DURATION_UNITS}\b",
+        re.IGNORECASE,
+    ),
     "date": re.compile(
         rf"\b(?:\d{{1,2}}(?:er)?\s+)?(?:{_MONTHS})\s+(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/(?:19|20)\d{{2}}\b|"
         rf"(?<![\d,.])(?:19|20)\d{{2}}(?![\d,.]\d)",

@@ -264,6 +264,9 @@ def _english_value(question: Question, value: Value) -> str:
     return text
 
 
+_ORDERS = {"premi": "first", "derni": "last", "prochain": "next"}
+
+
 def _english_number(digits: str) -> str:
     """ "5 000" -> "5,000", "9,7" -> "9.7"."""
     return re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
@@ -271,16 +274,18 @@ def _english_number(digits: str) -> str:
 
 def _english_duration(text: str) -> str:
     """A duration the English way: "trois ans" -> "three years", "18 mois" -> "18 months", "1 an" -> "1 year"."""
-    parts = re.fullmatch(r"(.+?)\s*([^\W\d_]+)", text)
+    parts = re.fullmatch(r"(.+?)\s*(?:(premi|derni|prochain)\w*\s+)?([^\W\d_]+)", text, re.IGNORECASE)
     if parts is None:
         return text
-    number, unit = parts.groups()
+    number, order, unit = parts.groups()
     number = NUMBER_WORDS_EN.get(number.lower()) or _english_number(number)
+    if order:  # "les 5 prochaines années" -> "the next 5 years"
+        number = f"the {_ORDERS[order.lower()]} {number}"
     singular = fold(unit.lower()).rstrip("s") if unit.lower() != "mois" else "mois"
     english = DURATION_UNITS_EN.get(singular)
     if english is None:
         return text  # already English
-    return f"{number} {english}{'' if number in ('1', 'one') else 's'}"
+    return f"{number} {english}{'' if number.endswith((' 1', 'one')) or number == '1' else 's'}"
 
 
 def _counts_subject(question: Question, value: Value) -> bool:

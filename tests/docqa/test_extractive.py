@@ -172,4 +172,6 @@ def test_an_english_duration_lead_says_its_unit_in_english():
     question = profile("How long did the CNIL validate it for?")
     assert _lead(question, three, text) == "Three years" and _lead(question, eighteen, text) == "18 months"
     assert _lead(question, hours, text) == "1,000 hours"
+    text = "Les sept premières heures ont porté sur les modèles de fondation."
+    assert _lead(question, find_values("duration", text)[0], text) == "The first seven hours"
     assert _lead(profile("Pour combien de temps la CNIL l'a-t-elle validé ?"), three, text) == "Trois ans"

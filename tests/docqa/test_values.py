@@ -55,3 +55,4 @@ def test_a_duration_in_words_or_in_the_singular_is_a_duration():
     text = "Validé pour trois ans, renouvelé un an plus tard, après 18 mois de travaux et one week of tests."
     assert [v.text for v in find_values("duration", text)] == ["trois ans", "un an", "18 mois", "one week"]
     assert find_values("count", text) == []  # "trois ans" counts no years
+    assert [v.text for v in find_values("duration", "dans les 5 prochaines années")] == ["5 prochaines années"]
