@@ -31,6 +31,9 @@ from docqa.question import profile, split_parts, subject
         ("When start-ups apply, within what time do regulators answer?", "open"),
         ("Which 1956 event gave AI its name?", "open"),  # a year, not a number of things
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
+        ("Que sont les « bacs à sable réglementaires » ?", "definition"),
+        ("Dans cette analyse, qu'appelle-t-on un impact « indirect » ?", "definition"),
+        ("À quoi correspond le score LI-RADS ?", "definition"),
         ("What is the Health Data Hub?", "definition"),
         ("Quelles sont les trois catégories de solutions ?", "list"),
         ("What are the main barriers to adoption in hospitals?", "list"),
