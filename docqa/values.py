@@ -88,6 +88,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 }
 _DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
+_GROUPED = re.compile(r"\d{1,3}[ \u00a0\u202f]\d{3}")  # digits grouped by thousands
 # a bare number after a capitalised word inside a sentence is part of a name, not a count ("le Master 1 &", "et
 # Paris 13)"); not after a sentence's first word ("Environ 300."). (A number glued to a name by a hyphen,
 # "Covid-19", read as a name too: CV -0.003.)
@@ -160,7 +161,8 @@ def find_values(kind: str, text: str, question: Question | None = None) -> list[
         number = normalize_numbers(match.group().split()[0]).replace("\u00a0", "")
         leading = re.match(r"[\d.,\u00a0\u202f ]+", normalize_numbers(match.group()))
         digits = (leading.group() if leading else number).strip()
-        if kind == "count" and (_YEAR.fullmatch(digits) or digits in asked or _named(text, match)):
+        year = _YEAR.fullmatch(digits) and not _GROUPED.match(match.group())  # "2 000 personnes" is no year
+        if kind == "count" and (year or digits in asked or _named(text, match)):
             continue
         if kind == "date" and match.group() in asked:
             continue

@@ -56,3 +56,8 @@ def test_a_duration_in_words_or_in_the_singular_is_a_duration():
     assert [v.text for v in find_values("duration", text)] == ["trois ans", "un an", "18 mois", "one week"]
     assert find_values("count", text) == []  # "trois ans" counts no years
     assert [v.text for v in find_values("duration", "dans les 5 prochaines années")] == ["5 prochaines années"]
+
+
+def test_a_count_grouped_by_thousands_is_no_year():
+    text = "En 2020, 2 000 personnes ont répondu, contre 1 950 en 2019."
+    assert [v.text for v in find_values("count", text)] == ["2 000 personnes", "1 950"]
