@@ -21,8 +21,9 @@ _IS_EN = r"(?:(?:is|was|are|were) )?(?:the )?"
 # "quand" / "when" that asks, not one that starts a clause ("gagner du temps quand aucun spécialiste n'est là",
 # "when start-ups apply"): at the start of the question or of a part, or (English) before its verb
 _WHEN = (
-    r"(?:(?<![\w'])(?:(?<=^)|(?<=[,:;] )|(?<=\bet ))quand"
-    r"|when(?= (?:was|were|did|does|do|is|are|will|would|has|have|had|can|could)\b| ?\?|$))"
+    r"(?:(?:jusqu'a|a partir de|de|pour) quand|(?<![\w'])(?:(?<=^)|(?<=[:;] )|(?<=\bet ))quand"
+    r"|when(?= (?:was|were|did|does|do|is|are|will|would|has|have|had|can|could|should|must|may|might|exactly|and)\b"
+    r"|'s\b| ?\?|$))"
 )
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
@@ -45,7 +46,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"levee|dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
             r"salary|price|revenue|amount of money)\b",
         ),
-        ("count", r"\b(combien|how many|nombre de|number of|quel effectif|what headcount)\b"),
+        ("count", rf"\b(combien|how many|nombre de|number of|quel {_IS}effectif|what {_IS_EN}headcount)\b"),
         (
             "date",
             rf"\b({_WHEN}|quelle {_IS}date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|"
@@ -54,7 +55,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "definition",
             r"\b(qu'est-ce qu\w*|c'est quoi|que designe\w*|que signifie\w*|que veut dire|qu'entend\w*|"
-            r"que sont (les|des)|qu'appelle-t-on|appelle-t-on|a quoi correspond\w*|que recouvre\w*|"
+            r"que sont (les|des)|qu'appelle-t-on|a quoi correspond\w*|que recouvre\w*|"
             r"entend-on|definition|definit|definissent|en quoi consiste\w*|what is meant|what does .* mean|define|"
             r"meaning of|^what (is|are) (the |a |an )?(\S+ ){0,4}\S+ ?\?)",
         ),
@@ -70,7 +71,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "list",
             r"\b(quel(le)?s|lesquel(le)?s|citez|enumere|what are the|which are the|list|"
-            r"which (two|three|four|five|six|seven|eight|nine|ten|\d{1,2}))\b",
+            r"which (two|three|four|five|six|seven|eight|nine|ten|\d{1,2}(?= )))\b",
         ),
         (
             "yesno",

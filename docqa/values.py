@@ -42,18 +42,26 @@ SHARES = {
     "un quart": "a quarter",
     "trois quarts": "three quarters",
 }
+# "un clinicien sur deux", "un sur deux", "one in three": not "un regard sur deux ans" (a noun after the number)
 ONE_IN = re.compile(
-    r"\b(?:une?|one)\s+[^\W\d_]+\s+(?:sur|in)\s+(deux|trois|quatre|cinq|dix|two|three|four|five|ten)\b", re.IGNORECASE
+    r"\b(?:une?|one)\s+(?:[^\W\d_]+\s+)?(?:sur|in)\s+"
+    r"(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\b"
+    r"(?!\s+(?!(?:dans|sous|vers|chez|les|des|ces|ses|nos|vos|plus|moins|is|was|has|as)\b)[^\W\d_]+[sx]\b)",
+    re.IGNORECASE,
 )
 # French number words and duration units, as an English answer says them
-NUMBER_WORDS_EN = dict(
-    zip(
-        "un une deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente cent".split(),
-        "one one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty hundred".split(),
-        strict=True,
-    )
-)
-DURATION_UNITS_EN = {"an": "year", "annee": "year", "mois": "month", "semaine": "week", "jour": "day", "heure": "hour"}
+_FRENCH_NUMBERS = "un une deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente cent"
+_ENGLISH_NUMBERS = "one one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty hundred"
+NUMBER_WORDS_EN = {**dict(zip(_FRENCH_NUMBERS.split(), _ENGLISH_NUMBERS.split(), strict=True)), "cent": "a hundred"}
+DURATION_UNITS_EN = {
+    "an": "year",
+    "annee": "year",
+    "mois": "month",
+    "semaine": "week",
+    "jour": "day",
+    "heure": "hour",
+    "minute": "minute",
+}
 _MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 _MONTHS_EN = "January February March April May June July August September October November December".split()
 _MONTHS = "|".join(_MONTHS_FR + [fold(m) for m in _MONTHS_FR] + _MONTHS_EN)
@@ -63,14 +71,16 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "amount": re.compile(rf"{_NUMBER}\s*{_CURRENCY}(?![\w])", re.IGNORECASE),
     # a share said in words is a percentage too ("la moitié des SMT", "un clinicien sur deux")
     "percentage": re.compile(
-        rf"{_NUMBER}\s*(?:%|pour ?cent\b|percent\b)|\b(?:{'|'.join(SHARES)}|{'|'.join(SHARES.values())})\b|"
-        rf"{ONE_IN.pattern}",
+        rf"{_NUMBER}\s*(?:%|pour ?cent\b|percent\b)|(?<!à )(?<!first )(?<!second )"
+        rf"\b(?:{'|'.join(SHARES)}|{'|'.join(SHARES.values())})\b(?!-|\s+de confiance|\s*d['’]heure)|{ONE_IN.pattern}",
         re.IGNORECASE,
     ),
     # "les 5 prochaines années", "les sept premières heures" too
     "duration": re.compile(
-        rf"(?:{_NUMBER}|\b(?:{_NUMBER_WORDS}|une?|one))\s*(?:(?:premi[eè]re?s|derni[eè]re?s|prochaine?s)\s+)?"
-        rf"{_DURATION_UNITS}\b",
+        rf"(?:{_NUMBER}|(?<![\w-]){_NUMBER_WORDS}(?!-))\s*(?:(?:premi[eè]re?s|derni[eè]re?s|prochaine?s)\s+)?"
+        rf"{_DURATION_UNITS}\b"
+        # "un an", "one week"; not "un jour" (someday) nor "une heure de pointe"
+        r"|(?<![\w-])(?:une?|one)\s+(?:an|année|annee|mois|semaine|year|month|week)\b",
         re.IGNORECASE,
     ),
     "date": re.compile(
@@ -96,6 +106,12 @@ _NAME_BEFORE = re.compile(r"[\w,;)&/]\s+[A-ZÀ-ÖØ-Ý][a-zà-öø-ÿ][\w-]*\s+$
 # words before a number that make it approximate or a bound, and their English forms
 APPROXIMATIONS = {
     "environ": "about",
+    "plus d'": "more than",
+    "plus d’": "more than",
+    "moins d'": "less than",
+    "moins d’": "less than",
+    "près d'": "nearly",
+    "près d’": "nearly",
     "près de": "nearly",
     "pres de": "nearly",
     "plus de": "more than",

@@ -199,7 +199,7 @@ class ExtractiveAnswerer:
         chars = len(sentence.text)
         for following in self._following(sentence, hits, self.settings.list_max_items, skip_repeated=False):
             text = following.text.strip()
-            if REFERENCE.search(text):  # a slide's sources close its list
+            if REFERENCE.search(text) and not _BULLET.match(text):  # a slide's sources close its list
                 break
             if not (_BULLET.match(text) or len(text.split()) <= self.settings.list_item_words):
                 break

@@ -30,7 +30,7 @@ _LABELLED = re.compile(r"(?:^|[;•]\s*)([^:;•]{1,60}):\s*(?:environ\s+|près 
 # orders of magnitude a count may be written with ("1,6 million"), and their English words
 _MAGNITUDES = {"mille": "thousand", "million": "million", "milliard": "billion"}
 _MAGNITUDE = re.compile(rf"({'|'.join(_MAGNITUDES)})s?\b", re.IGNORECASE)
-_DIGITS = r"[\d  \u202f.,]+"
+_DIGITS = r"[\d \u00a0\u202f.,]+"
 _COUNT_HEAD = re.compile(rf"{_DIGITS}|\w+")
 _MONTHS = dict(
     zip(
@@ -269,7 +269,7 @@ _ORDERS = {"premi": "first", "derni": "last", "prochain": "next"}
 
 def _english_number(digits: str) -> str:
     """ "5 000" -> "5,000", "9,7" -> "9.7"."""
-    return re.sub(r"(?<=\d)[  \u202f](?=\d{3})", ",", digits.replace(",", "."))
+    return re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3})", ",", digits.replace(",", "."))
 
 
 def _english_duration(text: str) -> str:
@@ -283,8 +283,8 @@ def _english_duration(text: str) -> str:
         number = f"the {_ORDERS[order.lower()]} {number}"
     singular = fold(unit.lower()).rstrip("s") if unit.lower() != "mois" else "mois"
     english = DURATION_UNITS_EN.get(singular)
-    if english is None:
-        return text  # already English
+    if english is None:  # an English unit
+        return f"{number} {unit}"
     return f"{number} {english}{'' if number.endswith((' 1', 'one')) or number == '1' else 's'}"
 
 

@@ -27,7 +27,7 @@ DOCS = {
         "Le plan national pour la santé numérique.\n"
         "Le plan retient trois priorités :\n"
         "• Former les soignants au numérique\n"
-        "• Ouvrir les données de santé\n"
+        "• Ouvrir les données de santé : www.health-data-hub.fr\n"
         "• Financer les jeunes entreprises\n"
         "Sources : ministère de la Santé (2019)\n"
         "Il a été présenté au printemps.\n"
@@ -67,6 +67,7 @@ def test_a_sentence_announcing_a_list_gets_its_items(qa):
     answer = qa.ask("Quelles sont les priorités du plan national pour la santé numérique ?")
     assert all(item in answer.answer for item in ("Former les soignants", "Ouvrir les données", "Financer"))
     assert "Sources" not in answer.answer and "printemps" not in answer.answer  # the sources close the list
+    assert "Financer" in answer.answer  # an item holding a web address is an item
 
 
 def test_a_best_sentence_that_enumerates_is_the_list(qa):
@@ -164,6 +165,8 @@ def test_a_share_said_in_words_leads_in_the_question_s_language():
     assert _lead(profile("Quelle part des SMT vise le diabète ?"), half, text) == "Plus de la moitié"
     assert _lead(profile("What share of the SMT target diabetes?"), half, text) == "More than half"
     assert _lead(profile("What share of clinicians are convinced?"), one_in_two, text) == "One in two"
+    text = "Plus d’un tiers des Français."
+    assert _lead(profile("What share of the French?"), find_values("percentage", text)[0], text) == "More than a third"
 
 
 def test_an_english_duration_lead_says_its_unit_in_english():
@@ -174,4 +177,6 @@ def test_an_english_duration_lead_says_its_unit_in_english():
     assert _lead(question, hours, text) == "1,000 hours"
     text = "Les sept premières heures ont porté sur les modèles de fondation."
     assert _lead(question, find_values("duration", text)[0], text) == "The first seven hours"
+    text = "Il a duré deux minutes, puis cent ans."
+    assert [_lead(question, v, text) for v in find_values("duration", text)] == ["Two minutes", "A hundred years"]
     assert _lead(profile("Pour combien de temps la CNIL l'a-t-elle validé ?"), three, text) == "Trois ans"

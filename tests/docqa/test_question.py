@@ -30,6 +30,12 @@ from docqa.question import profile, split_parts, subject
         ("La structure : quand a-t-elle été créée ?", "date"),
         ("When start-ups apply, within what time do regulators answer?", "open"),
         ("Which 1956 event gave AI its name?", "open"),  # a year, not a number of things
+        ("Which 12-month period is covered?", "open"),
+        ("Jusqu'à quand le programme dure-t-il ?", "date"),
+        ("When should the rules apply?", "date"),
+        ("Qui est responsable, quand l'IA se trompe ?", "name"),
+        ("Comment appelle-t-on l'agence chargée du numérique ?", "open"),  # a name, not a definition
+        ("Quel est l'effectif de l'équipe ?", "count"),
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("Que sont les « bacs à sable réglementaires » ?", "definition"),
         ("Dans cette analyse, qu'appelle-t-on un impact « indirect » ?", "definition"),

@@ -61,3 +61,21 @@ def test_a_duration_in_words_or_in_the_singular_is_a_duration():
 def test_a_count_grouped_by_thousands_is_no_year():
     text = "En 2020, 2 000 personnes ont répondu, contre 1 950 en 2019."
     assert [v.text for v in find_values("count", text)] == ["2 000 personnes", "1 950"]
+
+
+@pytest.mark.parametrize(
+    "kind, text, found",
+    [
+        ("percentage", "Un zoom sur trois startups", []),  # a noun after the number: no share
+        ("percentage", "UN CLINICIEN SUR DEUX DANS LE MONDE", ["UN CLINICIEN SUR DEUX"]),
+        ("percentage", "Un sur deux est convaincu", ["Un sur deux"]),
+        ("percentage", "des données confiées à un tiers de confiance", []),
+        ("percentage", "un quart d’heure", []),
+        ("percentage", "a half-day workshop in the first half of 2020", []),
+        ("duration", "dix-huit mois", []),  # not "huit mois"
+        ("duration", "Un jour, l’IA remplacera le tri", []),  # someday
+        ("duration", "un an plus tard", ["un an"]),
+    ],
+)
+def test_what_is_not_a_share_nor_a_duration(kind, text, found):
+    assert [v.text for v in find_values(kind, text)] == found
