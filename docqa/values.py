@@ -65,6 +65,7 @@ DURATION_UNITS_EN = {
 _MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 _MONTHS_EN = "January February March April May June July August September October November December".split()
 _MONTHS = "|".join(_MONTHS_FR + [fold(m) for m in _MONTHS_FR] + _MONTHS_EN)
+_HALF = r"(?:\s+et\s+demie?\b|\s+and\s+a\s+half\b)?"  # "deux ans et demi"
 _DURATION_UNITS = r"(?:ans?|années?|annees?|mois|semaines?|jours?|heures?|minutes?|years?|months?|weeks?|days?|hours?)"
 
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -78,9 +79,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # "les 5 prochaines années", "les sept premières heures" too
     "duration": re.compile(
         rf"(?:{_NUMBER}|(?<![\w-]){_NUMBER_WORDS}(?!-))\s*(?:(?:premi[eè]re?s|derni[eè]re?s|prochaine?s)\s+)?"
-        rf"{_DURATION_UNITS}\b"
+        rf"{_DURATION_UNITS}\b{_HALF}"
         # "un an", "one week"; not "un jour" (someday) nor "une heure de pointe"
-        r"|(?<![\w-])(?:une?|one)\s+(?:an|année|annee|mois|semaine|year|month|week)\b",
+        rf"|(?<![\w-])(?:une?|one)\s+(?:an|année|annee|mois|semaine|year|month|week)\b{_HALF}",
         re.IGNORECASE,
     ),
     "date": re.compile(

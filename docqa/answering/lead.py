@@ -274,18 +274,21 @@ def _english_number(digits: str) -> str:
 
 def _english_duration(text: str) -> str:
     """A duration the English way: "trois ans" -> "three years", "18 mois" -> "18 months", "1 an" -> "1 year"."""
-    parts = re.fullmatch(r"(.+?)\s*(?:(premi|derni|prochain)\w*\s+)?([^\W\d_]+)", text, re.IGNORECASE)
+    parts = re.fullmatch(
+        r"(.+?)\s*(?:(premi|derni|prochain)\w*\s+)?([^\W\d_]+)(\s+(?:et\s+demie?|and\s+a\s+half))?", text, re.IGNORECASE
+    )
     if parts is None:
         return text
-    number, order, unit = parts.groups()
+    number, order, unit, half = parts.groups()
     number = NUMBER_WORDS_EN.get(number.lower()) or _english_number(number)
     if order:  # "les 5 prochaines années" -> "the next 5 years"
         number = f"the {_ORDERS[order.lower()]} {number}"
     singular = fold(unit.lower()).rstrip("s") if unit.lower() != "mois" else "mois"
     english = DURATION_UNITS_EN.get(singular)
     if english is None:  # an English unit
-        return f"{number} {unit}"
-    return f"{number} {english}{'' if number.endswith((' 1', 'one')) or number == '1' else 's'}"
+        return text
+    plural = "" if number.endswith((" 1", "one")) or number == "1" else "s"
+    return f"{number} {english}{plural}{' and a half' if half else ''}"
 
 
 def _counts_subject(question: Question, value: Value) -> bool:

@@ -177,6 +177,8 @@ def test_an_english_duration_lead_says_its_unit_in_english():
     assert _lead(question, hours, text) == "1,000 hours"
     text = "Les sept premières heures ont porté sur les modèles de fondation."
     assert _lead(question, find_values("duration", text)[0], text) == "The first seven hours"
+    text = "Un an et demi plus tard."
+    assert _lead(question, find_values("duration", text)[0], text) == "One year and a half"
     text = "Il a duré deux minutes, puis cent ans."
     assert [_lead(question, v, text) for v in find_values("duration", text)] == ["Two minutes", "A hundred years"]
     assert _lead(profile("Pour combien de temps la CNIL l'a-t-elle validé ?"), three, text) == "Trois ans"

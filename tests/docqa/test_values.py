@@ -75,6 +75,7 @@ def test_a_count_grouped_by_thousands_is_no_year():
         ("duration", "dix-huit mois", []),  # not "huit mois"
         ("duration", "Un jour, l’IA remplacera le tri", []),  # someday
         ("duration", "un an plus tard", ["un an"]),
+        ("duration", "après un an et demi, puis deux ans et demi", ["un an et demi", "deux ans et demi"]),
     ],
 )
 def test_what_is_not_a_share_nor_a_duration(kind, text, found):
