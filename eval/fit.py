@@ -358,7 +358,7 @@ def main() -> None:
         answerable = [r for r in of_kind if r.answerable] or of_kind
         found = sum(r.evidence_in_top for r in answerable) / len(answerable)
         print(f"{kind:12s} {len(of_kind):3d}  {accuracy(of_kind, threshold)[0]:8.3f}  {found:17.3f}")
-    for check in ("check_time_frame", "check_value", "check_counted", "check_names"):
+    for check in (name for name in Settings.model_fields if name.startswith("check_")):  # each named check
         off = settings.model_copy(update={check: False})
         ablated_outcomes = outcomes(qa, cases, selectors, answerability, off)
         ablated_outcomes = gated(ablated_outcomes, on_topic[: len(results)], topic_threshold)

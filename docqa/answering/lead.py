@@ -283,8 +283,8 @@ def _english_duration(text: str) -> str:
     number = NUMBER_WORDS_EN.get(number.lower()) or _english_number(number)
     if order:  # "les 5 prochaines années" -> "the next 5 years"
         number = f"the {_ORDERS[order.lower()]} {number}"
-    singular = fold(unit.lower()).rstrip("s") if unit.lower() != "mois" else "mois"
-    english = DURATION_UNITS_EN.get(singular)
+    folded = fold(unit.lower())
+    english = DURATION_UNITS_EN.get(folded) or DURATION_UNITS_EN.get(folded[:-1])  # "mois", or "ans" -> "an"
     if english is None:  # an English unit
         return text
     plural = "" if number.endswith((" 1", "one")) or number == "1" else "s"
