@@ -86,9 +86,10 @@ def test_example_source_feedback_reload_upload_pdf_source_and_delete_in_a_real_b
     try:
         driver.get(server)
         click(example)
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "[1] etude"))
+        # the answer's deltas reach the browser one by one: wait for the last one (the passages read)
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Passages lus"))
         page = driver.find_element(By.TAG_NAME, "body").text
-        assert "5 000" in page and "p. 2" in page and "Passages lus" in page
+        assert "5 000" in page and "[1] etude — p. 2" in page
         click((By.CSS_SELECTOR, "a[href^='#source-']"))  # the answer's [1] leads to it
         assert driver.current_url.split("#")[1].startswith("source-") and "_blank" not in (
             driver.find_element(By.CSS_SELECTOR, "a[href^='#source-']").get_attribute("target") or ""
