@@ -16,8 +16,9 @@ VALUE_TYPES = frozenset({"count", "amount", "percentage", "date", "duration"})
 
 # Interrogative patterns of French and English, on folded text; the first that matches sets the type.
 # "quelle est la part" reads as "quelle part", "what is the share" as "what share"
-_IS = r"(?:(?:est|etait|sera|a ete) (?:la |le |l')?)?"
-_IS_EN = r"(?:(?:is|was|are|were) )?(?:the )?"
+# (with one word between, an adverb: "quelle est aujourd'hui la part", "what is currently the share"; "what's")
+_IS = r"(?:(?:est|etait|sera|a ete) (?:[\w']+ )??(?:la |le |l')?)?"
+_IS_EN = r"(?:(?:is|was|are|were) (?:\w+ )??|(?<=what)'s )?(?:the )?"
 # "quand" / "when" that asks, not one that starts a clause ("gagner du temps quand aucun spécialiste n'est là",
 # "when start-ups apply"): at the start of the question or of a part, or (English) before its verb
 _WHEN = (
@@ -32,12 +33,12 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             "duration",
             rf"\b(combien de temps|quelle {_IS}duree|pendant combien|en combien de (temps|mois|annees|jours)|"
             r"combien (?:de\s+|d')(mois|ans|annees|semaines|jours|heures|minutes)|"
-            rf"how long|for how long|how much time|what {_IS_EN}duration|"
+            rf"how long|for how long|how much time|what ?{_IS_EN}duration|"
             r"how many (months|years|weeks|days|hours|minutes))\b",
         ),
         (
             "percentage",
-            rf"\b(proportion|pourcentage|taux|quelle {_IS}(part|fraction)|what {_IS_EN}(share|fraction)|percentage|"
+            rf"\b(proportion|pourcentage|taux|quelle {_IS}(part|fraction)|what ?{_IS_EN}(share|fraction)|percentage|"
             r"what proportion|what rate|growth rate|percent)\b",
         ),
         (
@@ -46,11 +47,11 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"levee|dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
             r"salary|price|revenue|amount of money)\b",
         ),
-        ("count", rf"\b(combien|how many|nombre de|number of|quel {_IS}effectif|what {_IS_EN}headcount)\b"),
+        ("count", rf"\b(combien|how many|nombre de|number of|quel {_IS}effectif|what ?{_IS_EN}headcount)\b"),
         (
             "date",
             rf"\b({_WHEN}|quelle {_IS}date|a quelle date|quelle annee|en quelle annee|quel mois|en quel mois|"
-            rf"depuis quand|what year|which year|what {_IS_EN}date|which month|in what year)\b",
+            rf"depuis quand|what year|which year|what ?{_IS_EN}date|which month|in what year)\b",
         ),
         (
             "definition",
@@ -307,6 +308,8 @@ def subject(question: str) -> str:
         head = fold(word).split("'")[0]
         if words and (head in _FUNCTION_WORDS or "-" in word):
             break
+        if head in _DETERMINERS and any(fold(w).split("'")[0] not in _FUNCTION_WORDS | _DETERMINERS for w in words):
+            break
         words.append(word)
         if len(words) == 3:
             break
@@ -317,6 +320,11 @@ _FUNCTION_WORDS = frozenset(
     "d de du des la le les l en a au aux dans pour par sur que qui ont est sont ete etait etaient avait avaient sera "
     "seront did does do are is were was have has will would "
     "could can should the of in for to from by with at on".split()
+)
+# a determiner after what is counted starts another noun phrase: "combien de salariés compte sa filiale"
+_DETERMINERS = frozenset(
+    "un une ce cet cette ces sa son ses leur leurs notre nos votre vos "
+    "an this these those its their his her our".split()
 )
 
 

@@ -42,11 +42,12 @@ SHARES = {
     "un quart": "a quarter",
     "trois quarts": "three quarters",
 }
-# "un clinicien sur deux", "un sur deux", "one in three": not "un regard sur deux ans" (a noun after the number)
+# "un clinicien sur deux", "un sur deux", "one in three", "one in three hospitals": not "un regard sur deux ans" (in
+# French, a noun after the number counts something else)
 ONE_IN = re.compile(
-    r"\b(?:une?|one)\s+(?:[^\W\d_]+\s+)?(?:sur|in)\s+"
-    r"(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\b"
-    r"(?!\s+(?!(?:dans|sous|vers|chez|les|des|ces|ses|nos|vos|plus|moins|is|was|has|as)\b)[^\W\d_]+[sx]\b)",
+    r"\b(?:(?:une?)\s+(?:[^\W\d_]+\s+)?sur\s+(deux|trois|quatre|cinq|six|sept|huit|dix)\b"
+    r"(?!\s+(?!(?:dans|sous|vers|chez|les|des|ces|ses|nos|vos|plus|moins)\b)[^\W\d_]+[sx]\b)"
+    r"|one\s+(?:[^\W\d_]+\s+)?in\s+(two|three|four|five|six|seven|eight|ten)\b)",
     re.IGNORECASE,
 )
 # French number words and duration units, as an English answer says them

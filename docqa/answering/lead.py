@@ -241,7 +241,8 @@ def _english_value(question: Question, value: Value) -> str:
         return share
     one_in = ONE_IN.fullmatch(text)
     if one_in:
-        return f"one in {NUMBER_WORDS_EN.get(one_in.group(1).lower(), one_in.group(1).lower())}"
+        number = (one_in.group(1) or one_in.group(2)).lower()
+        return f"one in {NUMBER_WORDS_EN.get(number, number)}"
     if value.kind == "duration":
         return _english_duration(text)
     numeral = APPROXIMATE.match(text)

@@ -167,6 +167,8 @@ def test_a_share_said_in_words_leads_in_the_question_s_language():
     assert _lead(profile("What share of clinicians are convinced?"), one_in_two, text) == "One in two"
     text = "Plus d’un tiers des Français."
     assert _lead(profile("What share of the French?"), find_values("percentage", text)[0], text) == "More than a third"
+    text = "One in three hospitals uses it."
+    assert _lead(profile("What share of hospitals?"), find_values("percentage", text)[0], text) == "One in three"
 
 
 def test_an_english_duration_lead_says_its_unit_in_english():

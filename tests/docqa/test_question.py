@@ -25,6 +25,10 @@ from docqa.question import profile, split_parts, subject
         ("Quel effectif compte l'entreprise ?", "count"),
         ("Which three institutes put the emphasis on health?", "list"),  # "which" and a number of things
         ("Quelle est la part des startups en Ile-de-France ?", "percentage"),  # as "quelle part"
+        ("Quelle est aujourd'hui la part des startups en Ile-de-France ?", "percentage"),  # an adverb between
+        ("What's the share of startups in Paris?", "percentage"),
+        ("What is currently the share of startups in Paris?", "percentage"),
+        ("Quelle est l'entreprise qui détient la plus grande part du marché ?", "open"),  # no share asked
         ("What was the date of the vote?", "date"),
         ("Quel outil aide à gagner du temps quand aucun spécialiste n'est là ?", "name"),  # "quand" starts a clause
         ("La structure : quand a-t-elle été créée ?", "date"),
@@ -115,6 +119,8 @@ def test_subject_of_a_count():
     assert subject("How many patients' medical records did the partnership cover?") == "patients' medical records"
     assert subject("Quel est le budget ?") == ""
     assert subject("Combien d'experts ont été interrogés ?") == "experts"  # not the verb's auxiliaries
+    assert subject("Combien de salariés compte sa filiale en France ?") == "salariés compte"  # not its determiner
+    assert subject("How many employees do these companies have?") == "employees"
 
 
 def test_a_part_that_counts_without_saying_what_counts_what_the_part_before_counts():

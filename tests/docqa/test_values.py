@@ -69,6 +69,7 @@ def test_a_count_grouped_by_thousands_is_no_year():
         ("percentage", "Un zoom sur trois startups", []),  # a noun after the number: no share
         ("percentage", "UN CLINICIEN SUR DEUX DANS LE MONDE", ["UN CLINICIEN SUR DEUX"]),
         ("percentage", "Un sur deux est convaincu", ["Un sur deux"]),
+        ("percentage", "one in three hospitals uses it", ["one in three"]),  # in English, the noun is the share's
         ("percentage", "des données confiées à un tiers de confiance", []),
         ("percentage", "un quart d’heure", []),
         ("percentage", "a half-day workshop in the first half of 2020", []),
