@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     answer_relative_score: float = Field(
         0.8, ge=0, le=1, description="A further sentence is quoted when it scores this share of the best one."
     )
+    paraphrase_max_coverage: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="When no sentence of the passages holds this share of the question's words (weighted by rarity; "
+        "a paraphrase), the sentence nearest to the question in the embedding is quoted first (0: never).",
+    )
     repeated_line_places: int = Field(
         3, ge=2, description="A line a document repeats at this many places (header, agenda) is never quoted."
     )

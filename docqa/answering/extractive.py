@@ -137,6 +137,7 @@ class ExtractiveAnswerer:
     # ---- selection ---------------------------------------------------------------------------------------
     def _choose(self, evidence: Evidence, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
         question, hits = evidence.question, evidence.hits
+        sentences = self._paraphrase_first(evidence, sentences)
         best = sentences[0]
         # an enumeration the passages announce is the answer to a list question, unless the best sentence enumerates
         if question.answer_type == "list" and inline_items(best.text) < self.settings.list_inline_items:
@@ -166,6 +167,22 @@ class ExtractiveAnswerer:
             if not any(_same(sentence, d) for d in done):
                 done.append(sentence)
         return done
+
+    def _paraphrase_first(self, evidence: Evidence, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
+        """`sentences` with the one nearest to the question in the embedding first when no sentence of the passages
+        holds `paraphrase_max_coverage` of the question's words: a paraphrase shares none of its passage's words,
+        so the selector, which learnt mostly from word matches, ranks its answer low (measured: out of fold, the
+        nearest sentence answers 0.57 of such questions, the selector's best 0.21). Not for a list question,
+        whose best sentence announces the list; for a question asking a value, the nearest that states one."""
+        question = evidence.question
+        coverage = max((s.features.get("lex", 0.0) for s in evidence.sentences or sentences), default=1.0)
+        if coverage >= self.settings.paraphrase_max_coverage or question.answer_type == "list":
+            return sentences
+        stating = [s for s in sentences if not question.wants_value or s.features.get("type_value")]
+        if not stating:
+            return sentences
+        nearest = max(stating, key=lambda s: s.features.get("dense", 0.0))
+        return [nearest, *(s for s in sentences if s is not nearest)]
 
     def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
         """A sentence that announces a list gets the list's items; a heading or label, a sentence that announces

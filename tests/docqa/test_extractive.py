@@ -130,6 +130,33 @@ def test_a_likely_value_leads_and_is_quoted_with_its_sentence_alone(qa, lead, al
         )
 
 
+@pytest.mark.parametrize(
+    ("question", "lex", "floor", "first"),
+    [
+        ("Combien de chantiers le territoire a-t-il soutenus ?", 0.1, 0.2, "nearest stating a value"),
+        ("Combien de chantiers le territoire a-t-il soutenus ?", 0.5, 0.2, "selector's best"),  # words match
+        ("Combien de chantiers le territoire a-t-il soutenus ?", 0.1, 0.0, "selector's best"),  # rule off
+        ("Pourquoi le territoire soutient-il ces chantiers ?", 0.1, 0.2, "nearest"),  # no value asked
+        ("Quels chantiers le territoire soutient-il ?", 0.1, 0.2, "selector's best"),  # a list: its announcement
+    ],
+)
+def test_a_paraphrase_quotes_first_the_sentence_nearest_in_the_embedding(qa, question, lex, floor, first):
+    def sentence(text: str, score: float, dense: float, value: bool) -> ScoredSentence:
+        features = {"lex": lex, "dense": dense, "type_value": float(value)}
+        return ScoredSentence(hit=0, start=0, end=len(text), text=text, score=score, features=features)
+
+    sentences = [
+        sentence("selector's best", 0.9, 0.2, True),
+        sentence("nearest", 0.4, 0.7, False),
+        sentence("nearest stating a value", 0.3, 0.6, True),
+    ]
+    evidence = replace(qa.retrieve(question), question=profile(question), sentences=sentences, parts=())
+    answerer = ExtractiveAnswerer(
+        qa.index, qa.settings.model_copy(update={"paraphrase_max_coverage": floor}), qa.retriever.scorer
+    )
+    assert answerer._paraphrase_first(evidence, sentences)[0].text == first
+
+
 def test_a_near_copy_states_the_same_numbers():
     a = ScoredSentence(hit=0, start=0, end=40, text="Le programme a atteint 40 projets en 2022.")
     b = ScoredSentence(hit=1, start=0, end=40, text="Le programme a atteint 55 projets en 2023.")
