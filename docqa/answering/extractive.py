@@ -83,7 +83,8 @@ class ExtractiveAnswerer:
         # (the abstention model was fitted on all the scored sentences, quotable or not)
         if not sentences or selector.answerability(question, evidence.sentences) < self.threshold:
             return [], ""
-        segment = self._settle(question, self._choose(evidence, sentences), hits)
+        paraphrase = self._paraphrase(evidence.sentences)
+        segment = self._settle(question, self._choose(evidence, sentences), hits, paraphrase)
         return ([segment], "") if isinstance(segment, tuple) else ([], segment)
 
     def _answer_part(self, evidence: Evidence, part: Question, scored: list[ScoredSentence]) -> Segment:
@@ -93,28 +94,37 @@ class ExtractiveAnswerer:
         if not sentences or self.scorer.selector.answerability(part, scored) < self.threshold:
             return part, [], None
         chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences)
-        segment = self._settle(part, chosen, evidence.hits)
+        segment = self._settle(part, chosen, evidence.hits, self._paraphrase(scored))
         return segment if isinstance(segment, tuple) else (part, [], None)
 
-    def _settle(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Segment | str:
-        """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail.
-        Its value leads when the lead model gives it `lead_min_probability`; with `lead_alone_min_probability`,
-        the value's sentence is the only quote, when it passes the checks alone: the other sentences were chosen
-        to find it."""
-        if reason := self._failed_check(question, chosen, hits):
+    def _settle(
+        self, question: Question, chosen: list[ScoredSentence], hits: list[Hit], paraphrase: bool = False
+    ) -> Segment | str:
+        """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail
+        (the names check is not read for a `paraphrase`: its names are paraphrased too, "l'Hexagone", "le géant de
+        Redmond", and the pages write them otherwise). Its value leads when the lead model gives it
+        `lead_min_probability`; with `lead_alone_min_probability`, the value's sentence is the only quote, when it
+        passes the checks alone: the other sentences were chosen to find it."""
+        if reason := self._failed_check(question, chosen, hits, paraphrase):
             return reason
         settings = self.settings
         lead = direct_answer(question, chosen, self.lead)
         if lead is None or lead.probability < settings.lead_min_probability:
             return question, chosen, None
         alone = [lead.sentence]
-        if lead.probability >= settings.lead_alone_min_probability and not self._failed_check(question, alone, hits):
+        alone_passes = not self._failed_check(question, alone, hits, paraphrase)
+        if lead.probability >= settings.lead_alone_min_probability and alone_passes:
             chosen = alone
         return question, chosen, lead
 
-    def _failed_check(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
-        context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
-        return failed_check(question, chosen, hits, self.settings, context)
+    def _failed_check(
+        self, question: Question, chosen: list[ScoredSentence], hits: list[Hit], paraphrase: bool = False
+    ) -> str:
+        settings = self.settings
+        if paraphrase and settings.check_names:
+            settings = settings.model_copy(update={"check_names": False})
+        context = self._cited_pages(chosen, hits) if question.distinctive and settings.check_names else ""
+        return failed_check(question, chosen, hits, settings, context)
 
     def _cited_pages(self, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
         """The text of the pages the chosen sentences are on (the whole document when it has no pages: measured,
@@ -175,14 +185,19 @@ class ExtractiveAnswerer:
         nearest sentence answers 0.57 of such questions, the selector's best 0.21). Not for a list question,
         whose best sentence announces the list; for a question asking a value, the nearest that states one."""
         question = evidence.question
-        coverage = max((s.features.get("lex", 0.0) for s in evidence.sentences or sentences), default=1.0)
-        if coverage >= self.settings.paraphrase_max_coverage or question.answer_type == "list":
+        if not self._paraphrase(evidence.sentences or sentences) or question.answer_type == "list":
             return sentences
         stating = [s for s in sentences if not question.wants_value or s.features.get("type_value")]
         if not stating:
             return sentences
         nearest = max(stating, key=lambda s: s.features.get("dense", 0.0))
         return [nearest, *(s for s in sentences if s is not nearest)]
+
+    def _paraphrase(self, scored: list[ScoredSentence]) -> bool:
+        """Whether the question is a paraphrase of its passages: none of their `scored` sentences holds
+        `paraphrase_max_coverage` of its words, weighted by rarity."""
+        coverage = max((s.features.get("lex", 0.0) for s in scored), default=0.0)
+        return coverage < self.settings.paraphrase_max_coverage
 
     def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
         """A sentence that announces a list gets the list's items; a heading or label, a sentence that announces

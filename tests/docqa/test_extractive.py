@@ -157,6 +157,19 @@ def test_a_paraphrase_quotes_first_the_sentence_nearest_in_the_embedding(qa, que
     assert answerer._paraphrase_first(evidence, sentences)[0].text == first
 
 
+def test_the_names_check_is_not_read_for_a_paraphrase(qa):
+    question = "Combien d'ingénieurs emploie le centre de données en Occitanie ?"
+    evidence = qa.retrieve(question)
+    named = replace(evidence.question, distinctive=(("occitanie", ()),))  # (too common in this small corpus)
+    chosen = [s for s in evidence.sentences if s.text == HOSPITAL_SENTENCE]
+    answerer = qa.answerer
+    assert "occitanie" in answerer._failed_check(named, chosen, evidence.hits)  # the page is another region's
+    assert answerer._failed_check(named, chosen, evidence.hits, paraphrase=True) == ""
+    lex = {"lex": 0.1}
+    assert answerer._paraphrase([replace(s, features=lex) for s in evidence.sentences])
+    assert not answerer._paraphrase([replace(s, features={"lex": 0.5}) for s in evidence.sentences])
+
+
 def test_a_near_copy_states_the_same_numbers():
     a = ScoredSentence(hit=0, start=0, end=40, text="Le programme a atteint 40 projets en 2022.")
     b = ScoredSentence(hit=1, start=0, end=40, text="Le programme a atteint 55 projets en 2023.")
