@@ -166,8 +166,17 @@ def test_the_names_check_is_not_read_for_a_paraphrase(qa):
     assert "occitanie" in answerer._failed_check(named, chosen, evidence.hits)  # the page is another region's
     assert answerer._failed_check(named, chosen, evidence.hits, paraphrase=True) == ""
     lex = {"lex": 0.1}
-    assert answerer._paraphrase([replace(s, features=lex) for s in evidence.sentences])
-    assert not answerer._paraphrase([replace(s, features={"lex": 0.5}) for s in evidence.sentences])
+    assert answerer.paraphrase([replace(s, features=lex) for s in evidence.sentences])
+    assert not answerer.paraphrase([replace(s, features={"lex": 0.5}) for s in evidence.sentences])
+
+
+def test_a_paraphrase_is_not_held_to_the_abstention_threshold(qa):
+    evidence = qa.retrieve("Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin ?")
+    strict = ExtractiveAnswerer(
+        qa.index, qa.settings.model_copy(update={"abstain_threshold": 1.0}), qa.retriever.scorer
+    )
+    assert not strict.answerable(evidence.question, evidence.sentences, paraphrase=False)
+    assert strict.answerable(evidence.question, evidence.sentences, paraphrase=True)
 
 
 def test_a_near_copy_states_the_same_numbers():
