@@ -122,8 +122,8 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="When no sentence of the passages holds this share of the question's words (weighted by rarity; "
-        "a paraphrase), the sentence nearest to the question in the embedding is quoted first, and neither the "
-        "names check nor the abstention threshold is read (0: never).",
+        "a paraphrase), the sentence nearest to the question in the embedding is quoted first and the abstention "
+        "threshold is not read (0: never).",
     )
     repeated_line_places: int = Field(
         3, ge=2, description="A line a document repeats at this many places (header, agenda) is never quoted."

@@ -198,8 +198,10 @@ def outcomes(
         answerer = ExtractiveAnswerer(qa.index, settings.model_copy(update={"abstain_threshold": 0.0}), scorer)
         evidence = ranked(case, selector, settings.top_k)
         answer = answerer.answer(evidence)
-        # a paraphrase is not held to the abstention threshold (`ExtractiveAnswerer.answerable`)
-        best = 1.0 if answerer.paraphrase(evidence.sentences) else float(answerability[n])
+        # a paraphrase (the question or one of its parts) is not held to the abstention threshold
+        # (`ExtractiveAnswerer.answerable`)
+        paraphrase = any(answerer.paraphrase(s) for s in [evidence.sentences, *evidence.parts] if s)
+        best = 1.0 if paraphrase else float(answerability[n])
         right = not answer.abstained and contains_all_facts(case.question.facts, answer.answer)
         kept = {hit.chunk_id for hit in evidence.hits}
         sentences = zip(case.evidence.sentences, case.y, strict=True)

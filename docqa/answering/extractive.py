@@ -84,7 +84,7 @@ class ExtractiveAnswerer:
         # (the abstention model was fitted on all the scored sentences, quotable or not)
         if not sentences or not self.answerable(question, evidence.sentences, paraphrase):
             return [], ""
-        segment = self._settle(question, self._choose(evidence, sentences), hits, paraphrase)
+        segment = self._settle(question, self._choose(evidence, sentences, paraphrase), hits)
         return ([segment], "") if isinstance(segment, tuple) else ([], segment)
 
     def _answer_part(self, evidence: Evidence, part: Question, scored: list[ScoredSentence]) -> Segment:
@@ -94,8 +94,8 @@ class ExtractiveAnswerer:
         paraphrase = self.paraphrase(scored)
         if not sentences or not self.answerable(part, scored, paraphrase):
             return part, [], None
-        chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences)
-        segment = self._settle(part, chosen, evidence.hits, paraphrase)
+        chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences, paraphrase)
+        segment = self._settle(part, chosen, evidence.hits)
         return segment if isinstance(segment, tuple) else (part, [], None)
 
     def answerable(self, question: Question, scored: list[ScoredSentence], paraphrase: bool) -> bool:
@@ -105,34 +105,25 @@ class ExtractiveAnswerer:
         are answerable)."""
         return paraphrase or self.scorer.selector.answerability(question, scored) >= self.threshold
 
-    def _settle(
-        self, question: Question, chosen: list[ScoredSentence], hits: list[Hit], paraphrase: bool = False
-    ) -> Segment | str:
-        """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail
-        (the names check is not read for a `paraphrase`: its names are paraphrased too, "l'Hexagone", "le géant de
-        Redmond", and the pages write them otherwise). Its value leads when the lead model gives it
-        `lead_min_probability`; with `lead_alone_min_probability`, the value's sentence is the only quote, when it
-        passes the checks alone: the other sentences were chosen to find it."""
-        if reason := self._failed_check(question, chosen, hits, paraphrase):
+    def _settle(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Segment | str:
+        """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail.
+        Its value leads when the lead model gives it `lead_min_probability`; with `lead_alone_min_probability`,
+        the value's sentence is the only quote, when it passes the checks alone: the other sentences were chosen
+        to find it."""
+        if reason := self._failed_check(question, chosen, hits):
             return reason
         settings = self.settings
         lead = direct_answer(question, chosen, self.lead)
         if lead is None or lead.probability < settings.lead_min_probability:
             return question, chosen, None
         alone = [lead.sentence]
-        alone_passes = not self._failed_check(question, alone, hits, paraphrase)
-        if lead.probability >= settings.lead_alone_min_probability and alone_passes:
+        if lead.probability >= settings.lead_alone_min_probability and not self._failed_check(question, alone, hits):
             chosen = alone
         return question, chosen, lead
 
-    def _failed_check(
-        self, question: Question, chosen: list[ScoredSentence], hits: list[Hit], paraphrase: bool = False
-    ) -> str:
-        settings = self.settings
-        if paraphrase and settings.check_names:
-            settings = settings.model_copy(update={"check_names": False})
-        context = self._cited_pages(chosen, hits) if question.distinctive and settings.check_names else ""
-        return failed_check(question, chosen, hits, settings, context)
+    def _failed_check(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
+        context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
+        return failed_check(question, chosen, hits, self.settings, context)
 
     def _cited_pages(self, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
         """The text of the pages the chosen sentences are on (the whole document when it has no pages: measured,
@@ -153,17 +144,21 @@ class ExtractiveAnswerer:
         return repeats < self.settings.repeated_line_places and not text.endswith("?") and not REFERENCE.search(text)
 
     # ---- selection ---------------------------------------------------------------------------------------
-    def _choose(self, evidence: Evidence, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _choose(
+        self, evidence: Evidence, sentences: list[ScoredSentence], paraphrase: bool = False
+    ) -> list[ScoredSentence]:
         question, hits = evidence.question, evidence.hits
-        sentences = self._paraphrase_first(evidence, sentences)
+        top = sentences[0].score  # the selector's best score, which sets how well a further sentence must score
+        sentences = self._paraphrase_first(question, sentences) if paraphrase else sentences
         best = sentences[0]
         # an enumeration the passages announce is the answer to a list question, unless the best sentence enumerates
         if question.answer_type == "list" and inline_items(best.text) < self.settings.list_inline_items:
             floor = self.settings.list_relative_score * best.score
             announcing = (s for s in sentences if s.score >= floor and s.text.rstrip().endswith(":"))
             best = next((s for s in announcing if self._items(s, hits)), best)
+            top = best.score
         chosen = [best]
-        floor = self.settings.answer_relative_score * best.score
+        floor = self.settings.answer_relative_score * top
         for part in evidence.parts:  # the best sentence of each part not answered yet
             if len(chosen) >= self.settings.max_answer_sentences:
                 break
@@ -186,14 +181,13 @@ class ExtractiveAnswerer:
                 done.append(sentence)
         return done
 
-    def _paraphrase_first(self, evidence: Evidence, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
-        """`sentences` with the one nearest to the question in the embedding first when no sentence of the passages
-        holds `paraphrase_max_coverage` of the question's words: a paraphrase shares none of its passage's words,
-        so the selector, which learnt mostly from word matches, ranks its answer low (measured: out of fold, the
-        nearest sentence answers 0.57 of such questions, the selector's best 0.21). Not for a list question,
-        whose best sentence announces the list; for a question asking a value, the nearest that states one."""
-        question = evidence.question
-        if not self.paraphrase(evidence.sentences or sentences) or question.answer_type == "list":
+    def _paraphrase_first(self, question: Question, sentences: list[ScoredSentence]) -> list[ScoredSentence]:
+        """A paraphrase's `sentences` with the one nearest to the question in the embedding first: a paraphrase
+        shares few of its passage's words, so the selector, which learnt mostly from word matches, ranks its
+        answer low (measured: out of fold, the nearest sentence answers 0.57 of such questions, the selector's
+        best 0.21). Not for a list question, whose best sentence announces the list; for a question asking a
+        value, the nearest that states one."""
+        if question.answer_type == "list":
             return sentences
         stating = [s for s in sentences if not question.wants_value or s.features.get("type_value")]
         if not stating:
@@ -204,7 +198,7 @@ class ExtractiveAnswerer:
     def paraphrase(self, scored: list[ScoredSentence]) -> bool:
         """Whether the question is a paraphrase of its passages: none of their `scored` sentences holds
         `paraphrase_max_coverage` of its words, weighted by rarity."""
-        coverage = max((s.features.get("lex", 0.0) for s in scored), default=0.0)
+        coverage = max((s.features.get("lex", 0.0) for s in scored), default=1.0)
         return coverage < self.settings.paraphrase_max_coverage
 
     def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:

@@ -130,53 +130,59 @@ def test_a_likely_value_leads_and_is_quoted_with_its_sentence_alone(qa, lead, al
         )
 
 
+def _scored(text: str, score: float, dense: float, value: bool = True, words: str = "") -> ScoredSentence:
+    """A sentence far from the question's words (lex 0.1), at an offset of passage 0 that its `score` sets."""
+    features = {"lex": 0.1, "dense": dense, "type_value": float(value)}
+    covered = frozenset(words.split())
+    start = int(score * 1000)  # apart from the others
+    return ScoredSentence(0, start, start + len(text), text, score, covered, features)
+
+
 @pytest.mark.parametrize(
-    ("question", "lex", "floor", "first"),
+    ("question", "first"),
     [
-        ("Combien de chantiers le territoire a-t-il soutenus ?", 0.1, 0.2, "nearest stating a value"),
-        ("Combien de chantiers le territoire a-t-il soutenus ?", 0.5, 0.2, "selector's best"),  # words match
-        ("Combien de chantiers le territoire a-t-il soutenus ?", 0.1, 0.0, "selector's best"),  # rule off
-        ("Pourquoi le territoire soutient-il ces chantiers ?", 0.1, 0.2, "nearest"),  # no value asked
-        ("Quels chantiers le territoire soutient-il ?", 0.1, 0.2, "selector's best"),  # a list: its announcement
+        ("Combien de chantiers le territoire a-t-il soutenus ?", "nearest stating a value."),
+        ("Pourquoi le territoire soutient-il ces chantiers ?", "nearest."),  # no value asked
+        ("Quels chantiers le territoire soutient-il ?", "selector's best."),  # a list: its announcement
     ],
 )
-def test_a_paraphrase_quotes_first_the_sentence_nearest_in_the_embedding(qa, question, lex, floor, first):
-    def sentence(text: str, score: float, dense: float, value: bool) -> ScoredSentence:
-        features = {"lex": lex, "dense": dense, "type_value": float(value)}
-        return ScoredSentence(hit=0, start=0, end=len(text), text=text, score=score, features=features)
-
+def test_a_paraphrase_quotes_first_the_sentence_nearest_in_the_embedding(qa, question, first):
     sentences = [
-        sentence("selector's best", 0.9, 0.2, True),
-        sentence("nearest", 0.4, 0.7, False),
-        sentence("nearest stating a value", 0.3, 0.6, True),
+        _scored("selector's best.", 0.9, 0.2),
+        _scored("nearest.", 0.4, 0.7, value=False),
+        _scored("nearest stating a value.", 0.3, 0.6),
     ]
-    evidence = replace(qa.retrieve(question), question=profile(question), sentences=sentences, parts=())
-    answerer = ExtractiveAnswerer(
-        qa.index, qa.settings.model_copy(update={"paraphrase_max_coverage": floor}), qa.retriever.scorer
-    )
-    assert answerer._paraphrase_first(evidence, sentences)[0].text == first
+    assert qa.answerer._paraphrase_first(profile(question), sentences)[0].text == first
 
 
-def test_the_names_check_is_not_read_for_a_paraphrase(qa):
-    question = "Combien d'ingénieurs emploie le centre de données en Occitanie ?"
-    evidence = qa.retrieve(question)
-    named = replace(evidence.question, distinctive=(("occitanie", ()),))  # (too common in this small corpus)
-    chosen = [s for s in evidence.sentences if s.text == HOSPITAL_SENTENCE]
-    answerer = qa.answerer
-    assert "occitanie" in answerer._failed_check(named, chosen, evidence.hits)  # the page is another region's
-    assert answerer._failed_check(named, chosen, evidence.hits, paraphrase=True) == ""
-    lex = {"lex": 0.1}
-    assert answerer.paraphrase([replace(s, features=lex) for s in evidence.sentences])
-    assert not answerer.paraphrase([replace(s, features={"lex": 0.5}) for s in evidence.sentences])
+def test_a_paraphrase_s_further_quotes_score_near_the_selector_s_best(qa):
+    evidence = qa.retrieve("Pourquoi le territoire soutient-il ces chantiers ?")
+    sentences = [
+        _scored("Le meilleur selon le sélecteur.", 0.9, 0.2, words="a"),
+        _scored("Le plus proche.", 0.1, 0.7, words="b"),
+        _scored("Un troisième.", 0.5, 0.3, words="c"),
+    ]
+    evidence = replace(evidence, sentences=sentences, parts=())
+    chosen = qa.answerer._choose(evidence, sentences, paraphrase=True)
+    assert [s.text for s in chosen] == ["Le plus proche.", "Le meilleur selon le sélecteur."]  # not the third
 
 
-def test_a_paraphrase_is_not_held_to_the_abstention_threshold(qa):
+def test_a_paraphrase_is_answered_whatever_its_answerability(qa):
     evidence = qa.retrieve("Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin ?")
     strict = ExtractiveAnswerer(
         qa.index, qa.settings.model_copy(update={"abstain_threshold": 1.0}), qa.retriever.scorer
     )
-    assert not strict.answerable(evidence.question, evidence.sentences, paraphrase=False)
-    assert strict.answerable(evidence.question, evidence.sentences, paraphrase=True)
+    assert strict.select(evidence) == ([], "")  # its words match: held to the threshold
+    far = [replace(s, features={**s.features, "lex": 0.1}) for s in evidence.sentences]
+    segments, _ = strict.select(replace(evidence, sentences=far))
+    assert segments and "40 ingénieurs" in segments[0][1][0].text
+
+
+def test_a_paraphrase_is_a_question_no_sentence_of_whose_passages_holds_enough_of_its_words(qa):
+    evidence = qa.retrieve("Combien d'ingénieurs emploie le centre de données en Occitanie ?")
+    assert qa.answerer.paraphrase([replace(s, features={"lex": 0.1}) for s in evidence.sentences])
+    assert not qa.answerer.paraphrase([replace(s, features={"lex": 0.5}) for s in evidence.sentences])
+    assert not qa.answerer.paraphrase([])
 
 
 def test_a_near_copy_states_the_same_numbers():
