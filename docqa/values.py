@@ -105,25 +105,29 @@ _GROUPED = re.compile(r"\d{1,3}[ \u00a0\u202f]\d{3}")  # digits grouped by thous
 # Paris 13)"); not after a sentence's first word ("Environ 300."). (A number glued to a name by a hyphen,
 # "Covid-19", read as a name too: CV -0.003.)
 _NAME_BEFORE = re.compile(r"[\w,;)&/]\s+[A-ZÀ-ÖØ-Ý][a-zà-öø-ÿ][\w-]*\s+$")
-# words before a number that make it approximate or a bound, and their English forms
+# words before a number that make it approximate or a bound, and their English forms (an apostrophe is
+# written straight here and matched curly too: `approximation_en`)
 APPROXIMATIONS = {
     "environ": "about",
     "plus d'": "more than",
-    "plus d’": "more than",
     "moins d'": "less than",
-    "moins d’": "less than",
     "près d'": "nearly",
-    "près d’": "nearly",
     "près de": "nearly",
     "pres de": "nearly",
     "plus de": "more than",
     "moins de": "less than",
     "jusqu'à": "up to",
-    "jusqu’à": "up to",
     "au moins": "at least",
     "quelque": "some",
 }
-_APPROXIMATION = re.compile(r"(" + "|".join(re.escape(k) for k in APPROXIMATIONS) + r")\s*$", re.IGNORECASE)
+_APPROXIMATION = re.compile(
+    r"(" + "|".join(re.escape(k).replace("'", "['’]") for k in APPROXIMATIONS) + r")\s*$", re.IGNORECASE
+)
+
+
+def approximation_en(approximation: str) -> str:
+    """The English form of an approximation word as the text writes it ("près d’" -> "nearly")."""
+    return APPROXIMATIONS.get(approximation.lower().replace("’", "'"), approximation)
 
 
 _UNIT = re.compile(r"(?:mille|milliers?|millions?|milliards?|thousands?|billions?|pour ?cents?|points?|fois|times)\b")

@@ -200,7 +200,7 @@ def outcomes(
         answer = answerer.answer(evidence)
         # a paraphrase (the question or one of its parts) is not held to the abstention threshold
         # (`ExtractiveAnswerer.answerable`)
-        paraphrase = any(answerer.paraphrase(s) for s in [evidence.sentences, *evidence.parts] if s)
+        paraphrase = any(answerer.paraphrase(s) for s in [evidence.sentences, *evidence.parts])
         best = 1.0 if paraphrase else float(answerability[n])
         right = not answer.abstained and contains_all_facts(case.question.facts, answer.answer)
         kept = {hit.chunk_id for hit in evidence.hits}

@@ -17,12 +17,12 @@ from docqa.text import fold, tokenize
 from docqa.values import (
     APPROXIMATE,
     APPROXIMATE_NUMERALS,
-    APPROXIMATIONS,
     DURATION_UNITS_EN,
     NUMBER_WORDS_EN,
     ONE_IN,
     SHARES,
     Value,
+    approximation_en,
     find_values,
 )
 
@@ -224,7 +224,7 @@ def _lead(question: Question, value: Value, sentence: str) -> str:
         text = _english_value(question, value)
     approximation = value.approximation
     if approximation:
-        approximation = APPROXIMATIONS.get(approximation.lower(), approximation) if english else approximation
+        approximation = approximation_en(approximation) if english else approximation
         text = f"{approximation} {text}"
     frame = question.time_frame_words[0] if question.time_frame_words else ""  # when the sentence states it
     if frame and frame[-4:] in sentence and frame[-4:] not in text and value.kind != "date":
