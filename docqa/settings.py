@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     list_max_items: int = Field(8, ge=1, le=30, description="Items quoted after a sentence that announces a list.")
     list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")
     list_item_words: int = Field(25, ge=3, description="A line of at most this many words can be a list item.")
+    definition_footnotes: bool = Field(
+        True,
+        description='A definition question\'s quote that calls a footnote on a word of the question ("datamarts*", '
+        '"5P(14)") is followed by the footnote, read on its page.',
+    )
     # Named checks of an extractive answer (docqa/answering/checks.py)
     check_time_frame: bool = Field(True, description="Abstain when the quotes (and their context) lack the year asked.")
     time_frame_context_chars: int = Field(300, ge=0, description="Text before the first quote that sets its frame.")

@@ -27,6 +27,11 @@ UNANSWERED_PART = {
     "en": "“{part}”: the reports do not say.",
 }
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
+# a word calling a footnote: "datamarts*", "FLOPS(2)", "médecine dite « 5P(14) »"
+_FOOTNOTE_MARK = r"\(\d{1,3}\)|\*{1,3}"
+_FOOTNOTE_CALL = re.compile(rf"(\w+)({_FOOTNOTE_MARK})")
+
+
 # a question or one of its parts, with the sentences that answer it and the value its answer leads with
 Segment = tuple[Question, list[ScoredSentence], Lead | None]
 
@@ -216,6 +221,12 @@ class ExtractiveAnswerer:
                 if items:
                     done += [i for i in items if not any(_same(i, d) for d in done)]
                     continue
+            if question.answer_type == "definition" and self.settings.definition_footnotes:
+                note = self._footnote(question, sentence, hits)
+                if note is not None:
+                    if not any(_same(note, d) for d in done):
+                        done.append(note)
+                    continue
             needs_next = (
                 is_heading(text)
                 or text.endswith(":")
@@ -224,6 +235,31 @@ class ExtractiveAnswerer:
             if needs_next:
                 done += [s for s in self._following(sentence, hits, 1) if not any(_same(s, d) for d in done)]
         return done
+
+    def _footnote(self, question: Question, sentence: ScoredSentence, hits: list[Hit]) -> ScoredSentence | None:
+        """The footnote that `sentence` calls on a word of the question ("conçoit des datamarts*" -> "* Magasin de
+        données ou comptoir de données"): read on its page after it, from the same mark to the end of the note's
+        first sentence or to the next note; or none. Reports define their terms there."""
+        terms = set(question.terms)
+        calls = [m.group(2) for m in _FOOTNOTE_CALL.finditer(sentence.text) if set(tokenize(m.group(1))) & terms]
+        if not calls:
+            return None
+        hit = hits[sentence.hit]
+        page = self.index.page_text(hit.doc_id, hit.page)
+        page, offset = (page, hit.start) if page else (hit.text, 0)
+        for mark in calls:
+            note = _note(re.escape(mark)).search(page, offset + sentence.end)
+            if note is None:
+                continue
+            start = note.start()
+            following = _note(_FOOTNOTE_MARK).search(page, note.end())
+            end = following.start() if following else len(page)
+            spans = sentence_spans(page[start:end])
+            if spans:
+                a, b = spans[0]
+                text = page[start + a : start + b]
+                return ScoredSentence(hit=sentence.hit, start=start + a - offset, end=start + b - offset, text=text)
+        return None
 
     def _items(self, sentence: ScoredSentence, hits: list[Hit]) -> list[ScoredSentence]:
         """The items of the list that `sentence` announces: the lines after it, read past the end of its chunk
@@ -336,6 +372,12 @@ class ExtractiveAnswerer:
             return hit.text
         page = self.index.page_text(hit.doc_id, hit.page)
         return page[hit.start : hit.start + end] if page else hit.text
+
+
+def _note(mark: str) -> re.Pattern[str]:
+    """Where a footnote marked `mark` (a pattern) starts: the mark begins a line or follows a space or a bullet, and
+    a word follows it."""
+    return re.compile(rf"(?:^|(?<=[\s•▪◦●]))(?:{mark})\s*(?=\w)", re.MULTILINE)
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:

@@ -47,10 +47,10 @@ DOCS = {
 }
 
 
-def engine(root, **settings) -> QA:
+def engine(root, docs: dict[str, str] = DOCS, **settings) -> QA:
     corpus = root / "corpus"
     corpus.mkdir()
-    for name, text in DOCS.items():
+    for name, text in docs.items():
         (corpus / name).write_text(text, encoding="utf-8")
     config = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=0, abstain_threshold=0.0, **settings)
     qa = QA(config)
@@ -128,6 +128,26 @@ def test_a_likely_value_leads_and_is_quoted_with_its_sentence_alone(qa, lead, al
             answer.answer.splitlines()[1]
             == "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique. [1]"
         )
+
+
+FOOTNOTES = {
+    "donnees.txt": (
+        "L’équipe du service conçoit des datamarts* pour chaque unité de soins, selon le référentiel(1) national.\n"
+        "Elle publie un bilan chaque trimestre.\n"
+        "Les équipes se réunissent chaque semaine.\n"
+        "* Magasin de données ou comptoir de données\n"
+        "(1) Référentiel publié par l’agence en 2021.\n"
+    )
+}
+
+
+@pytest.mark.parametrize("footnotes", [True, False])
+def test_a_definition_s_quote_calling_a_footnote_on_the_term_is_followed_by_the_footnote(tmp_path, footnotes):
+    qa = engine(tmp_path, FOOTNOTES, definition_footnotes=footnotes)
+    answer = qa.ask("Que désigne un datamart, que conçoit l’équipe du service ?")
+    assert "conçoit des datamarts*" in answer.answer
+    assert ("Magasin de données ou comptoir de données" in answer.answer) == footnotes
+    assert "Référentiel publié" not in answer.answer  # a footnote called on a word the question does not use
 
 
 def _scored(text: str, score: float, dense: float, value: bool = True, words: str = "") -> ScoredSentence:
