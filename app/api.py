@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -27,6 +28,7 @@ from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
 from docqa.errors import (
+    MAX_QUESTION_CHARS,
     DocqaError,
     DocumentExistsError,
     FileTooLargeError,
@@ -37,7 +39,7 @@ from docqa.errors import (
     UnsupportedFileError,
     UploadStorageError,
 )
-from docqa.qa import MAX_QUESTION_CHARS, QA
+from docqa.qa import QA
 from docqa.retrieval import Evidence
 from docqa.schema import Answer, DocumentInfo, Hit
 from docqa.settings import get_settings
@@ -47,6 +49,7 @@ log = logging.getLogger("docqa.api")
 MAX_MESSAGES = 1000  # per conversation
 MAX_MESSAGE_CHARS = 200_000  # a system prompt can be long; the question asked is held to MAX_QUESTION_CHARS
 MODEL = "docqa"  # the one model /v1/models lists
+FIELD = re.compile(r"(?!(?:str|int|float|bool|list|dict|none)$)[a-z_][a-z0-9_]*")  # a field, not a type's name
 
 
 class ContentPart(BaseModel, extra="allow"):
@@ -81,6 +84,19 @@ class ChatMessage(BaseModel):
         if size > MAX_MESSAGE_CHARS:
             raise ValueError(f"a message is at most {MAX_MESSAGE_CHARS} characters, got {size}")
         return content
+
+
+def problem(error: dict[str, Any]) -> str:
+    """One validation error of a request, said for its sender: where (the fields, not pydantic's names of the types
+    it tried) and what."""
+    where = ".".join(str(p) for p in error["loc"][1:] if isinstance(p, int) or FIELD.fullmatch(str(p)))
+    if error["type"] == "json_invalid":
+        return f"the body is not valid JSON (at character {error['loc'][-1]}: {error.get('ctx', {}).get('error')})"
+    if not where and error["type"] in ("model_attributes_type", "dict_type"):
+        return "the body must be a JSON object, sent with Content-Type: application/json"
+    if where == "file":
+        return "file: send the document as the multipart field `file`, with its file name"
+    return f"{where or 'body'}: {error['msg'].removeprefix('Value error, ')}"
 
 
 def turns(messages: list[ChatMessage]) -> list[Turn]:
@@ -149,6 +165,9 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
     before the first request is accepted). `host`: the address it is served on (a loopback one: only loopback
     `Host` headers are answered)."""
     settings = get_settings()
+    # uploads and deletions take turns on a thread of their own: while one indexes a long file, the others wait
+    # without holding a thread of the pool that answers the questions
+    writer = anyio.CapacityLimiter(1)
     engine: dict[str, QA] = {}
 
     @asynccontextmanager
@@ -188,7 +207,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(dict.fromkeys(problem(e) for e in exc.errors()))
         return error(request, f"invalid request: {problems}", 422)
 
     @app.exception_handler(Exception)
@@ -231,22 +250,31 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
         status_code=201,
         responses={code: {"model": Error} for code in (409, 413, 415, 422, 503, 507)},
     )
-    def add_document(
+    async def add_document(
         file: Annotated[UploadFile, File()], title: Annotated[str, Form()] = "", replace: bool = False
     ) -> DocumentInfo:
         """Upload a PDF, Word (.docx), PowerPoint (.pptx), HTML, TXT or Markdown file and index it, under `title`
         (default: the file's own, from its metadata or first heading). A file named like an indexed document is
         refused (409) unless `replace=true` and that document was uploaded: corpus documents change only by
         `docqa ingest`."""
-        data = file.file.read(int(settings.max_file_mb * 2**20) + 1)  # one byte more tells a file too large
-        engine_ = qa()
-        return add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace, title=title)
 
-    @app.delete("/documents/{doc_id}", responses={404: {"model": Error}})
-    def delete_document(doc_id: str) -> dict[str, Any]:
-        """Remove a document's passages from the index (and its file, for an uploaded one)."""
-        engine_ = qa()
-        removed = remove(doc_id, engine_.index, engine_.settings)
+        def store() -> DocumentInfo:
+            data = file.file.read(int(settings.max_file_mb * 2**20) + 1)  # one byte more tells a file too large
+            engine_ = qa()
+            return add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace, title=title)
+
+        return await anyio.to_thread.run_sync(store, limiter=writer)
+
+    @app.delete("/documents/{doc_id}", responses={404: {"model": Error}, 409: {"model": Error}})
+    async def delete_document(doc_id: str) -> dict[str, Any]:
+        """Remove an uploaded document's passages from the index, and its file; a corpus document is refused
+        (409): it changes only by `docqa ingest`."""
+
+        def delete() -> int:
+            engine_ = qa()
+            return remove(doc_id, engine_.index, engine_.settings)
+
+        removed = await anyio.to_thread.run_sync(delete, limiter=writer)
         if not removed:
             raise HTTPException(404, f"unknown document {doc_id!r}")
         return {"doc_id": doc_id, "removed_chunks": removed}

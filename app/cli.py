@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from app.labels import label, where
-from docqa.errors import DocqaError
+from docqa.errors import DocqaError, checked_question
 from docqa.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the engine and its models are imported inside the commands that need them
@@ -64,10 +64,10 @@ def _qa() -> QA:
 
 def _check(question: str, k: int | None) -> None:
     """The argument errors found without loading the engine (the engine checks them again)."""
-    if not question.strip():
-        _fail("the question is empty")
-    if k is not None and not 1 <= k <= 50:
-        _fail(f"k must be between 1 and 50, got {k}")
+    try:
+        checked_question(question, k)
+    except DocqaError as exc:
+        _fail(str(exc))
 
 
 def _fail(message: str, hint: str = "") -> typer.Exit:

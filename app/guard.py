@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from app.errors import error_response
 from docqa.settings import Settings
@@ -61,10 +61,10 @@ class Guard:
                 raise Refused(401, "missing or wrong API key (Authorization: Bearer ...)")
             return
         host = headers.get("host", b"").decode("latin-1")
-        if self.loopback_only and urlsplit(f"//{host}").hostname not in LOOPBACK:
+        if self.loopback_only and _split(f"//{host}", "Host").hostname not in LOOPBACK:
             raise Refused(403, f"Host {host!r} is not this server's: only a loopback address is answered")
         origin = headers.get("origin")
-        if origin is not None and urlsplit(origin.decode("latin-1")).netloc.lower() != host.lower():
+        if origin is not None and _split(origin.decode("latin-1"), "Origin").netloc.lower() != host.lower():
             raise Refused(
                 403,
                 f"cross-site request refused (Origin {origin.decode('latin-1')!r} is not {host!r}); set "
@@ -116,3 +116,13 @@ class Guard:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
+
+
+def _split(url: str, header: str) -> SplitResult:
+    """`url` split, or 400 naming the `header` it came from when it is not a URL ("[bad")."""
+    try:
+        split = urlsplit(url)
+        split.hostname  # noqa: B018 (raises on a malformed IPv6 address)
+    except ValueError as error:
+        raise Refused(400, f"malformed {header} header {url.removeprefix('//')!r}: {error}") from None
+    return split

@@ -51,9 +51,12 @@ def standalone_question(turns: Sequence[Turn]) -> str:
     >>> standalone_question([Turn("user", "Combien d'emplois ?"), Turn("user", "Quel budget pour le HDH en 2020 ?")])
     'Quel budget pour le HDH en 2020 ?'
     """
-    questions = [t.text.strip() for t in turns if t.role == "user" and t.text.strip()]
-    if not questions:
+    asked = [t.text.strip() for t in turns if t.role == "user"]
+    if not asked:
         raise DocqaError("the conversation has no user question")
+    if not asked[-1]:  # not the question before it
+        raise DocqaError("the question is empty")
+    questions = [q for q in asked if q]
     question = questions[-1]
     if not is_follow_up(question):
         return question

@@ -1,8 +1,11 @@
-"""docqa's error hierarchy. Faces (CLI, API, chat) translate these into user messages."""
+"""docqa's error hierarchy (the faces, CLI, API and chat, translate these into user messages), and the check of a
+question that raises them without loading the engine."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+MAX_QUESTION_CHARS = 2000
 
 
 class DocqaError(Exception):
@@ -56,3 +59,19 @@ class DocumentExistsError(DocqaError):
 
 class UploadStorageError(DocqaError):
     """An uploaded file could not be written under the data directory (full disk, read-only folder)."""
+
+
+def checked_question(query: str, k: int | None) -> str:
+    """`query` stripped, or a DocqaError saying what is wrong with it or with `k` (read without the engine)."""
+    query = (query or "").strip()
+    if not query:
+        raise DocqaError("the question is empty")
+    if len(query) > MAX_QUESTION_CHARS:
+        raise DocqaError(f"the question is too long ({len(query)} characters, at most {MAX_QUESTION_CHARS})")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate: JSON's "\ud800", or bytes that are not UTF-8 in argv
+        raise DocqaError(f"the question is not valid text: character {error.start + 1} is not Unicode") from None
+    if k is not None and not 1 <= k <= 50:
+        raise DocqaError(f"k must be between 1 and 50, got {k}")
+    return query

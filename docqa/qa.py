@@ -7,14 +7,12 @@ import time
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from docqa.answering import build_answerer
-from docqa.errors import DocqaError, UnknownDocumentError
+from docqa.errors import UnknownDocumentError, checked_question
 from docqa.question import profile
 from docqa.retrieval import Evidence, HybridRetriever
 from docqa.schema import Answer, Hit
 from docqa.settings import Settings
 from docqa.store import Index
-
-MAX_QUESTION_CHARS = 2000
 
 
 class QA:
@@ -62,13 +60,7 @@ class QA:
         return RunnableLambda(self.ask, name="docqa")
 
     def _check(self, query: str, k: int | None, docs: list[str] | None) -> str:
-        query = (query or "").strip()
-        if not query:
-            raise DocqaError("the question is empty")
-        if len(query) > MAX_QUESTION_CHARS:
-            raise DocqaError(f"the question is too long ({len(query)} characters, at most {MAX_QUESTION_CHARS})")
-        if k is not None and not 1 <= k <= 50:
-            raise DocqaError(f"k must be between 1 and 50, got {k}")
+        query = checked_question(query, k)
         self.index.require_content()
         if docs:
             known = {d.doc_id for d in self.index.documents()}

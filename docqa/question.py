@@ -119,6 +119,11 @@ _NOT_NAMES = frozenset(
 # check, an acronym of the same letters in another order: `docqa.scoring.acronym_written`)
 FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
+# a French elision typed without its apostrophe: a lone "d", "l", "qu"... before a word that starts with a vowel
+# (not "et", "ou": "a, b, c et d")
+_ELISION = re.compile(
+    r"(?<!['’])\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu) (?!(?:et|ou)\b)(?=[aeiouyhàâäéèêëîïôöûùü]\w)", re.I
+)
 # a count of what a pronoun names: "combien d'entre elles", "how many of them"
 _PRONOUN_SUBJECT = re.compile(r"(?:entre\s+(?:eux|elles)|of\s+them)\b", re.IGNORECASE)
 
@@ -195,6 +200,8 @@ class Question:
 def profile(text: str, split: bool = True) -> Question:
     """The profile of question `text` (its parts profiled too when `split`)."""
     text = " ".join(unicodedata.normalize("NFC", text).split())  # "é" as one character, as the patterns write it
+    if detect_language(text) == "fr":  # "combien d emplois d ici 2025" (typed in a shell's quotes)
+        text = _ELISION.sub(r"\1'", text)
     folded = fold(text)
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
     parts = counted_over(parts) if len(parts) > 1 else ()

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     ocr_max_pages: int = Field(200, ge=1, description="A file with more pages to OCR is refused.")
     ocr_page_timeout: float = Field(120, gt=0, description="Seconds tesseract may spend on one page.")
     max_inflated_mb: float = Field(200, gt=0, description="A .docx/.pptx whose parts inflate beyond this is refused.")
+    max_text_chars: int = Field(
+        5_000_000,
+        ge=1000,
+        description="Characters of text one file may hold (indexing takes about 30 s a million).",
+    )
     detect_languages: str = Field("fr,en", description="Languages a file's language is detected among.")
 
     # Chunking

@@ -46,6 +46,13 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+def one_line(text: str) -> str:
+    """`text` as one line that shows what it says: format characters (right-to-left overrides, zero-width marks,
+    soft hyphens) dropped, control characters (NUL, PowerPoint's line break \\v) and whitespace runs as one space."""
+    kinds = ((c, unicodedata.category(c)) for c in text)
+    return " ".join("".join(" " if kind == "Cc" else c for c, kind in kinds if kind != "Cf").split())
+
+
 def join_acronyms(text: str) -> str:
     """Acronyms written with hyphens or dots as one word: "AP-HP" -> "APHP", "U.E." -> "UE."."""
     return _ACRONYM_GLUE.sub("", text)

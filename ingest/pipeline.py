@@ -19,6 +19,7 @@ from docqa.errors import ConfigError, DocqaError, FileTooLargeError, LoaderError
 from docqa.schema import Chunk, DocumentInfo
 from docqa.settings import Settings
 from docqa.store import Index
+from docqa.text import one_line
 from ingest.chunking import chunk_pages
 from ingest.clean import clean_text, full_line_width
 from ingest.loaders import SUPPORTED_SUFFIXES, read
@@ -101,7 +102,8 @@ def prepare(
     check_size(path, path.stat().st_size, settings)
     entry = read_manifest(path.parent).get(path.name, {})
     loaded = read(path, info.doc_id, settings, language=entry.get("language") or "", progress=progress)
-    for field, value in (("title", loaded.title), ("publisher", loaded.author), ("year", loaded.year)):
+    shown = (("title", one_line(loaded.title)), ("publisher", one_line(loaded.author)), ("year", loaded.year))
+    for field, value in shown:
         if value and not entry.get(field):
             setattr(info, field, value)
     info.language = entry.get("language") or loaded.language or info.language

@@ -22,6 +22,7 @@ from docqa.schema import DocumentInfo
 from docqa.settings import Settings
 from docqa.store import Index
 from docqa.store.lock import FolderLock
+from docqa.text import one_line
 from ingest.loaders import check_type
 from ingest.pipeline import MANIFEST, Progress, check_size, content_hash, ingest, read_manifest
 
@@ -115,13 +116,16 @@ def add_file(
 
 
 def remove(doc_id: str, index: Index, settings: Settings) -> int:
-    """Remove a document from the index, and its file when it was uploaded; returns the chunks removed (0: no
-    such document)."""
+    """Remove an uploaded document from the index, and its file; returns the chunks removed (0: no such
+    document). A corpus document is refused with `DocumentExistsError`: it changes only by `docqa ingest`."""
     document = next((d for d in index.documents() if d.doc_id == doc_id), None)
     if document is None:
         return 0
     if not is_upload(document, settings):
-        return index.delete_document(doc_id)
+        raise DocumentExistsError(
+            f"{doc_id!r} is a corpus document: corpus documents are changed only by `docqa ingest` (remove its file "
+            "from the corpus folder, then run it)"
+        )
     with _locked(uploads_dir(settings)):
         removed = index.delete_document(doc_id)
         Path(document.source).unlink(missing_ok=True)
@@ -197,7 +201,7 @@ def _titled(titles: dict[str, dict], name: str, title: str, existing: DocumentIn
     """The manifest's entries once file `name` is stored with `title` ("": the file's own), replacing `existing`."""
     replaced = {name, Path(existing.source).name if existing is not None else name}
     entries = {file: entry for file, entry in titles.items() if file not in replaced}
-    title = " ".join(title.split())[:MAX_TITLE_CHARS]
+    title = one_line(title)[:MAX_TITLE_CHARS]
     if title:
         entries[name] = {"file": name, "title": title}
     return entries

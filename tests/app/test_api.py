@@ -1,11 +1,16 @@
 """The HTTP API with FastAPI's TestClient over a real index of a small corpus."""
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.api import create_app
+from app.guard import Guard, Refused
+from docqa.errors import DocumentExistsError
 from docqa.qa import QA
 from docqa.settings import Settings, get_settings
 from ingest.pipeline import ingest
@@ -13,6 +18,8 @@ from ingest.uploads import safe_name
 from tests.corpora import small_corpus
 from tests.office import make_docx, make_pptx
 from tests.pdfs import make_pdf
+
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +90,19 @@ def test_chat_accepts_what_openai_clients_send(qa, monkeypatch):
     "message, error",
     [
         ({"role": "wizard", "content": "Bonjour"}, "messages.0.role"),
-        ({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}, "only text content"),
+        (
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+            "content.0: only text content",
+        ),
         ({"role": "user", "content": "x" * 3000}, "the question is too long"),
         ({"role": "assistant", "content": "Bonjour"}, "no user question"),
+        ({"role": "user", "content": "\ud800 Health"}, "not valid text"),  # a lone surrogate
+        ({"role": "user", "content": [{"type": "text", "text": "Health \udc00"}]}, "not valid text"),
     ],
 )
 def test_chat_refuses_what_it_cannot_answer_clearly(qa, monkeypatch, message, error):
-    reply = client(qa, monkeypatch).post("/v1/chat/completions", json={"messages": [message]})
+    body = json.dumps({"messages": [message]})  # as a client sends it: a lone surrogate escaped
+    reply = client(qa, monkeypatch).post("/v1/chat/completions", content=body, headers=JSON)
     assert reply.status_code in (400, 422) and error in reply.json()["error"]["message"], reply.text
 
 
@@ -113,12 +126,29 @@ def test_ask_with_history_asks_the_follow_up_with_the_previous_question(qa, monk
         ({"question": "emplois", "k": 0}, 422),
         ({"question": "emplois", "docs": ["nope"]}, 404),
         ({}, 422),
+        ({"question": "et en 2030 ?", "history": [{"role": "user", "content": "Combien \udc00 emplois"}]}, 400),
+        (
+            {"question": "  ", "history": [{"role": "user", "content": "Combien d'emplois ?"}]},
+            400,
+        ),  # not the one before
+        ({"question": 3}, 422),
+        ("question=x", 422),  # not a JSON object
     ],
 )
 def test_bad_requests_are_clear_4xx(qa, monkeypatch, payload, status):
-    reply = client(qa, monkeypatch).post("/ask", json=payload)
-    assert reply.status_code == status and reply.json()["error"]
+    reply = client(qa, monkeypatch).post("/ask", content=json.dumps(payload), headers=JSON)
+    assert reply.status_code == status and reply.json()["error"], reply.text
     assert "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "headers", [{"host": b"[bad"}, {"host": b"127.0.0.1:8000", "origin": b"http://[bad"}], ids=["host", "origin"]
+)
+def test_a_malformed_host_or_origin_is_a_clear_400(headers):
+    guard = Guard(lambda *_: None, Settings(), host="127.0.0.1")
+    with pytest.raises(Refused) as refused:
+        guard.check_caller("/ask", headers)
+    assert refused.value.status == 400 and "malformed" in refused.value.message
 
 
 def test_api_key_required_everywhere_but_health(qa, monkeypatch):
@@ -150,6 +180,27 @@ def test_upload_good_corrupt_unsupported_and_delete(qa, monkeypatch, tmp_path):
     assert api.delete("/documents/rapport").json()["removed_chunks"] >= 1
     assert api.delete("/documents/rapport").status_code == 404
     assert not (qa.settings.data_dir / "uploads" / "rapport.pdf").exists()  # the file goes with its document
+    corpus = api.delete("/documents/etude")
+    assert corpus.status_code == 409 and "changed only by `docqa ingest`" in corpus.json()["error"]
+    assert "etude" in {d["doc_id"] for d in api.get("/documents").json()}
+
+
+def test_uploads_waiting_behind_a_long_one_leave_the_questions_answered(qa, monkeypatch):
+    release = threading.Event()
+
+    def long_upload(filename, *_, **__):  # an upload indexing a long file, until released
+        release.wait(60)
+        raise DocumentExistsError(f"{filename}: refused after the wait")
+
+    monkeypatch.setattr("app.api.add_file", long_upload)
+    with client(qa, monkeypatch) as api, ThreadPoolExecutor(48) as pool:
+        # more uploads than the threads of the pool that answers questions (40)
+        uploads = [pool.submit(api.post, "/documents", files={"file": (f"f{n}.txt", b"x")}) for n in range(45)]
+        time.sleep(1)
+        assert api.get("/health").status_code == 200
+        assert api.post("/ask", json={"question": "Combien d'emplois d'ici 2025 ?"}).status_code == 200
+        release.set()
+        assert [u.result(timeout=60).status_code for u in uploads] == [409] * 45
 
 
 def test_safe_names():

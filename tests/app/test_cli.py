@@ -107,7 +107,8 @@ def test_user_errors_are_clean_messages(env):
     assert empty_index.exit_code == 1 and "docqa ingest" in empty_index.output
     assert "Traceback" not in empty_index.output
     run("ingest")
-    for args in (["ask", "  "], ["ask", "question", "--doc", "nope"], ["search", "x", "-k", "0"]):
+    not_utf8 = "Health \udcff\udcfe Data"  # the arguments' bytes that are not UTF-8, as Python reads them
+    for args in (["ask", "  "], ["ask", "question", "--doc", "nope"], ["search", "x", "-k", "0"], ["ask", not_utf8]):
         result = run(*args)
         assert result.exit_code == 1 and result.output.startswith("Error:"), result.output
         assert "Traceback" not in result.output

@@ -43,7 +43,9 @@ def test_follow_ups_lean_on_the_last_question_that_stood_on_its_own():
 def test_assistant_turns_are_not_questions_and_a_conversation_needs_one():
     assert standalone_question([user(JOBS), Turn("assistant", "About 5,000.")]) == JOBS
     with pytest.raises(DocqaError, match="no user question"):
-        standalone_question([Turn("assistant", "Bonjour"), user("   ")])
+        standalone_question([Turn("assistant", "Bonjour")])
+    with pytest.raises(DocqaError, match="the question is empty"):  # never the question before it
+        standalone_question([user(JOBS), Turn("assistant", "About 5,000."), user("   ")])
 
 
 def test_words_are_a_rough_token_count():

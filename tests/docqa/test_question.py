@@ -158,3 +158,14 @@ def test_what_a_count_question_counts_in_its_own_words():
     assert profile("How many of these startups raised funds?").counted_words == {"startup"}
     parts = profile("Combien d'experts pour l'étude sur l'IA, et combien pour l'étude sur les SMT ?").parts
     assert parts[1].subject == "experts" and not parts[1].counted_words  # it takes them from the part before
+
+
+def test_a_french_elision_typed_without_its_apostrophe_gets_it_back():
+    question = profile("Combien d emplois d ici 2025 ?")  # as typed in a shell's single quotes
+    assert question.text == "Combien d'emplois d'ici 2025 ?"
+    assert (question.subject, question.time_frame) == ("emplois", ("2025",))
+    assert profile("Qu est-ce que l IA ?").text == "Qu'est-ce que l'IA ?"
+    assert profile("Quels rôles jouent les acteurs c et d ?").text.endswith("c et d ?")  # letters, not elisions
+    assert profile("What is l IA in d English?").text == "What is l IA in d English?"  # French only
+    epic = "Combien d’hôpitaux utilisent Epic’s electronic record ?"
+    assert profile(epic).text == epic  # after an apostrophe, a letter is not an elision

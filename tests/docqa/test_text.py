@@ -1,4 +1,4 @@
-from docqa.text import detect_language, normalize_numbers, terms, tokenize, word_stems
+from docqa.text import detect_language, normalize_numbers, one_line, terms, tokenize, word_stems
 
 
 def test_french_analyser_handles_elisions_accents_plurals_and_stopwords():
@@ -23,3 +23,8 @@ def test_detects_english_questions():
 def test_word_stems_stem_each_word_as_written_and_fold_it_for_the_vocabulary():
     assert word_stems("PariSanté Campus") == [("parisante", tokenize("PariSanté")[0]), ("campus", "campu")]
     assert tokenize("PariSanté") != tokenize("parisante")  # why the stem is not taken from the folded word
+
+
+def test_one_line_shows_what_a_title_says():
+    spoofed = "Zorglub\x00\x00 rapport\u202e🤖 intelli\u00adgence\x0bfin\n suite"  # NUL, RTL override, soft hyphen, \v
+    assert one_line(spoofed) == "Zorglub rapport🤖 intelligence fin suite"

@@ -270,6 +270,20 @@ def test_office_zip_bomb_is_refused(tmp_path):
         load(path, settings=Settings(max_inflated_mb=0.5))
 
 
+def test_a_file_over_the_text_bound_is_refused_and_a_word_file_stops_being_read_there(tmp_path):
+    settings = Settings(max_text_chars=10_000)
+    many = make_docx(tmp_path / "long.docx", [("p", f"Paragraphe {n}.") for n in range(20_000)])  # 270 000 chars
+    started = time.monotonic()
+    with pytest.raises(LoaderError, match=r"long.docx: over 10,000 characters of text \(DOCQA_MAX_TEXT_CHARS\)"):
+        load(many, settings=settings)
+    assert time.monotonic() - started < 5  # the whole file read: minutes for the 3.6 million paragraphs of a bomb
+    text = tmp_path / "long.txt"
+    text.write_text("Une phrase. " * 1000, encoding="utf-8")
+    with pytest.raises(LoaderError, match="long.txt: over 10,000 characters of text"):
+        load(text, settings=settings)
+    assert load(text, settings=Settings(max_text_chars=20_000))
+
+
 def test_metadata_of_text_pdf_and_html(tmp_path):
     english = tmp_path / "notes.md"
     english.write_text("# Health data in France\n\nThe report counts startups and their jobs.", encoding="utf-8")

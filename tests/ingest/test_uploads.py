@@ -32,6 +32,9 @@ def test_add_file_checks_and_refusals(index):
         add_file("etude.md", b"Autre.", index, settings, replace=True)
     assert add_file("../note.txt", b"Une note.", index, settings).doc_id == "note"
     assert remove("note", index, settings) >= 1 and not list(uploads_dir(settings).iterdir())
+    with pytest.raises(DocumentExistsError, match="'etude' is a corpus document"):
+        remove("etude", index, settings)
+    assert any(d.doc_id == "etude" for d in index.documents())
 
 
 def test_title_given_at_upload_else_the_files_own(index):
