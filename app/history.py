@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from app.labels import where
 from docqa.private import private_file, private_folder
 from docqa.schema import Answer, Hit
+from docqa.text import one_line
 
 MAX_TITLE_CHARS = 80
 
@@ -109,7 +110,7 @@ class ConversationStore:
 
     def rename(self, conversation_id: str, title: str) -> str:
         """Give the conversation a new title (stripped, at most 80 characters); returns it."""
-        title = " ".join(title.split())[:MAX_TITLE_CHARS]
+        title = one_line(title)[:MAX_TITLE_CHARS]
         if not title:
             raise ValueError("the title is empty")
         with self._connect() as db:

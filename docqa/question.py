@@ -119,10 +119,12 @@ _NOT_NAMES = frozenset(
 # check, an acronym of the same letters in another order: `docqa.scoring.acronym_written`)
 FRENCH_ACRONYMS = {"AI": "IA", "EU": "UE", "GDPR": "RGPD", "WHO": "OMS"}
 _SUBJECT_STOP = re.compile(r"[,;:?()«»\"]")
-# a French elision typed without its apostrophe: a lone "d", "l", "qu"... before a word that starts with a vowel
-# (not "et", "ou": "a, b, c et d")
+# a French elision typed without its apostrophe: a lone "d", "l", "qu"... before a word that starts with a vowel;
+# in capitals only at the question's start ("vitamine D en", "lymphocytes T interviennent" are letters), not
+# before "et", "ou" ("a, b, c et d")
 _ELISION = re.compile(
-    r"(?<!['’])\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu) (?!(?:et|ou)\b)(?=[aeiouyhàâäéèêëîïôöûùü]\w)", re.I
+    r"(?<!['’])(^[CDJLMNST]|^Qu|\b[cdjlmnst]|\b(?:qu|jusqu|lorsqu|puisqu|aujourd)) (?!(?:et|ou)\b)"
+    r"(?=[aeiouyhàâäéèêëîïôöûùüAEIOUYHÀÂÉÈÊÎÔÛ]\w)"
 )
 # a count of what a pronoun names: "combien d'entre elles", "how many of them"
 _PRONOUN_SUBJECT = re.compile(r"(?:entre\s+(?:eux|elles)|of\s+them)\b", re.IGNORECASE)

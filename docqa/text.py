@@ -46,11 +46,16 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+_JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner
+
+
 def one_line(text: str) -> str:
-    """`text` as one line that shows what it says: format characters (right-to-left overrides, zero-width marks,
-    soft hyphens) dropped, control characters (NUL, PowerPoint's line break \\v) and whitespace runs as one space."""
+    """`text` as one line that shows what it says: format characters (right-to-left overrides, zero-width spaces,
+    soft hyphens; not the joiners that emoji and some scripts need) dropped, control characters (NUL, PowerPoint's
+    line break \\v) and whitespace runs as one space."""
     kinds = ((c, unicodedata.category(c)) for c in text)
-    return " ".join("".join(" " if kind == "Cc" else c for c, kind in kinds if kind != "Cf").split())
+    kept = (" " if kind == "Cc" else c for c, kind in kinds if kind != "Cf" or c in _JOINERS)
+    return " ".join("".join(kept).split())
 
 
 def join_acronyms(text: str) -> str:

@@ -130,6 +130,8 @@ def _load_pdf(src: Source) -> LoadedFile:
     if pdf.warning:
         log.warning("%s: %s", path.name, pdf.warning)
     texts, scanned = pdf.pages, pdf.scanned
+    if sum(map(len, texts)) > src.settings.max_text_chars:  # refused before any OCR
+        raise _too_much_text(path, src.settings)
     ocred = _ocr(src, scanned, everything=not any(text.strip() for text in texts))
     pages = [
         Page(doc_id=src.doc_id, page=number, text=ocred.get(number, text).replace("\r\n", "\n"), ocr=number in ocred)

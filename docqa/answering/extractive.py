@@ -29,7 +29,7 @@ UNANSWERED_PART = {
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
 # a word calling a footnote: "datamarts*", "FLOPS(2)", "médecine dite « 5P(14) »"
 _FOOTNOTE_MARK = r"\(\d{1,3}\)|\*{1,3}"
-_FOOTNOTE_CALL = re.compile(rf"(\w+)({_FOOTNOTE_MARK})")
+_FOOTNOTE_CALL = re.compile(rf"(?<![*\w])(\w+)({_FOOTNOTE_MARK})(?![*\w])")  # not Markdown's **emphasis**
 
 
 # a question or one of its parts, with the sentences that answer it and the value its answer leads with
@@ -251,14 +251,17 @@ class ExtractiveAnswerer:
             note = _note(re.escape(mark)).search(page, offset + sentence.end)
             if note is None:
                 continue
-            start = note.start()
-            following = _note(_FOOTNOTE_MARK).search(page, note.end())
-            end = following.start() if following else len(page)
+            start = note.start(1)
+            following = _note(_FOOTNOTE_MARK, after_space=True).search(page, note.end())
+            end = following.start(1) if following else len(page)
             spans = sentence_spans(page[start:end])
-            if spans:
-                a, b = spans[0]
-                text = page[start + a : start + b]
-                return ScoredSentence(hit=sentence.hit, start=start + a - offset, end=start + b - offset, text=text)
+            if not spans:
+                continue
+            a, b = spans[0]
+            text = page[start + a : start + b]
+            found = ScoredSentence(sentence.hit, start + a - offset, start + b - offset, text, features={"note": 1.0})
+            source = REFERENCE.search(page[note.end() : start + b])  # a source or a web address defines nothing
+            return found if self._quotable(found, hits) and not source else None
         return None
 
     def _items(self, sentence: ScoredSentence, hits: list[Hit]) -> list[ScoredSentence]:
@@ -308,7 +311,7 @@ class ExtractiveAnswerer:
         of its passage's citation (a part without quotes: a line saying the reports do not say; a sentence
         quoted for an earlier part is not quoted again)."""
         ends: dict[int, int] = {}  # how far the quotes read into each passage
-        for sentence in (s for _, chosen, _ in segments for s in chosen):
+        for sentence in (s for _, chosen, _ in segments for s in chosen if not s.features.get("note")):
             ends[sentence.hit] = max(ends.get(sentence.hit, 0), sentence.end)
         citations: dict[int, Citation] = {}  # by passage
         quoted: list[tuple[ScoredSentence, int]] = []  # each quote with its citation number
@@ -326,6 +329,8 @@ class ExtractiveAnswerer:
                 )
             else:
                 citation.quote += " … " + sentence.text
+            if sentence.features.get("note") and sentence.text not in citation.passage:  # further down its page
+                citation.passage += " … " + sentence.text
             quoted.append((sentence, citation.n))
             return citation.n, True
 
@@ -374,10 +379,12 @@ class ExtractiveAnswerer:
         return page[hit.start : hit.start + end] if page else hit.text
 
 
-def _note(mark: str) -> re.Pattern[str]:
-    """Where a footnote marked `mark` (a pattern) starts: the mark begins a line or follows a space or a bullet, and
-    a word follows it."""
-    return re.compile(rf"(?:^|(?<=[\s•▪◦●]))(?:{mark})\s*(?=\w)", re.MULTILINE)
+def _note(mark: str, after_space: bool = False) -> re.Pattern[str]:
+    """Where a footnote marked `mark` (a pattern) starts (group 1): the mark begins a line (after spaces or bullets
+    if any) or follows a bullet ("... saisir. • • •(2) Unité de mesure ..."), or, `after_space`, any space (where
+    the next note ends one that cleaning joined to it), and a word follows it."""
+    before = r"(?<=[\s•▪◦●])" if after_space else r"(?<=[•▪◦●])"
+    return re.compile(rf"(?:^[ \t•▪◦●]*|{before})({mark})[ \t]*(?=\w)", re.MULTILINE)
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:

@@ -148,6 +148,35 @@ def test_a_definition_s_quote_calling_a_footnote_on_the_term_is_followed_by_the_
     assert "conçoit des datamarts*" in answer.answer
     assert ("Magasin de données ou comptoir de données" in answer.answer) == footnotes
     assert "Référentiel publié" not in answer.answer  # a footnote called on a word the question does not use
+    assert not footnotes or "Magasin de données" in answer.citations[0].passage  # each quote is in its passage
+
+
+SOURCES = {
+    "sources.txt": (
+        "Le règlement sur la neutralité carbone(1) fixe un objectif pour 2050.\n"
+        "Les freins aux cobots(2) sont (1) techniques, (2) juridiques et réglementaires, (3) sociaux.\n"
+        "Les ateliers conçoivent des **cobots** pour la logistique.\n\n"
+        "(1) Source : mission d’information du Sénat.\n"
+        "* **Budget** : le budget annuel est voté en janvier.\n"
+    )
+}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Qu'est-ce que la neutralité carbone selon le règlement ?",  # its note is a source
+        "Que désigne un cobot, dont les freins sont techniques ?",  # "(2)" only within a sentence
+        "Que désigne un cobot, que conçoivent les ateliers ?",  # Markdown emphasis, no call
+    ],
+)
+def test_a_source_an_enumeration_or_emphasis_is_no_footnote(tmp_path, question):
+    qa = engine(tmp_path, SOURCES)
+    without = ExtractiveAnswerer(
+        qa.index, qa.settings.model_copy(update={"definition_footnotes": False}), qa.retriever.scorer
+    )
+    evidence = qa.retrieve(question)
+    assert qa.answerer.answer(evidence).answer == without.answer(evidence).answer
 
 
 def _scored(text: str, score: float, dense: float, value: bool = True, words: str = "") -> ScoredSentence:

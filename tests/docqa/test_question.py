@@ -166,6 +166,9 @@ def test_a_french_elision_typed_without_its_apostrophe_gets_it_back():
     assert (question.subject, question.time_frame) == ("emplois", ("2025",))
     assert profile("Qu est-ce que l IA ?").text == "Qu'est-ce que l'IA ?"
     assert profile("Quels rôles jouent les acteurs c et d ?").text.endswith("c et d ?")  # letters, not elisions
+    for letters in ("la vitamine D en 2020", "l'hépatite C est-elle", "les lymphocytes T interviennent"):
+        assert profile(f"Que dit le rapport sur {letters} ?").text == f"Que dit le rapport sur {letters} ?"
+    assert profile("D où viennent les données d aujourd hui ?").text == "D'où viennent les données d'aujourd'hui ?"
     assert profile("What is l IA in d English?").text == "What is l IA in d English?"  # French only
     epic = "Combien d’hôpitaux utilisent Epic’s electronic record ?"
     assert profile(epic).text == epic  # after an apostrophe, a letter is not an elision

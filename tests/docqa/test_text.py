@@ -28,3 +28,4 @@ def test_word_stems_stem_each_word_as_written_and_fold_it_for_the_vocabulary():
 def test_one_line_shows_what_a_title_says():
     spoofed = "Zorglub\x00\x00 rapport\u202e🤖 intelli\u00adgence\x0bfin\n suite"  # NUL, RTL override, soft hyphen, \v
     assert one_line(spoofed) == "Zorglub rapport🤖 intelligence fin suite"
+    assert one_line("👩\u200d⚕️ soignante") == "👩\u200d⚕️ soignante"  # an emoji sequence keeps its joiner

@@ -282,6 +282,9 @@ def test_a_file_over_the_text_bound_is_refused_and_a_word_file_stops_being_read_
     with pytest.raises(LoaderError, match="long.txt: over 10,000 characters of text"):
         load(text, settings=settings)
     assert load(text, settings=Settings(max_text_chars=20_000))
+    pdf = make_pdf(tmp_path / "long.pdf", FRENCH * 6)
+    with pytest.raises(LoaderError, match="long.pdf: over 1,000 characters of text"):  # its text layer: before OCR
+        load(pdf, settings=Settings(max_text_chars=1000))
 
 
 def test_metadata_of_text_pdf_and_html(tmp_path):
