@@ -39,7 +39,7 @@ from docqa.errors import (
     UnsupportedFileError,
     UploadStorageError,
 )
-from docqa.qa import QA
+from docqa.qa import QA, timings
 from docqa.retrieval import Evidence
 from docqa.schema import Answer, DocumentInfo, Hit
 from docqa.settings import get_settings
@@ -237,8 +237,10 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
             with slots:
                 return qa().ask(question, k=request.k, docs=request.docs).public()
         with slots:
+            started = time.perf_counter()
             evidence = qa().retrieve(question, k=request.k, docs=request.docs)  # errors before the stream starts
-        return StreamingResponse(events(qa(), evidence), media_type="text/event-stream")
+        stream = events(qa(), evidence, started, time.perf_counter())
+        return StreamingResponse(stream, media_type="text/event-stream")
 
     @app.get("/documents")
     def documents() -> list[DocumentInfo]:
@@ -342,10 +344,12 @@ def answer_pieces(qa: QA, evidence: Evidence) -> Iterator[str | Answer]:
         yield answer
 
 
-def events(qa: QA, evidence: Evidence) -> Iterator[str]:
-    """Server-sent events: `token` pieces of the answer, then the whole `answer` as JSON."""
+def events(qa: QA, evidence: Evidence, started: float, retrieved: float) -> Iterator[str]:
+    """Server-sent events: `token` pieces of the answer, then the whole `answer` as JSON (with its timings: its
+    retrieval ran from `started` to `retrieved`)."""
     for piece in answer_pieces(qa, evidence):
         if isinstance(piece, Answer):
+            piece.timings = timings(started, retrieved, time.perf_counter())
             yield f"event: answer\ndata: {json.dumps(piece.public(), ensure_ascii=False)}\n\n"
         elif piece:
             yield f"event: token\ndata: {json.dumps(piece, ensure_ascii=False)}\n\n"

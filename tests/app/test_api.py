@@ -61,6 +61,7 @@ def test_ask_streams_server_sent_events(qa, monkeypatch):
     assert events[0].startswith("event: token") and events[-1].startswith("event: answer")
     final = json.loads(events[-1].split("data: ", 1)[1])
     assert "5 000" in final["answer"] and final["citations"]
+    assert set(final["timings"]) == {"retrieve_ms", "answer_ms", "total_ms"}  # as the whole answer's
 
 
 def test_openai_compatible_chat(qa, monkeypatch):
