@@ -121,8 +121,6 @@ class Guard:
 def _split(url: str, header: str) -> SplitResult:
     """`url` split, or 400 naming the `header` it came from when it is not a URL ("[bad")."""
     try:
-        split = urlsplit(url)
-        split.hostname  # noqa: B018 (raises on a malformed IPv6 address)
-    except ValueError as error:
+        return urlsplit(url)
+    except ValueError as error:  # a malformed IPv6 address
         raise Refused(400, f"malformed {header} header {url.removeprefix('//')!r}: {error}") from None
-    return split

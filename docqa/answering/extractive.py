@@ -244,9 +244,7 @@ class ExtractiveAnswerer:
         calls = [m.group(2) for m in _FOOTNOTE_CALL.finditer(sentence.text) if set(tokenize(m.group(1))) & terms]
         if not calls:
             return None
-        hit = hits[sentence.hit]
-        page = self.index.page_text(hit.doc_id, hit.page)
-        page, offset = (page, hit.start) if page else (hit.text, 0)
+        page, offset = self._page(hits[sentence.hit])
         for mark in calls:
             note = _note(re.escape(mark)).search(page, offset + sentence.end)
             if note is None:
@@ -289,16 +287,16 @@ class ExtractiveAnswerer:
         `skip_repeated`, the lines the document repeats (running headers and footers) are skipped (not the items
         of a list, which a deck may repeat as slide titles)."""
         hit = hits[sentence.hit]
-        page = self.index.page_text(hit.doc_id, hit.page)
-        page, offset = (page, hit.start + sentence.end) if page else (hit.text, sentence.end)
+        page, base = self._page(hit)
+        offset = base + sentence.end
         following = []
         for a, b in sentence_spans(page[offset:]):
             if len(following) == n:
                 break
             candidate = ScoredSentence(
                 hit=sentence.hit,
-                start=offset + a - hit.start,
-                end=offset + b - hit.start,
+                start=offset + a - base,
+                end=offset + b - base,
                 text=page[offset + a : offset + b],
             )
             if not skip_repeated or self._quotable(candidate, hits):
@@ -375,8 +373,14 @@ class ExtractiveAnswerer:
         """The hit's text, extended to `end` (relative to the hit) when the quote reads past the chunk."""
         if end <= len(hit.text):
             return hit.text
+        page, base = self._page(hit)
+        return page[base : base + end]
+
+    def _page(self, hit: Hit) -> tuple[str, int]:
+        """The text of the hit's page and where the hit starts in it (the hit's own text, from 0, when the index
+        has no text for its page)."""
         page = self.index.page_text(hit.doc_id, hit.page)
-        return page[hit.start : hit.start + end] if page else hit.text
+        return (page, hit.start) if page else (hit.text, 0)
 
 
 def _note(mark: str, after_space: bool = False) -> re.Pattern[str]:
