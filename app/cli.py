@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from app.labels import label, where
-from docqa.errors import DocqaError, checked_question
+from docqa.errors import DocqaError, IndexMissingError, checked_question
 from docqa.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the engine and its models are imported inside the commands that need them
@@ -59,7 +59,16 @@ def _settings() -> Settings:
 def _qa() -> QA:
     from docqa import get_qa
 
-    return get_qa(_settings())
+    return get_qa(_indexed())
+
+
+def _indexed() -> Settings:
+    """The settings of a command that reads the index, which it must not create: a data folder that does not
+    exist is no index (an empty folder left behind would hide a mistyped DOCQA_DATA_DIR)."""
+    settings = _settings()
+    if not settings.data_dir.exists():
+        _fail(f"there is no index under {settings.data_dir}", _hint(IndexMissingError("")))
+    return settings
 
 
 def _check(question: str, k: int | None) -> None:
@@ -178,7 +187,7 @@ def docs(json_output: JsonOption = False) -> None:
     from docqa.store import Index
 
     try:
-        index = Index(_settings())
+        index = Index(_indexed())
         documents = index.documents()
     except DocqaError as exc:
         _fail(str(exc))
@@ -442,8 +451,6 @@ def print_answer(answer: Answer) -> None:
 
 
 def _hint(exc: DocqaError) -> str:
-    from docqa.errors import IndexMissingError
-
     return "Run `docqa ingest` (or `make ingest`) to build the index." if isinstance(exc, IndexMissingError) else ""
 
 

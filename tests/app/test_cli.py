@@ -102,6 +102,17 @@ def test_nothing_indexable_exits_non_zero(env, tmp_path):
     assert result.exit_code == 1 and "only.pdf" in result.output
 
 
+def test_reading_commands_do_not_create_a_missing_index(env, tmp_path, monkeypatch):
+    missing = tmp_path / "no-such-data"
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(missing))
+    get_settings.cache_clear()
+    for args in (["ask", "Combien ?"], ["search", "emplois"], ["docs"], ["docs", "--json"]):
+        result = run(*args)
+        assert result.exit_code == 1 and f"no index under {missing}" in " ".join(result.output.split())
+        assert "docqa ingest" in result.output
+    assert not missing.exists()
+
+
 def test_user_errors_are_clean_messages(env):
     empty_index = run("ask", "Combien ?")
     assert empty_index.exit_code == 1 and "docqa ingest" in empty_index.output
