@@ -124,12 +124,14 @@ class StreamOptions(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """OpenAI's chat completion request; its other fields (temperature, max_tokens...) are ignored."""
+    """OpenAI's chat completion request; its other fields (temperature, max_tokens...) are ignored, and any model
+    name is answered by docqa (clients that cannot be told a model name send their own)."""
 
     model: str = MODEL
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
+    n: int = Field(1, ge=1, le=1, description="Choices to return: docqa gives one answer.")
 
 
 class Error(BaseModel):

@@ -109,6 +109,11 @@ def test_unknown_role_is_a_clear_error(client):
         client.chat.completions.create(model="docqa", messages=[{"role": "wizard", "content": JOBS}])
 
 
+def test_several_choices_are_refused_not_ignored(client):
+    with pytest.raises(openai.UnprocessableEntityError, match="n: Input should be less than or equal to 1"):
+        client.chat.completions.create(model="docqa", messages=[{"role": "user", "content": JOBS}], n=2)
+
+
 def test_langchain_chat_openai_streams(base_url):
     model = ChatOpenAI(base_url=base_url, api_key="unused", model="docqa", streaming=True, max_retries=0)
     assert "5 000" in model.invoke(JOBS).content
