@@ -141,7 +141,15 @@ class Settings(BaseSettings):
     )
     list_max_items: int = Field(8, ge=1, le=30, description="Items quoted after a sentence that announces a list.")
     list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")
-    list_item_words: int = Field(25, ge=3, description="A line of at most this many words can be a list item.")
+    list_item_words: int = Field(
+        25, ge=3, description="A line of at most this many words can be a list item; a numbered item is cut there."
+    )
+    list_outline: bool = Field(
+        True,
+        description='A list question that asks for n items ("les cinq mesures") and gets fewer from the sentence '
+        "announcing its list is answered by a run of items numbered 1 to n in one document (section "
+        "headings pages apart too) that its passages reach, each item cited where it is.",
+    )
     definition_footnotes: bool = Field(
         True,
         description='A definition question\'s quote that calls a footnote on a word of the question ("datamarts*", '
