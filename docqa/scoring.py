@@ -18,6 +18,7 @@ import numpy as np
 
 from docqa.question import FRENCH_ACRONYMS, Question
 from docqa.schema import Hit
+from docqa.settings import Settings
 from docqa.store import Index
 from docqa.text import fold, is_heading, join_acronyms, sentence_spans, terms, tokenize
 from docqa.values import find_values
@@ -316,6 +317,7 @@ class SentenceScorer:
         documents = {d.doc_id: d for d in self.index.documents()}
         top_fused = max(h.score for h in hits) or 1.0
         rows = []
+        settings = self.index.settings
         words_of = [set(tokenize(s.text)) for s in sentences]
         passage_context = [_context(hit, documents) for hit in hits]
         passage_words = [set(tokenize(text)) for text in passage_context]
@@ -336,8 +338,8 @@ class SentenceScorer:
             window_text = _window_text(sentences, j)
             sentence.covered = frozenset(c[0] for c in concepts if words & set(c))
             n_words = len(sentence.text.split())
-            value = _states_type(question, sentence.text)
-            value_window = value or _states_type(question, window_text)
+            value = _states_type(question, sentence.text, settings)
+            value_window = value or _states_type(question, window_text, settings)
             position = j - first_of_hit[sentence.hit]
             rows.append(
                 {
@@ -403,13 +405,26 @@ def _cosines(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector) + 1e-9)
 
 
-def _states_type(question: Question, text: str) -> bool:
-    """Whether `text` states what the question's answer type asks for."""
+def glosses(question: Question, text: str, head_words: int, tail_words: int) -> bool:
+    """Whether `text` is a gloss of a term of the question, as glossaries and legends write them: a head of at most
+    `head_words` words that holds a word of the question, a colon, an explanation of `tail_words` words or more
+    ("PME : petites et moyennes entreprises (entreprises avec moins de 250 collaborateurs)")."""
+    head, colon, tail = _BULLET.sub("", text).partition(":")
+    sized = 0 < len(head.split()) <= head_words and len(tail.split()) >= tail_words
+    return bool(colon) and sized and bool(set(tokenize(head)) & set(question.terms))
+
+
+def _states_type(question: Question, text: str, settings: Settings) -> bool:
+    """Whether `text` states what the question's answer type asks for (for a definition: a definition's wording,
+    or a gloss of its term when `gloss_head_words`)."""
     kind = question.answer_type
     if question.wants_value:
         return bool(find_values(kind, text, question))
     if kind == "definition":
-        return bool(DEFINITION.search(fold(text)))
+        gloss = bool(settings.gloss_head_words) and glosses(
+            question, text, settings.gloss_head_words, settings.gloss_tail_words
+        )
+        return bool(DEFINITION.search(fold(text))) or gloss
     if kind == "list":
         return text.rstrip().endswith(":") or text.count(",") >= 2 or bool(_BULLET.match(text))
     if kind == "name":

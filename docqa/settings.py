@@ -150,6 +150,14 @@ class Settings(BaseSettings):
         "announcing its list is answered by a run of items numbered 1 to n in one document (section "
         "headings pages apart too) that its passages reach, each item cited where it is.",
     )
+    gloss_head_words: int = Field(
+        5,
+        ge=0,
+        description="A sentence of at most this many words before a colon, one of them a word of a definition "
+        'question, then an explanation ("PME : petites et moyennes entreprises ...") states a definition, as the '
+        "selector's answer-type feature reads it (0: only a definition's wording does).",
+    )
+    gloss_tail_words: int = Field(3, ge=1, description="Words a gloss's explanation has at least.")
     definition_footnotes: bool = Field(
         True,
         description='A definition question\'s quote that calls a footnote on a word of the question ("datamarts*", '

@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 
 from docqa.question import profile
-from docqa.scoring import ANSWER_FEATURES, TOPIC_FEATURES, Logistic, ScoredSentence, Selector
+from docqa.scoring import ANSWER_FEATURES, TOPIC_FEATURES, Logistic, ScoredSentence, Selector, glosses
 
 
 def constant(p: float, n: int) -> Logistic:
@@ -23,3 +24,20 @@ def test_a_question_off_the_documents_topic_is_not_answerable():
     assert not selector(0.5).on_topic(question, sentences)  # under the calibrated topic threshold
     assert selector(0.5).on_topic(question, sentences, threshold=0.0)  # gate off
     assert not selector(0.7).on_topic(question, sentences, threshold=0.8)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "gloss"),
+    [
+        ("PME : petites et moyennes entreprises (entreprises avec moins de 250 collaborateurs)", True),
+        ("• Designer UI : s’occupe du lien entre la machine et l’homme", True),
+        ("Répartition des PME en France : voir page 12", True),
+        ("Source : AEC", False),  # too short to explain
+        ("Les PME de la santé numérique en France et en Europe, par région : données 2019", False),  # a long head
+        ("ETI : entreprises de taille intermédiaire de 250 à 5 000 salariés", False),  # another term
+        ("Les PME comptent moins de 250 collaborateurs.", False),  # no colon
+    ],
+)
+def test_a_gloss_of_the_question_s_term_states_a_definition(sentence, gloss):
+    question = profile("Qu'entend l'étude AEC par PME ou par designer UI ?")
+    assert glosses(question, sentence, head_words=5, tail_words=3) == gloss
