@@ -80,17 +80,10 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-# "what are the three ..." asks for a list rather than for a definition; "les cinq mesures": how many items
+# "what are the three ..." asks for a list rather than for a definition
 _ENUMERATION = re.compile(
     r"\b(les|the) (deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|"
     r"eight|ten|\d+) \w+"
-)
-_COUNT_WORDS = dict(
-    zip(
-        "deux trois quatre cinq six sept huit dix two three four five seven eight ten".split(),
-        (2, 3, 4, 5, 6, 7, 8, 10, 2, 3, 4, 5, 7, 8, 10),
-        strict=True,
-    )
 )
 # A time frame the question sets ("en 2024", "d'ici 2030", "pour l'année 2022", "l'édition 2021"), not a year
 # inside a name ("Plan IA 2021").
@@ -164,8 +157,6 @@ class Question:
     # its names that designate a particular thing, not a document nor the topic, each with the corpus words that
     # translate it (set by retrieval, `docqa.naming.distinctive_names`)
     distinctive: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # how many items a list question asks for ("Quelles sont les cinq mesures ..." -> 5; 0 when it does not say)
-    items_asked: int = 0
     # what a count question counts as analysed tokens, its own and the corpus words near them ("individus" ->
     # also "personn"; set by retrieval, `docqa.retrieval.counted_forms`; empty: nothing to check)
     counted: frozenset[str] = frozenset()
@@ -217,11 +208,10 @@ def profile(text: str, split: bool = True) -> Question:
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
     parts = counted_over(parts) if len(parts) > 1 else ()
     frames = list(_TIME_FRAME.finditer(text))
-    kind = parts[0].answer_type if parts else answer_type(folded)
     return Question(
         text=text,
         language=detect_language(text),
-        answer_type=kind,
+        answer_type=parts[0].answer_type if parts else answer_type(folded),
         entities=tuple(names(text)),
         time_frame=tuple(dict.fromkeys(m.group(1) for m in frames)),
         time_frame_words=tuple(
@@ -231,17 +221,7 @@ def profile(text: str, split: bool = True) -> Question:
         quoted=tuple(q for q in (quote(m) for m in _QUOTED.finditer(text)) if tokenize(q)),
         subject=subject(text),
         parts=parts,
-        items_asked=items_asked(folded) if kind == "list" else 0,
     )
-
-
-def items_asked(folded: str) -> int:
-    """How many items a folded question asks for: "quelles sont les cinq mesures" -> 5 (0 when it does not say)."""
-    match = _ENUMERATION.search(folded)
-    if not match:
-        return 0
-    number = match.group(2)
-    return int(number) if number.isdigit() else _COUNT_WORDS[number]
 
 
 def quote(match: re.Match[str]) -> str:

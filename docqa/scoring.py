@@ -408,7 +408,7 @@ def _cosines(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
 def glosses(question: Question, text: str, head_words: int, tail_words: int) -> bool:
     """Whether `text` is a gloss of a term of the question, as glossaries and legends write them: a head of at most
     `head_words` words that holds a word of the question, a colon, an explanation of `tail_words` words or more
-    ("PME : petites et moyennes entreprises (entreprises avec moins de 250 collaborateurs)")."""
+    ("ETI : entreprise de taille intermédiaire, entre 250 et 5 000 salariés")."""
     head, colon, tail = _BULLET.sub("", text).partition(":")
     sized = 0 < len(head.split()) <= head_words and len(tail.split()) >= tail_words
     return bool(colon) and sized and bool(set(tokenize(head)) & set(question.terms))

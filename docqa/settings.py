@@ -141,20 +141,12 @@ class Settings(BaseSettings):
     )
     list_max_items: int = Field(8, ge=1, le=30, description="Items quoted after a sentence that announces a list.")
     list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")
-    list_item_words: int = Field(
-        25, ge=3, description="A line of at most this many words can be a list item; a numbered item is cut there."
-    )
-    list_outline: bool = Field(
-        True,
-        description='A list question that asks for n items ("les cinq mesures") and gets fewer from the sentence '
-        "announcing its list is answered by a run of items numbered 1 to n in one document (section "
-        "headings pages apart too) that its passages reach, each item cited where it is.",
-    )
+    list_item_words: int = Field(25, ge=3, description="A line of at most this many words can be a list item.")
     gloss_head_words: int = Field(
         5,
         ge=0,
         description="A sentence of at most this many words before a colon, one of them a word of a definition "
-        'question, then an explanation ("PME : petites et moyennes entreprises ...") states a definition, as the '
+        'question, then an explanation ("ETI : entreprise de taille intermédiaire ...") states a definition, as the '
         "selector's answer-type feature reads it (0: only a definition's wording does).",
     )
     gloss_tail_words: int = Field(3, ge=1, description="Words a gloss's explanation has at least.")

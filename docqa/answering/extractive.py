@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from docqa.answering.base import abstention
 from docqa.answering.checks import failed_check
 from docqa.answering.lead import Lead, LeadModel, direct_answer
-from docqa.answering.outline import Item, numbered_runs
 from docqa.question import Question
 from docqa.schema import Answer, Citation, Hit
 from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading
@@ -67,7 +66,6 @@ class ExtractiveAnswerer:
         return self.scorer.selector.threshold if setting is None else setting
 
     def answer(self, evidence: Evidence) -> Answer:
-        evidence = self._outlined(evidence)
         segments, reason = self.select(evidence)
         if not segments:
             return abstention(evidence, self.name, reason)
@@ -150,63 +148,6 @@ class ExtractiveAnswerer:
         text = sentence.text.rstrip()
         return repeats < self.settings.repeated_line_places and not text.endswith("?") and not REFERENCE.search(text)
 
-    # ---- numbered runs -----------------------------------------------------------------------------------
-    def _outline(self, question: Question, hits: list[Hit]) -> tuple[str, tuple[Item, ...]]:
-        """The document and run of items numbered 1 to n (`docqa.answering.outline`) of a list question that asks
-        for n items, which its passages reach: the first run of n items, in the passages' order, one of whose
-        items is in a passage; none without `list_outline`."""
-        n = question.items_asked
-        if not (self.settings.list_outline and question.answer_type == "list" and n > 1):
-            return "", ()
-        runs: dict[str, list[tuple[Item, ...]]] = {}
-        for hit in hits:
-            if hit.doc_id not in runs:
-                pages = ((page, self.index.page_text(hit.doc_id, page)) for page in self.index.pages(hit.doc_id))
-                runs[hit.doc_id] = numbered_runs(pages, self.settings.list_item_words)
-            for run in runs[hit.doc_id]:
-                if len(run) == n and any(_holds(hit, hit.doc_id, item) for item in run):
-                    return hit.doc_id, run
-        return "", ()
-
-    def _outlined(self, evidence: Evidence) -> Evidence:
-        """`evidence` with the passages that hold the items of the question's numbered run (`_outline`) among its
-        hits, so that each item is cited where it is."""
-        hits = list(evidence.hits)
-        doc_id, run = self._outline(evidence.question, hits)
-        for item in run:
-            if not any(_holds(h, doc_id, item) for h in hits):
-                passage = self.index.passage_at(doc_id, item.page, item.start)
-                if passage is None:
-                    return evidence
-                hits.append(passage)
-        return replace(evidence, hits=hits) if len(hits) > len(evidence.hits) else evidence
-
-    def _outline_items(self, question: Question, hits: list[Hit], score: float) -> list[ScoredSentence]:
-        """The items of the question's numbered run as quotes of the passages that hold them (none unless each
-        is in one), each cut at its passage's end (the page's text does not keep the line break between two
-        passages)."""
-        doc_id, run = self._outline(question, hits)
-        items = []
-        for item in run:
-            n = next((n for n, h in enumerate(hits) if _holds(h, doc_id, item)), None)
-            if n is None:
-                return []
-            text = item.text[: hits[n].end - item.start].rstrip()
-            start = item.start - hits[n].start
-            number = {"item": float(item.number)}
-            items.append(ScoredSentence(n, start, start + len(text), text, score, features=number))
-        return items
-
-    def _announces(self, sentence: ScoredSentence, item: ScoredSentence, hits: list[Hit]) -> bool:
-        """Whether `sentence` announces a list ("... quatre « enjeux stratégiques » :") right before `item` (the
-        first of a numbered run: only its number between them)."""
-        hit, other = hits[sentence.hit], hits[item.hit]
-        if not sentence.text.rstrip().endswith(":") or (hit.doc_id, hit.page) != (other.doc_id, other.page):
-            return False
-        page = self.index.page_text(hit.doc_id, hit.page)
-        between = page[hit.start + sentence.end : other.start + item.start]
-        return bool(page) and re.fullmatch(r"\s*1[.)]\s*", between) is not None
-
     # ---- selection ---------------------------------------------------------------------------------------
     def _choose(
         self, evidence: Evidence, sentences: list[ScoredSentence], paraphrase: bool = False
@@ -221,10 +162,6 @@ class ExtractiveAnswerer:
             announcing = (s for s in sentences if s.score >= floor and s.text.rstrip().endswith(":"))
             best = next((s for s in announcing if self._items(s, hits)), best)
             top = best.score
-            if len(self._items(best, hits)) < question.items_asked:  # the passages do not give the list in full
-                items = self._outline_items(question, hits, top)
-                if items:
-                    return [best, *items] if self._announces(best, items[0], hits) else items
         chosen = [best]
         floor = self.settings.answer_relative_score * top
         for part in evidence.parts:  # the best sentence of each part not answered yet
@@ -403,8 +340,7 @@ class ExtractiveAnswerer:
             for sentence in chosen:
                 n, new = cite(sentence)
                 if new:
-                    number = f"{sentence.features['item']:.0f}. " if sentence.features.get("item") else ""
-                    quotes.append(f"{number}{' '.join(_BULLET.sub('', sentence.text).split())} [{n}]")  # one line
+                    quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{n}]")
             if lead is not None:
                 lines.append(f"{lead.text} [{cite(lead.sentence)[0]}]")
             if quotes:
@@ -456,14 +392,7 @@ def _note(mark: str, after_space: bool = False) -> re.Pattern[str]:
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:
-    """Quotes shown one per line: a list's items after its announcing sentence, or the items of a numbered run."""
-    numbered = all(s.features.get("item") for s in chosen)
-    return len(chosen) > 2 and (chosen[0].text.rstrip().endswith(":") or numbered)
-
-
-def _holds(hit: Hit, doc_id: str, item: Item) -> bool:
-    """Whether passage `hit` holds the start of `item`, a numbered item of document `doc_id`."""
-    return hit.doc_id == doc_id and hit.page == item.page and hit.start <= item.start < hit.end
+    return len(chosen) > 2 and chosen[0].text.rstrip().endswith(":")
 
 
 def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:

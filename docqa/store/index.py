@@ -220,18 +220,6 @@ class Index:
             snap.ordinary_words = ordinary_words(documents, snap.word_counts(), chunks, self.settings.topic_word_share)
         return snap.ordinary_words
 
-    def pages(self, doc_id: str) -> list[int | None]:
-        """The pages of a document in order (`[None]` for a document without pages)."""
-        pages = {page for doc, page in self._snapshot().by_page if doc == doc_id}
-        return sorted(pages, key=lambda page: -1 if page is None else page)
-
-    def passage_at(self, doc_id: str, page: int | None, offset: int) -> Hit | None:
-        """The passage (chunk) that holds character `offset` of a page's text (`page_text`), as a hit scored 0."""
-        snap = self._snapshot()
-        rows = snap.by_page.get((doc_id, page), [])
-        row = next((i for i in rows if snap.starts[i] <= offset < snap.ends[i]), None)
-        return None if row is None else snap.hit(row, 0.0)
-
     def page_text(self, doc_id: str, page: int | None) -> str:
         """The cleaned text of one page (the whole document when it has no pages), rebuilt from its chunks at
         their offsets, so that chunk offsets index into it; text between chunks was whitespace."""

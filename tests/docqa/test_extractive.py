@@ -141,43 +141,6 @@ FOOTNOTES = {
 }
 
 
-FILLER = (  # sentences too long to be a list's items
-    "Le comité en suit la mise en œuvre, région par région et année après année, avec les soignants, les patients, "
-    "les chercheurs et les entreprises qui en portent les projets sur le terrain. "
-) * 2
-OUTLINE = {
-    "recommandation.txt": (
-        "La recommandation du collège pour le numérique en santé tient en trois mesures.\n"
-        f"1. FORMER LES SOIGNANTS au numérique\n{FILLER}\n"
-        f"2. OUVRIR LES DONNÉES DE SANTÉ aux chercheurs\n{FILLER}\n"
-        f"3. FINANCER LES JEUNES ENTREPRISES de manière pérenne\n{FILLER}\n"
-    )
-}
-
-
-@pytest.mark.parametrize("outline", [True, False])
-def test_a_list_question_asking_n_items_gets_a_numbered_run_of_n_headings(tmp_path, outline):
-    qa = engine(tmp_path, OUTLINE, list_outline=outline, off_topic_threshold=0.0)  # a topic of its own
-    answer = qa.ask("Quelles sont les trois mesures de la recommandation du collège ?")
-    headings = ["1. FORMER LES SOIGNANTS", "2. OUVRIR LES DONNÉES", "3. FINANCER LES JEUNES ENTREPRISES"]
-    lines = answer.answer.splitlines()
-    if not outline:
-        assert not all(any(line.startswith(h) for line in lines) for h in headings)
-        return
-    assert [line[: len(h)] for line, h in zip(lines, headings, strict=False)] == headings  # one per line
-    assert "aux chercheurs [" in answer.answer  # an item ends with its line, though its passage goes on
-    cited = {c.chunk_id for c in answer.citations}
-    assert len(cited) == 3  # each heading cited in the passage that holds it, pages apart
-    assert all(c.quote in c.passage for c in answer.citations)
-
-
-def test_a_list_announced_in_full_is_not_replaced_by_a_numbered_run(qa):
-    without = ExtractiveAnswerer(qa.index, qa.settings.model_copy(update={"list_outline": False}), qa.retriever.scorer)
-    evidence = qa.retrieve("Quelles sont les trois priorités du plan national pour la santé numérique ?")
-    assert evidence.question.items_asked == 3
-    assert qa.answerer.answer(evidence).answer == without.answer(evidence).answer
-
-
 @pytest.mark.parametrize("footnotes", [True, False])
 def test_a_definition_s_quote_calling_a_footnote_on_the_term_is_followed_by_the_footnote(tmp_path, footnotes):
     qa = engine(tmp_path, FOOTNOTES, definition_footnotes=footnotes)

@@ -130,20 +130,6 @@ def test_a_part_that_counts_without_saying_what_counts_what_the_part_before_coun
     assert [p.subject for p in q.parts] == ["experts", ""]
 
 
-@pytest.mark.parametrize(
-    ("question", "n"),
-    [
-        ("Quelles sont les cinq mesures de la recommandation ?", 5),
-        ("What are the three main barriers to adoption?", 3),
-        ("Quels sont les 4 axes du plan ?", 4),
-        ("Quelles mesures propose la recommandation ?", 0),  # it does not say how many
-        ("Combien de mesures les deux rapports proposent-ils ?", 0),  # no list asked
-    ],
-)
-def test_how_many_items_a_list_question_asks_for(question, n):
-    assert profile(question).items_asked == n
-
-
 def test_profile_is_frozen():
     with pytest.raises(AttributeError):
         profile("Combien ?").language = "en"
