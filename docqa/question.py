@@ -240,6 +240,15 @@ def counted_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
     return tuple(done)
 
 
+def asking_tokens(question: Question) -> frozenset[str]:
+    """The analysed tokens of the words that ask the question's type ("Que désigne le sigle SMT ?" -> the stem of
+    "désigne", which is no word of what it asks about)."""
+    pattern = dict(_TYPE_PATTERNS).get(question.answer_type)
+    if pattern is None:
+        return frozenset()
+    return frozenset(t for m in pattern.finditer(fold(question.text)) for t in tokenize(m.group()))
+
+
 def answer_type(folded: str) -> AnswerType:
     """The expected answer type of a folded question (the first interrogative pattern that matches)."""
     for kind, pattern in _TYPE_PATTERNS:

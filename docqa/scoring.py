@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from docqa.question import FRENCH_ACRONYMS, Question
+from docqa.question import FRENCH_ACRONYMS, Question, asking_tokens
 from docqa.schema import Hit
 from docqa.settings import Settings
 from docqa.store import Index
@@ -407,11 +407,12 @@ def _cosines(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
 
 def glosses(question: Question, text: str, head_words: int, tail_words: int) -> bool:
     """Whether `text` is a gloss of a term of the question, as glossaries and legends write them: a head of at most
-    `head_words` words that holds a word of the question, a colon, an explanation of `tail_words` words or more
-    ("ETI : entreprise de taille intermédiaire, entre 250 et 5 000 salariés")."""
+    `head_words` words that holds a word of the question (not one that asks it: "désigne" is no "Designer"), a
+    colon, an explanation of `tail_words` words or more ("ETI : entreprise de taille intermédiaire, entre 250 et
+    5 000 salariés")."""
     head, colon, tail = _BULLET.sub("", text).partition(":")
     sized = 0 < len(head.split()) <= head_words and len(tail.split()) >= tail_words
-    return bool(colon) and sized and bool(set(tokenize(head)) & set(question.terms))
+    return bool(colon) and sized and bool(set(tokenize(head)) & (set(question.terms) - asking_tokens(question)))
 
 
 def _states_type(question: Question, text: str, settings: Settings) -> bool:

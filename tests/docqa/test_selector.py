@@ -41,3 +41,9 @@ def test_a_question_off_the_documents_topic_is_not_answerable():
 def test_a_gloss_of_the_question_s_term_states_a_definition(sentence, gloss):
     question = profile("Qu'entend l'étude AEC par PME ou par designer UI ?")
     assert glosses(question, sentence, head_words=5, tail_words=3) == gloss
+
+
+def test_a_word_that_asks_the_question_is_no_term_it_asks_about():
+    gloss = "Designer UI : s’occupe du lien entre la machine et l’homme"
+    assert not glosses(profile("Que désigne le sigle SMT ?"), gloss, head_words=5, tail_words=3)
+    assert glosses(profile("Que désigne le métier de designer UI ?"), gloss, head_words=5, tail_words=3)
