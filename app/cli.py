@@ -42,6 +42,7 @@ HELD_OUT_SET = Path(f"eval/data/qa-{HELD_OUT}.jsonl")
 HELD_OUT_B_SET = Path(f"eval/data/{HELD_OUT}-b.jsonl")
 HELD_OUT_C_SET = Path(f"eval/data/{HELD_OUT}-c.jsonl")
 OFF_TOPIC_SET = Path(f"eval/data/offtopic-{HELD_OUT}.jsonl")
+INGEST_HINT = "Run `docqa ingest` (or `make ingest`) to build the index."
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
 DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
@@ -67,7 +68,7 @@ def _indexed() -> Settings:
     exist is no index (an empty folder left behind would hide a mistyped DOCQA_DATA_DIR)."""
     settings = _settings()
     if not settings.data_dir.exists():
-        _fail(f"there is no index under {settings.data_dir}", _hint(IndexMissingError("")))
+        _fail(f"there is no index under {settings.data_dir}", INGEST_HINT)
     return settings
 
 
@@ -451,7 +452,7 @@ def print_answer(answer: Answer) -> None:
 
 
 def _hint(exc: DocqaError) -> str:
-    return "Run `docqa ingest` (or `make ingest`) to build the index." if isinstance(exc, IndexMissingError) else ""
+    return INGEST_HINT if isinstance(exc, IndexMissingError) else ""
 
 
 def main() -> None:

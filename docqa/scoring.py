@@ -422,10 +422,10 @@ def _states_type(question: Question, text: str, settings: Settings) -> bool:
     if question.wants_value:
         return bool(find_values(kind, text, question))
     if kind == "definition":
-        gloss = bool(settings.gloss_head_words) and glosses(
-            question, text, settings.gloss_head_words, settings.gloss_tail_words
-        )
-        return bool(DEFINITION.search(fold(text))) or gloss
+        if DEFINITION.search(fold(text)):
+            return True
+        head_words, tail_words = settings.gloss_head_words, settings.gloss_tail_words
+        return head_words > 0 and glosses(question, text, head_words, tail_words)
     if kind == "list":
         return text.rstrip().endswith(":") or text.count(",") >= 2 or bool(_BULLET.match(text))
     if kind == "name":
