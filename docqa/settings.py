@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         "e5",
         description="A second embedder that picks a paraphrase's nearest sentence with the index's one (their "
         "cosines summed as z-scores among its passages' sentences); sentences are embedded when a paraphrase needs "
-        "them (an `embedder` name; empty: the index's embedder alone).",
+        "them (an `embedder` name; empty, or the chunks' own embedder: the index's embedder alone).",
     )
     repeated_line_places: int = Field(
         3, ge=2, description="A line a document repeats at this many places (header, agenda) is never quoted."

@@ -91,18 +91,18 @@ class Index:
 
     def _open_sentence_vectors(self) -> None:
         """The sentence vectors of the chunks' embedder (the selector's, and the vocabulary's), of the sentence
-        index (`sentence_embedder`), and of the paraphrase embedder (embedded when a paraphrase needs them,
-        unless the sentence index has them)."""
+        index (`sentence_embedder`), and of the paraphrase embedder (embedded when a paraphrase needs them and
+        kept in memory, unless the sentence index has them; none when it is the chunks' embedder)."""
         settings = self.settings
         self.sentences = self._sentence_vectors(self.embedder, f"{settings.collection}.npz")
         self.retrieval_sentences = self._sentence_vectors(self.sentence_embedder) if self.sentence_embedder else None
         spec = settings.paraphrase_embedder
         self.paraphrase_sentences = (
-            self.retrieval_sentences
+            None  # the chunks' embedder has nothing to add to itself
+            if not spec or spec == settings.embedder
+            else self.retrieval_sentences
             if spec == settings.sentence_embedder
             else self._sentence_vectors(LazyEmbeddings(spec))
-            if spec
-            else None
         )
 
     def _sentence_vectors(self, embedder: Embeddings, file: str = "") -> SentenceVectors:
@@ -143,9 +143,9 @@ class Index:
         with self._store(write=True) as chroma:
             chroma.drop()
             shutil.rmtree(self._lexical_dir, ignore_errors=True)
-            self.sentences.clear()
-            if self.retrieval_sentences is not None:
-                self.retrieval_sentences.clear()
+            for vectors in (self.sentences, self.retrieval_sentences, self.paraphrase_sentences):
+                if vectors is not None:
+                    vectors.clear()
 
     def count(self) -> int:
         """The chunks stored, served or not (those of a half-written document are not)."""
@@ -207,6 +207,8 @@ class Index:
         embedded = self.sentences.sync(sentences + snap.vocabulary(), batch, progress)
         if self.retrieval_sentences is not None:
             embedded += self.retrieval_sentences.sync(sentences, batch, progress)
+        if self.paraphrase_sentences not in (None, self.retrieval_sentences):
+            self.paraphrase_sentences.retain(sentences)
         if embedded:
             self._announce()  # the other processes reload the sentence vectors; this one's views stay valid
         return embedded

@@ -104,6 +104,12 @@ class SentenceVectors:
                 self._save(rows)
             return len(missing)
 
+    def retain(self, texts: Iterable[str]) -> None:
+        """Forget the vectors of other texts than `texts` (in memory: deleted chunks' sentences)."""
+        wanted = {_key(t) for t in texts}
+        with self._lock:
+            self._vectors = {k: v for k, v in self._vectors.items() if k in wanted}
+
     def clear(self) -> None:
         with self._lock:
             self._vectors = {}

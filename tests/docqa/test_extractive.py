@@ -213,6 +213,9 @@ def test_a_paraphrase_s_nearest_sentence_is_nearest_in_both_embeddings(qa, monke
         _scored("La cantine ferme à quinze heures.", 0.3, 0.1),
     ]
     assert qa.answerer._paraphrase_first(question, sentences)[0].text == "Ce centre emploie 40 ingénieurs."  # e5
+    stating = [replace(sentences[0], features={**sentences[0].features, "dense": 0.46}), sentences[1]]
+    value = [*stating, replace(sentences[2], features={**sentences[2].features, "type_value": 0.0})]
+    assert qa.answerer._paraphrase_first(question, value)[0].text == "Ce centre emploie 40 ingénieurs."  # 2 to weigh
     monkeypatch.setattr(qa.index, "paraphrase_sentences", None)
     assert qa.answerer._paraphrase_first(question, sentences)[0].text.startswith("Le ciel")
 

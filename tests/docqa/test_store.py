@@ -234,6 +234,19 @@ def test_the_paraphrase_embedder_s_sentence_vectors_are_the_sentence_index_s_whe
     assert shared.paraphrase_sentences is shared.retrieval_sentences is not None
     alone = Index(Settings(data_dir=tmp_path / "b", paraphrase_embedder=""), embedder=TinyEmbeddings())
     assert alone.paraphrase_sentences is None
+    itself = Index(Settings(data_dir=tmp_path / "c", embedder="e5"), embedder=TinyEmbeddings())
+    assert itself.paraphrase_sentences is None  # the chunks' embedder has nothing to add to itself
+
+
+def test_the_paraphrase_embedder_s_vectors_forget_deleted_chunks(tmp_path):
+    index = Index(Settings(data_dir=tmp_path, paraphrase_embedder="tiny"), embedder=TinyEmbeddings())
+    index.paraphrase_sentences = SentenceVectors(tmp_path / "p.npz", TinyEmbeddings(), "tiny", 100)
+    add(index, "a", ["Le chat dort toute la journée sur le canapé du salon."])
+    index.paraphrase_sentences.cosines("chat", ["Le chat dort toute la journée sur le canapé du salon.", "Autre."])
+    index.sync_sentences()
+    assert len(index.paraphrase_sentences) == 1  # the chunk's sentence only
+    index.reset()
+    assert len(index.paraphrase_sentences) == 0
 
 
 def test_without_a_sentence_index_sentence_search_finds_nothing(tmp_path):
