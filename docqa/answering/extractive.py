@@ -196,10 +196,10 @@ class ExtractiveAnswerer:
         value, the nearest that states one."""
         if question.answer_type == "list":
             return sentences
-        nearness = self._nearness(question, sentences)
         stating = [j for j, s in enumerate(sentences) if not question.wants_value or s.features.get("type_value")]
         if not stating:
             return sentences
+        nearness = self._nearness(question, sentences)
         nearest = sentences[max(stating, key=lambda j: nearness[j])]
         return [nearest, *(s for s in sentences if s is not nearest)]
 
