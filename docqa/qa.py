@@ -28,7 +28,7 @@ class QA:
         self.index = index or Index(settings)
         self.index.embedder.embed_query("warm-up")  # load the model now rather than at the first question
         if self.index.paraphrase_sentences is not None:  # and the paraphrase embedder's: a wrong one fails now
-            self.index.paraphrase_sentences.cosines("warm-up", ["warm-up"])
+            self.index.paraphrase_sentences.embed_query("warm-up")
         self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
         self.answerer = build_answerer(self.index, settings, self.retriever.scorer)
 

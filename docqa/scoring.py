@@ -306,10 +306,10 @@ class SentenceScorer:
         if vectors is None:
             vectors = Vectors.of(question.text, self.index)
         texts = [s.text for s in sentences]
-        dense = _cosines(self.index.sentences.vectors(texts), vectors.passage)
+        dense = cosines(self.index.sentences.vectors(texts), vectors.passage)
         index_vectors = self.index.retrieval_sentences
         dense_sentence = (
-            _cosines(index_vectors.vectors(texts), vectors.sentence)
+            cosines(index_vectors.vectors(texts), vectors.sentence)
             if index_vectors is not None and vectors.sentence is not None
             else np.zeros(len(texts))
         )
@@ -401,7 +401,7 @@ class SentenceScorer:
         return sentences, np.array([[row[name] for name in FEATURES] for row in rows])
 
 
-def _cosines(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+def cosines(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector) + 1e-9)
 
 

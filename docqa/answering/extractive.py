@@ -15,7 +15,7 @@ from docqa.answering.checks import failed_check
 from docqa.answering.lead import Lead, LeadModel, direct_answer
 from docqa.question import Question
 from docqa.schema import Answer, Citation, Hit
-from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, is_heading
+from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, cosines, is_heading
 from docqa.settings import Settings
 from docqa.store import Index
 from docqa.text import fold, numbers, sentence_spans, tokenize
@@ -213,7 +213,8 @@ class ExtractiveAnswerer:
         second = self.index.paraphrase_sentences
         if second is None or len(sentences) < 2:
             return own
-        return _z_scores(own) + _z_scores(second.cosines(question.text, [s.text for s in sentences]))
+        vectors = second.vectors([s.text for s in sentences])
+        return _z_scores(own) + _z_scores(cosines(vectors, second.embed_query(question.text)))
 
     def paraphrase(self, scored: list[ScoredSentence]) -> bool:
         """Whether the question is a paraphrase of its passages: none of their `scored` sentences holds

@@ -114,9 +114,7 @@ class Index:
 
     def embed_sentence_query(self, text: str) -> np.ndarray | None:
         """`text` embedded as a query of the sentence index (None without one)."""
-        if self.sentence_embedder is None:
-            return None
-        return np.asarray(self.sentence_embedder.embed_query(text), dtype=np.float32)
+        return None if self.retrieval_sentences is None else self.retrieval_sentences.embed_query(text)
 
     @property
     def outdated(self) -> bool:

@@ -67,12 +67,9 @@ class SentenceVectors:
             found.update(self._add(missing) if keep else self._embed(missing))
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
-    def cosines(self, query: str, texts: list[str]) -> np.ndarray:
-        """The cosine of each of `texts` to `query`, embedded as a query by the same model."""
-        matrix = self.vectors(texts)
-        vector = np.asarray(self._embedder.embed_query(query), dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector)
-        return matrix @ vector / np.where(norms > 0, norms, 1.0)
+    def embed_query(self, text: str) -> np.ndarray:
+        """`text` embedded as a query by the model of these vectors (never kept)."""
+        return np.asarray(self._embedder.embed_query(text), dtype=np.float32)
 
     def sync(
         self, texts: Iterable[str], batch_size: int = 64, progress: Callable[[int, int], None] | None = None

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from docqa import store
+from docqa import scoring, store
 from docqa.errors import EmbeddingModelMismatchError, IndexStorageError
 from docqa.schema import DocumentInfo, Page
 from docqa.settings import Settings
@@ -225,7 +225,7 @@ def test_sentence_search_finds_a_passage_by_its_one_answering_sentence(tmp_path)
 
 def test_sentence_vectors_give_each_text_s_cosine_to_a_query(tmp_path):
     vectors = SentenceVectors(tmp_path / "v.npz", TinyEmbeddings(), "tiny", 100)
-    cosines = vectors.cosines("aaa", ["aaa", "ooo", "aaa ooo"])
+    cosines = scoring.cosines(vectors.vectors(["aaa", "ooo", "aaa ooo"]), vectors.embed_query("aaa"))
     assert cosines[0] == pytest.approx(1.0, abs=1e-3) and cosines[1] < cosines[2] < cosines[0]
 
 
@@ -242,7 +242,7 @@ def test_the_paraphrase_embedder_s_vectors_forget_deleted_chunks(tmp_path):
     index = Index(Settings(data_dir=tmp_path, paraphrase_embedder="tiny"), embedder=TinyEmbeddings())
     index.paraphrase_sentences = SentenceVectors(tmp_path / "p.npz", TinyEmbeddings(), "tiny", 100)
     add(index, "a", ["Le chat dort toute la journée sur le canapé du salon."])
-    index.paraphrase_sentences.cosines("chat", ["Le chat dort toute la journée sur le canapé du salon.", "Autre."])
+    index.paraphrase_sentences.vectors(["Le chat dort toute la journée sur le canapé du salon.", "Autre."])
     index.sync_sentences()
     assert len(index.paraphrase_sentences) == 1  # the chunk's sentence only
     index.reset()
