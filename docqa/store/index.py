@@ -91,11 +91,18 @@ class Index:
 
     def _open_sentence_vectors(self) -> None:
         """The sentence vectors of the chunks' embedder (the selector's, and the vocabulary's), of the sentence
-        index (`sentence_embedder`), and of the paraphrase embedder (embedded when a paraphrase needs them and
-        kept in memory, unless the sentence index has them; none when it is the chunks' embedder)."""
+        index (`sentence_embedder`: the chunks' embedder's own when it is that one), and of the paraphrase embedder
+        (embedded when a paraphrase needs them and kept in memory, unless the sentence index has them; none when it
+        is the chunks' embedder)."""
         settings = self.settings
         self.sentences = self._sentence_vectors(self.embedder, f"{settings.collection}.npz")
-        self.retrieval_sentences = self._sentence_vectors(self.sentence_embedder) if self.sentence_embedder else None
+        self.retrieval_sentences = (
+            None
+            if self.sentence_embedder is None
+            else self.sentences  # the same model's vectors of the same sentences: embedded once
+            if settings.sentence_embedder == settings.embedder
+            else self._sentence_vectors(self.sentence_embedder)
+        )
         spec = settings.paraphrase_embedder
         self.paraphrase_sentences = (
             None  # the chunks' embedder has nothing to add to itself
@@ -203,7 +210,7 @@ class Index:
         sentences = [sentence for _, _, sentence in snap.sentences()]
         batch = self.settings.embed_batch_size
         embedded = self.sentences.sync(sentences + snap.vocabulary(), batch, progress)
-        if self.retrieval_sentences is not None:
+        if self.retrieval_sentences not in (None, self.sentences):
             embedded += self.retrieval_sentences.sync(sentences, batch, progress)
         if self.paraphrase_sentences not in (None, self.retrieval_sentences):
             self.paraphrase_sentences.retain(sentences)

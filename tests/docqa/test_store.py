@@ -223,6 +223,17 @@ def test_sentence_search_finds_a_passage_by_its_one_answering_sentence(tmp_path)
     assert index.sentence_search(index.embed_sentence_query("félin"), 2, docs=["budget"])[0].doc_id == "budget"
 
 
+def test_a_sentence_index_of_the_chunks_embedder_reuses_its_sentence_vectors(tmp_path):
+    settings = Settings(data_dir=tmp_path, embedder="tiny", sentence_embedder="tiny")
+    index = Index(settings, embedder=TinyEmbeddings())
+    assert index.retrieval_sentences is index.sentences
+    add(index, "chat", ["Le chat dort toute la journée sur le canapé du salon."])
+    add(index, "chien", ["Le chien court toute la journée dans le jardin."])
+    embedded = index.sync_sentences()
+    assert embedded == len(index.sentences) > 2  # each sentence and vocabulary word embedded once, none forgotten
+    assert index.sentence_search(index.embed_sentence_query("chat"), 1)[0].doc_id == "chat"
+
+
 def test_sentence_vectors_give_each_text_s_cosine_to_a_query(tmp_path):
     vectors = SentenceVectors(tmp_path / "v.npz", TinyEmbeddings(), "tiny", 100)
     cosines = scoring.cosines(vectors.vectors(["aaa", "ooo", "aaa ooo"]), vectors.embed_query("aaa"))
