@@ -80,6 +80,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+_LETTERS = re.compile(r"[^\W\d_]+")  # a word's letters
 # "what are the three ..." asks for a list rather than for a definition
 _ENUMERATION = re.compile(
     r"\b(les|the) (deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|"
@@ -202,6 +203,7 @@ class Question:
 def profile(text: str, split: bool = True) -> Question:
     """The profile of question `text` (its parts profiled too when `split`)."""
     text = " ".join(unicodedata.normalize("NFC", text).split())  # "é" as one character, as the patterns write it
+    text = plain_case(text)
     if detect_language(text) == "fr":  # "combien d emplois d ici 2025" (typed in a shell's quotes)
         text = _ELISION.sub(r"\1'", text)
     folded = fold(text)
@@ -222,6 +224,17 @@ def profile(text: str, split: bool = True) -> Question:
         subject=subject(text),
         parts=parts,
     )
+
+
+def plain_case(text: str) -> str:
+    """`text` in lower case when its case says nothing: every word in capitals or capitalised ("WHAT IS THE
+    HEALTH DATA HUB?", "What Does The Hub Do?"), which would make each of them a name; else as written.
+
+    >>> plain_case("COMBIEN D'EMPLOIS D'ICI 2025 ?"), plain_case("Que signifie TCAM ?")
+    ("combien d'emplois d'ici 2025 ?", 'Que signifie TCAM ?')
+    """
+    words = _LETTERS.findall(text)
+    return text.lower() if len(words) > 1 and all(word[0].isupper() for word in words) else text
 
 
 def quote(match: re.Match[str]) -> str:

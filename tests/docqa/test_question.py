@@ -172,3 +172,12 @@ def test_a_french_elision_typed_without_its_apostrophe_gets_it_back():
     assert profile("What is l IA in d English?").text == "What is l IA in d English?"  # French only
     epic = "Combien d’hôpitaux utilisent Epic’s electronic record ?"
     assert profile(epic).text == epic  # after an apostrophe, a letter is not an elision
+
+
+@pytest.mark.parametrize("typed", ["WHAT IS THE HEALTH DATA HUB?", "What Is The Health Data Hub?"])
+def test_a_question_whose_case_says_nothing_is_read_in_lower_case(typed):
+    question = profile(typed)  # in capitals, every word would be a name the cited pages must write ("WHAT")
+    assert question.text == "what is the health data hub?" and question.entities == ()
+    assert question.answer_type == "definition" and question.language == "en"
+    assert profile("COMBIEN D'EMPLOIS D'ICI 2025 ?").answer_type == "count"
+    assert profile("Que signifie TCAM ?").entities == ("TCAM",)  # a name among plain words keeps its case
