@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
 from docqa import get_qa
-from docqa.errors import DocqaError
+from docqa.errors import DocqaError, IndexMissingError
 from docqa.qa import QA
 from docqa.schema import PublicAnswer
 from docqa.settings import Settings, get_settings
@@ -35,6 +35,8 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
 
     def qa() -> QA:
         if "qa" not in engine:
+            if qa_factory is None and not config.data_dir.exists():  # a reading face creates no index (a typo)
+                raise IndexMissingError(f"there is no index under {config.data_dir}: run `docqa ingest` first")
             engine["qa"] = (qa_factory or (lambda: get_qa(config)))()
         return engine["qa"]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from app.mcp_server import build_server
 from docqa.qa import QA
@@ -72,9 +73,17 @@ async def test_a_host_launches_it_from_another_folder_over_stdio(qa, tmp_path):
     assert "5 000" in payload(answer)["answer"]
     assert not (tmp_path / "data").exists()  # nothing created in the host's working directory
     empty = tmp_path / "vide"
+    empty.mkdir()
     async with Client(launched(empty)) as client:
         result = await client.call_tool("search", {"query": "emplois"})
     assert result.is_error and "is empty" in result.content[0].text and str(empty) in result.content[0].text
+    missing = tmp_path / "no-such-data"  # a mistyped folder: said so, and not created
+    async with Client(launched(missing)) as client:
+        result = await client.call_tool("ask", {"question": JOBS})
+        with pytest.raises(MCPError, match="no index under"):
+            await client.read_resource("docqa://documents")
+    assert result.is_error and f"no index under {missing}" in result.content[0].text
+    assert not missing.exists()
 
 
 async def test_ask_declares_its_output_schema_and_returns_structured_content(qa):
