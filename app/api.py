@@ -17,6 +17,7 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -181,7 +182,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
                 log.error("%s", exc)
         yield
 
-    app = FastAPI(
+    app = FastAPIOffline(  # the docs pages with their scripts served here, not from a CDN: docqa runs offline
         title="docqa", version="0.1.0", description="Cited answers about the reports in the index.", lifespan=lifespan
     )
     app.add_middleware(Guard, settings=settings, host=host)

@@ -23,6 +23,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PUBLIC = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}  # no key needed
+DOCS_ASSETS = "/static-offline-docs/"  # the docs pages' scripts and styles (`fastapi_offline`): no key needed
 UPLOAD = ("POST", "/documents")
 MULTIPART_SLACK = 64 * 1024  # the multipart headers around an uploaded file
 
@@ -57,7 +58,8 @@ class Guard:
 
     def check_caller(self, path: str, headers: dict[str, bytes]) -> None:
         if self.key is not None:
-            if path not in PUBLIC and not self.authorised(headers.get("authorization", b"")):
+            public = path in PUBLIC or path.startswith(DOCS_ASSETS)
+            if not public and not self.authorised(headers.get("authorization", b"")):
                 raise Refused(401, "missing or wrong API key (Authorization: Bearer ...)")
             return
         host = headers.get("host", b"").decode("latin-1")

@@ -1,6 +1,7 @@
 """The HTTP API with FastAPI's TestClient over a real index of a small corpus."""
 
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -158,6 +159,10 @@ def test_api_key_required_everywhere_but_health(qa, monkeypatch):
     assert api.post("/search", json={"query": "santé"}).status_code == 401
     assert api.get("/documents", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert api.get("/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    docs = api.get("/docs").text  # the docs pages work offline: their scripts are served here, key or not
+    script = re.search(r'src="(/static-offline-docs/[^"]+\.js)"', docs).group(1)
+    assert "cdn." not in docs and api.get(script).status_code == 200
+    assert api.get("/static-offline-docs/%2e%2e/%2e%2e/app/api.py").status_code == 404  # nothing else served
 
 
 def test_upload_good_corrupt_unsupported_and_delete(qa, monkeypatch, tmp_path):
