@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from docqa.errors import ConfigError, DocqaError, FileTooLargeError, LoaderError
 from docqa.schema import Chunk, DocumentInfo
@@ -117,17 +117,23 @@ def prepare(
 
 
 def document_info(path: Path, manifest: dict[str, dict], digest: str) -> DocumentInfo:
+    """What the manifest says of the file (its file name, stem and absolute path otherwise); `LoaderError` when
+    its entry holds a value of the wrong kind ("year": "deux mille")."""
     entry = manifest.get(path.name, {})
-    return DocumentInfo(
-        doc_id=entry.get("doc_id") or path.stem,
-        title=entry.get("title") or path.stem.replace("-", " ").replace("_", " "),
-        publisher=entry.get("publisher") or "",
-        year=entry.get("year"),
-        language=entry.get("language") or "fr",
-        url=entry.get("url") or "",
-        source=str(path),
-        content_hash=digest,
-    )
+    try:
+        return DocumentInfo(
+            doc_id=entry.get("doc_id") or path.stem,
+            title=entry.get("title") or path.stem.replace("-", " ").replace("_", " "),
+            publisher=entry.get("publisher") or "",
+            year=entry.get("year"),
+            language=entry.get("language") or "fr",
+            url=entry.get("url") or "",
+            source=str(path.resolve()),  # the same file whatever folder ingest runs from
+            content_hash=digest,
+        )
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']} ({e['input']!r})" for e in exc.errors())
+        raise LoaderError(path, f"its entry in {MANIFEST} is invalid: {wrong}") from None
 
 
 def ingest(
@@ -150,12 +156,18 @@ def ingest(
     manifests: dict[Path, dict[str, dict]] = {}
 
     todo: list[tuple[DocumentInfo, list[Chunk]]] = []
+    sources: dict[str, str] = {}  # document -> the file it is read from in this run
     for n, path in enumerate(files, start=1):
         if progress:
             progress("read", n - 1, len(files))
         try:
             manifest = manifests.setdefault(path.parent, read_manifest(path.parent))
             info = document_info(path, manifest, content_hash(path, settings, manifest.get(path.name)))
+            if info.doc_id in sources:  # x.txt and x.md, or two manifest entries with one doc_id: the first stays
+                taken = f"its document id {info.doc_id!r} is {sources[info.doc_id]}'s already: rename one of the files"
+                taken += f" or give it its own doc_id in {MANIFEST}"
+                raise LoaderError(path, taken)
+            sources[info.doc_id] = info.source
             if info.doc_id in known and known[info.doc_id].content_hash == info.content_hash:
                 report.unchanged.append(info.doc_id)
                 continue
@@ -185,11 +197,14 @@ def ingest(
 
     if prune:
         folders = [p.resolve() for p in paths if p.is_dir()]
-        present = {str(f) for f in files}
+        read_as = {source: doc_id for doc_id, source in sources.items()}  # file -> the document it is now
         for doc in known.values():
-            source = Path(doc.source).resolve() if doc.source else None
-            gone = source is not None and str(doc.source) not in present and not source.exists()
-            if gone and any(folder in source.parents for folder in folders):
+            if not doc.source:
+                continue
+            source = Path(doc.source).resolve()
+            renamed = read_as.get(str(source), doc.doc_id) != doc.doc_id  # its file has a new doc_id in the manifest
+            gone = not source.exists() and any(folder in source.parents for folder in folders)
+            if renamed or gone:
                 index.delete_document(doc.doc_id)
                 report.removed.append(doc.doc_id)
     # sentence embeddings for the re-ranker: also catches up after an interrupted run

@@ -119,3 +119,37 @@ def test_metadata_from_the_file_where_the_manifest_is_silent(tmp_path, settings)
         prepare(folder / name, info, settings)
         found[name] = (info.title, info.publisher, info.year, info.language)
     assert found == {"a.docx": ("Health AI", "AEC", 2021, "en"), "b.docx": ("Titre du manifeste", "", 2019, "fr")}
+
+
+def test_two_files_of_one_document_id_keep_the_first_and_name_both(corpus, index, settings):
+    (corpus / "note.txt").write_text("Une autre note sur le Health Data Hub.", encoding="utf-8")  # note.md's id
+    for _ in range(2):  # the same document served at every run, not the last file read
+        report = ingest([corpus], index, settings)
+        assert [s.path.rsplit("/", 1)[-1] for s in report.skipped] == ["note.txt"]
+        assert "'note' is" in report.skipped[0].reason and "note.md" in report.skipped[0].reason
+        assert {d.doc_id: d.source for d in index.documents()}["note"].endswith("note.md")
+
+
+def test_a_new_doc_id_for_a_file_replaces_its_old_document(corpus, index, settings):
+    ingest([corpus], index, settings)
+    manifest = {"documents": [{"doc_id": "etude-2020", "file": "etude.txt", "title": "Étude IA"}]}
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = ingest([corpus], index, settings)
+    assert report.indexed == ["etude-2020"] and report.removed == ["etude"]
+    assert sorted(d.doc_id for d in index.documents()) == ["etude-2020", "note"]
+
+
+def test_a_manifest_value_of_the_wrong_kind_skips_its_file_with_the_reason(corpus, index, settings):
+    manifest = {"documents": [{"doc_id": "etude", "file": "etude.txt", "year": "deux mille"}]}
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = ingest([corpus], index, settings)
+    assert report.indexed == ["note"] and [s.path.rsplit("/", 1)[-1] for s in report.skipped] == ["etude.txt"]
+    assert "manifest.json" in report.skipped[0].reason and "year" in report.skipped[0].reason
+
+
+def test_a_deleted_file_is_removed_when_ingest_runs_from_another_folder(corpus, index, settings, monkeypatch):
+    monkeypatch.chdir(corpus.parent)
+    ingest([corpus.relative_to(corpus.parent)], index, settings)  # "corpus", relative to where it runs
+    (corpus / "note.md").unlink()
+    monkeypatch.chdir("/")
+    assert ingest([corpus], index, settings).removed == ["note"]
