@@ -7,7 +7,6 @@ import time
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from docqa.answering import build_answerer
-from docqa.errors import UnknownDocumentError, checked_question
 from docqa.question import profile
 from docqa.retrieval import Evidence, HybridRetriever
 from docqa.schema import Answer, Hit
@@ -34,12 +33,12 @@ class QA:
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
         """The `k` passages most relevant to `query`, best first, optionally only from documents `docs`."""
-        query = self._check(query, k, docs)
+        query = self.retriever.check(query, k, docs)
         return self.retriever.search(query, k=k or self.settings.top_k, docs=docs)
 
     def retrieve(self, question: str, k: int | None = None, docs: list[str] | None = None) -> Evidence:
         """The question's profile, its `k` best passages and their scored sentences."""
-        question = self._check(question, k, docs)
+        question = self.retriever.check(question, k, docs)
         k = k or self.settings.top_k
         return self.retriever.retrieve(profile(question), k, docs).top(k)
 
@@ -55,17 +54,6 @@ class QA:
     def chain(self) -> Runnable[str, Answer]:
         """The answer chain as a LangChain Runnable: `qa.chain().invoke("question")` -> `Answer`."""
         return RunnableLambda(self.ask, name="docqa")
-
-    def _check(self, query: str, k: int | None, docs: list[str] | None) -> str:
-        query = checked_question(query, k)
-        self.index.require_content()
-        if docs:
-            known = {d.doc_id for d in self.index.documents()}
-            unknown = sorted(set(docs) - known)
-            if unknown:
-                indexed = ", ".join(sorted(known))
-                raise UnknownDocumentError(f"unknown document(s): {', '.join(unknown)} (indexed: {indexed})")
-        return query
 
 
 def timings(started: float, retrieved: float, done: float) -> dict[str, float]:

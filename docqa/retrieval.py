@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field, model_validator
 
+from docqa.errors import UnknownDocumentError, checked_question
 from docqa.naming import name_documents
 from docqa.question import Question, profile
 from docqa.schema import Hit
@@ -96,7 +98,7 @@ class Evidence:
 class HybridRetriever(BaseRetriever):
     """Top-k passages for a query from the lexical and dense indexes, optionally limited to some documents.
     Without `index`, the process's default engine's (`docqa.get_qa()`, from the settings). `k` and `docs` can
-    also be given to `invoke`.
+    also be given to `invoke` and `ainvoke`; they are checked as `docqa.search` checks them (`check`).
 
     >>> from docqa import Retriever                                      # doctest: +SKIP
     >>> retriever = Retriever(k=3)                                       # doctest: +SKIP
@@ -109,7 +111,7 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     index: Index
-    k: int = Field(5, ge=1, le=100)
+    k: int = Field(5, ge=1, le=50)
     docs: list[str] | None = None
     scorer: SentenceScorer | None = None
 
@@ -127,6 +129,24 @@ class HybridRetriever(BaseRetriever):
     def model_post_init(self, context: object) -> None:
         if self.scorer is None:
             self.scorer = SentenceScorer(self.index)
+        self.check_documents(self.docs)
+
+    def check(self, query: str, k: int | None = None, docs: list[str] | None = None) -> str:
+        """`query` stripped, or a DocqaError saying what is wrong: the query or `k` (`checked_question`), an empty
+        index, or documents in `docs` that are not indexed."""
+        query = checked_question(query, k)
+        self.index.require_content()
+        self.check_documents(docs)
+        return query
+
+    def check_documents(self, docs: list[str] | None) -> None:
+        """An UnknownDocumentError naming the ids of `docs` that are not indexed, and those that are."""
+        if docs:
+            known = {d.doc_id for d in self.index.documents()}
+            unknown = sorted(set(docs) - known)
+            if unknown:
+                indexed = ", ".join(sorted(known)) or "none"
+                raise UnknownDocumentError(f"unknown document(s): {', '.join(unknown)} (indexed: {indexed})")
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
         """The `k` best passages for `query`, best first."""
@@ -218,7 +238,22 @@ class HybridRetriever(BaseRetriever):
         k: int | None = None,
         docs: list[str] | None = None,
     ) -> list[Document]:
+        query = self.check(query, k, docs)
         return [hit_to_document(hit) for hit in self.search(query, k=k, docs=docs)]
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+        docs: list[str] | None = None,
+    ) -> list[Document]:
+        """The synchronous search in an executor (the engine is CPU-bound), with the same `k` and `docs`: the
+        default passes neither."""
+        return await run_in_executor(
+            None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k, docs=docs
+        )
 
 
 def expand(question: Question, index: Index) -> Question:
