@@ -189,6 +189,7 @@ def numbers(text: str) -> set[str]:
 _NUMBERING = re.compile(r"(?:#|n°|\()\s*\d+\)?|^\d{1,2}[.)]")
 _HAS_DIGIT = re.compile(r"\d")
 HEADING_MAX_WORDS = 12
+SECTION_MAX_CHARS = 120  # a section is named by its heading cut to this length
 
 
 def is_heading(text: str) -> bool:
@@ -203,3 +204,18 @@ def is_heading(text: str) -> bool:
         and len(folded.split()) <= HEADING_MAX_WORDS
         and not _HAS_DIGIT.search(unnumbered)
     )
+
+
+def headings(text: str) -> list[tuple[int, str]]:
+    """(offset, title) of the heading lines of a page, in order: lines that read as titles (`is_heading`) and
+    start with a capital, a digit or '#', cut to `SECTION_MAX_CHARS`; "# 17 : Mettre en place..." -> "17 : Mettre
+    en place...". A chunk's section, and a quote's, is the last heading at or before its start."""
+    found = []
+    offset = 0
+    for line in text.split("\n"):
+        title = line.strip().lstrip("#").strip()
+        starts_like_a_title = title[:1].isupper() or title[:1].isdigit()
+        if starts_like_a_title and is_heading(line.strip()) and sum(c.isalpha() for c in title) >= 3:
+            found.append((offset, title[:SECTION_MAX_CHARS]))
+        offset += len(line) + 1
+    return found

@@ -6,9 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 
 from docqa.schema import Chunk, Page
-from docqa.text import is_heading, split_sentences
-
-SECTION_MAX_CHARS = 120
+from docqa.text import headings, split_sentences
 
 
 def chunk_id(doc_id: str, page: int | None, start: int, text: str, version: str = "") -> str:
@@ -42,21 +40,6 @@ def chunk_pages(pages: Iterable[Page], size: int, overlap: int, version: str = "
                 section=next((title for offset, title in reversed(titles) if offset <= start), ""),
                 ocr=page.ocr,
             )
-
-
-def headings(text: str) -> list[tuple[int, str]]:
-    """(offset, title) of the heading lines of a page, in order: lines that read as titles (see
-    `docqa.text.is_heading`) and start with a capital, a digit or '#'; "# 17 : Mettre en place..." -> "17 :
-    Mettre en place...". A chunk's section is the last heading at or before its start."""
-    found = []
-    offset = 0
-    for line in text.split("\n"):
-        title = line.strip().lstrip("#").strip()
-        starts_like_a_title = title[:1].isupper() or title[:1].isdigit()
-        if starts_like_a_title and is_heading(line.strip()) and sum(c.isalpha() for c in title) >= 3:
-            found.append((offset, title[:SECTION_MAX_CHARS]))
-        offset += len(line) + 1
-    return found
 
 
 def _cut_long(text: str, span: tuple[int, int], size: int) -> Iterator[tuple[int, int]]:

@@ -28,8 +28,7 @@ from pydantic import BaseModel
 from docqa.errors import LoaderError, UnsupportedFileError
 from docqa.schema import Page
 from docqa.settings import Settings, get_settings
-from docqa.text import one_line
-from ingest.chunking import headings
+from docqa.text import headings, one_line
 from ingest.ocr import OcrUnavailable, ocr_pages
 from ingest.pdf import PdfLimits, PdfRefused, read_pdf
 from ingest.tables import table_rows

@@ -18,7 +18,7 @@ from docqa.schema import Answer, Citation, Hit
 from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, cosines, is_heading
 from docqa.settings import Settings
 from docqa.store import Index
-from docqa.text import fold, numbers, sentence_spans, tokenize
+from docqa.text import fold, headings, numbers, sentence_spans, tokenize
 
 if TYPE_CHECKING:
     from docqa.retrieval import Evidence
@@ -381,7 +381,7 @@ class ExtractiveAnswerer:
             score=round(hit.score, 4),
             chunk_id=hit.chunk_id,
             passage=self._passage(hit, end),
-            section=hit.section,
+            section=quoted_section(hit, sentence.start),
             ocr=hit.ocr,
         )
 
@@ -436,3 +436,9 @@ def _same(a: ScoredSentence, b: ScoredSentence, threshold: float = 0.8) -> bool:
 def _z_scores(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+
+
+def quoted_section(hit: Hit, start: int) -> str:
+    """The heading a quote starting at `start` in the passage falls under: the passage's last heading before it,
+    else the heading the passage starts under."""
+    return next((title for offset, title in reversed(headings(hit.text)) if offset <= start), hit.section)

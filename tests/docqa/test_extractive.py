@@ -4,10 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from docqa.answering.extractive import ExtractiveAnswerer, _same
+from docqa.answering.extractive import ExtractiveAnswerer, _same, quoted_section
 from docqa.answering.lead import _lead
 from docqa.qa import QA
 from docqa.question import profile
+from docqa.schema import Hit
 from docqa.scoring import ScoredSentence
 from docqa.settings import Settings
 from docqa.values import find_values
@@ -304,3 +305,11 @@ def test_an_english_duration_lead_says_its_unit_in_english():
     text = "Il a duré deux minutes, puis cent ans."
     assert [_lead(question, v, text) for v in find_values("duration", text)] == ["Two minutes", "A hundred years"]
     assert _lead(profile("Pour combien de temps la CNIL l'a-t-elle validé ?"), three, text) == "Trois ans"
+
+
+def test_a_quote_is_located_under_the_heading_it_follows_in_its_passage():
+    text = "Le budget du plan.\n# Financement\nLe plan dispose de 30 M€ par an.\n"
+    hit = Hit(chunk_id="c", doc_id="d", title="t", page=None, start=0, end=len(text), text=text, score=1.0)
+    hit = hit.model_copy(update={"section": "Guide du plan"})  # the heading the passage starts under
+    assert quoted_section(hit, text.index("Le plan dispose")) == "Financement"
+    assert quoted_section(hit, 0) == "Guide du plan"
