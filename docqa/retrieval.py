@@ -145,8 +145,8 @@ class HybridRetriever(BaseRetriever):
             known = {d.doc_id for d in self.index.documents()}
             unknown = sorted(set(docs) - known)
             if unknown:
-                indexed = ", ".join(sorted(known)) or "none"
-                raise UnknownDocumentError(f"unknown document(s): {', '.join(unknown)} (indexed: {indexed})")
+                indexed = _listed(sorted(known)) or "none"
+                raise UnknownDocumentError(f"unknown document(s): {_listed(unknown)} (indexed: {indexed})")
 
     def search(self, query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
         """The `k` best passages for `query`, best first."""
@@ -254,6 +254,12 @@ class HybridRetriever(BaseRetriever):
         return await run_in_executor(
             None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k, docs=docs
         )
+
+
+def _listed(ids: list[str], most: int = 20) -> str:
+    """The first `most` ids, and how many more (an error message stays short whatever a request sends)."""
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return ", ".join(ids[:most]) + more
 
 
 def expand(question: Question, index: Index) -> Question:

@@ -106,3 +106,9 @@ def test_the_constructor_checks_k_and_docs(small_qa):
         HybridRetriever(index=small_qa.index, k=51)
     retriever = HybridRetriever(index=small_qa.index, scorer=small_qa.retriever.scorer, docs=["note"])
     assert {d.metadata["doc_id"] for d in retriever.invoke("Health Data Hub", k=3)} == {"note"}
+
+
+def test_an_unknown_documents_error_stays_short_whatever_is_sent(small_qa):
+    with pytest.raises(UnknownDocumentError) as error:
+        small_qa.search("Health Data Hub", docs=[f"nope-{n:05d}" for n in range(20_000)])
+    assert "and 19980 more" in str(error.value) and len(str(error.value)) < 500
