@@ -225,7 +225,7 @@ class ExtractiveAnswerer:
     def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
         """A sentence that announces a list gets the list's items; a heading or label, a sentence that announces
         what follows it but no list, or a sentence that only names the term a definition question asks about, gets
-        the sentence after it."""
+        the sentence after it (and that sentence's items when it announces a list)."""
         done: list[ScoredSentence] = []
         for sentence in chosen:
             done.append(sentence)
@@ -249,7 +249,12 @@ class ExtractiveAnswerer:
                 or (question.answer_type == "definition" and not DEFINITION.search(fold(text)))
             )
             if needs_next:
-                done += [s for s in self._following(sentence, hits, 1) if not any(_same(s, d) for d in done)]
+                for after in self._following(sentence, hits, 1):
+                    if any(_same(after, d) for d in done):
+                        continue
+                    done.append(after)
+                    if after.text.rstrip().endswith(":"):  # a heading, then the sentence announcing a list
+                        done += [i for i in self._items(after, hits) if not any(_same(i, d) for d in done)]
         return done
 
     def _footnote(self, question: Question, sentence: ScoredSentence, hits: list[Hit]) -> ScoredSentence | None:

@@ -313,3 +313,20 @@ def test_a_quote_is_located_under_the_heading_it_follows_in_its_passage():
     hit = hit.model_copy(update={"section": "Guide du plan"})  # the heading the passage starts under
     assert quoted_section(hit, text.index("Le plan dispose")) == "Financement"
     assert quoted_section(hit, 0) == "Guide du plan"
+
+
+def test_a_heading_followed_by_a_sentence_announcing_a_list_gets_the_list(tmp_path):
+    qa = engine(tmp_path, docs={"atlas.txt": ATLAS})
+    evidence = qa.retrieve("Que fait le programme Atlas ?")
+    heading = next(s for s in evidence.sentences if s.text.startswith("Focus sur"))
+    quoted = [s.text for s in qa.answerer._complete(evidence.question, [heading], evidence.hits)]
+    assert quoted[1].endswith("objectifs :") and quoted[2:] == ["• Former les soignants", "• Soigner mieux"]
+
+
+ATLAS = (
+    "Focus sur le programme Atlas\n"
+    "Le programme Atlas poursuit deux objectifs :\n"
+    "• Former les soignants\n"
+    "• Soigner mieux\n"
+    "Sources : ministère de la Santé (2021)\n"
+)
