@@ -248,7 +248,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
     @app.get("/documents")
     def documents() -> list[DocumentInfo]:
         """The indexed documents."""
-        return qa().index.documents()
+        return [document.public() for document in qa().index.documents()]
 
     @app.post(
         "/documents",
@@ -266,7 +266,8 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
         def store() -> DocumentInfo:
             data = file.file.read(int(settings.max_file_mb * 2**20) + 1)  # one byte more tells a file too large
             engine_ = qa()
-            return add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace, title=title)
+            added = add_file(file.filename or "", data, engine_.index, engine_.settings, replace=replace, title=title)
+            return added.public()
 
         return await anyio.to_thread.run_sync(store, limiter=writer)
 

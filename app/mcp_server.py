@@ -68,7 +68,7 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
         """The indexed documents (JSON)."""
         with reasons(ResourceError):
             listing = qa().index.documents()
-        return json.dumps([d.model_dump(exclude={"content_hash"}) for d in listing], ensure_ascii=False)
+        return json.dumps([d.public().model_dump(exclude={"content_hash"}) for d in listing], ensure_ascii=False)
 
     return server
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from pydantic import BaseModel, Field
 
 
@@ -36,10 +38,14 @@ class DocumentInfo(BaseModel):
     year: int | None = None
     language: str = "fr"
     url: str = ""
-    source: str = ""
+    source: str = ""  # the file's absolute path
     content_hash: str = ""
     pages: int = 0
     chunks: int = 0
+
+    def public(self) -> DocumentInfo:
+        """The document as the API and MCP clients see it: its file by name, not by the server's path."""
+        return self.model_copy(update={"source": PurePath(self.source).name})
 
 
 class Hit(BaseModel):

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -206,6 +206,15 @@ class Settings(BaseSettings):
                 f"chunk_overlap must be smaller than chunk_size, got {self.chunk_overlap} >= {self.chunk_size}"
             )
         return self
+
+    @field_validator("api_key")
+    @classmethod
+    def _sendable_key(cls, key: SecretStr | None) -> SecretStr | None:
+        """A key HTTP clients can send: headers are ASCII (the `openai` client cannot send "clé")."""
+        value = key.get_secret_value() if key else ""
+        if not (value.isascii() and value.isprintable() and value.strip() == value):
+            raise ValueError("must be printable ASCII without surrounding spaces (HTTP headers are ASCII)")
+        return key
 
 
 @lru_cache(maxsize=1)

@@ -49,7 +49,9 @@ def test_health_search_ask_documents(qa, monkeypatch):
     assert hits[0]["doc_id"] == "note" and {"title", "page", "text", "score"} <= set(hits[0])
     answer = api.post("/ask", json={"question": "Combien d'emplois d'ici 2025 ?"}).json()
     assert "5 000" in answer["answer"] and answer["citations"][0]["page"] == 2
-    assert {d["doc_id"] for d in api.get("/documents").json()} >= {"etude", "note"}
+    listed = api.get("/documents").json()
+    assert {d["doc_id"] for d in listed} >= {"etude", "note"}
+    assert all("/" not in d["source"] for d in listed)  # a file's name, not the server's path
     assert "/ask" in api.get("/openapi.json").json()["paths"]
 
 
@@ -241,3 +243,9 @@ def test_upload_word_and_powerpoint_files_with_their_titles(qa, monkeypatch, tmp
     for doc_id in ("memo", "deck"):
         assert api.delete(f"/documents/{doc_id}").status_code == 200
     assert not list((qa.settings.data_dir / "uploads").glob("*.*x"))  # their files go with them
+
+
+@pytest.mark.parametrize("key", ["s3cret-clé", " s3cret", "s3\ncret"])
+def test_an_api_key_http_clients_cannot_send_is_refused_at_start(key):
+    with pytest.raises(ValueError, match="api_key"):
+        Settings(api_key=key)
