@@ -200,7 +200,8 @@ def docs(json_output: JsonOption = False) -> None:
     console.print(f"[bold]Index[/] ({index.model}, {index.count()} chunks)", highlight=False)
     for d in documents:  # the id alone on its line, never cut, so that it can be pasted into --doc
         console.print(f"[bold cyan]{d.doc_id}[/]", soft_wrap=True, highlight=False)
-        details = [d.publisher, str(d.year or ""), f"{d.pages} pages" if d.pages else "", f"{d.chunks} chunks"]
+        pages = f"{d.pages} page{'s' * (d.pages > 1)}" if d.pages else ""
+        details = [d.publisher, str(d.year or ""), pages, f"{d.chunks} chunk{'s' * (d.chunks != 1)}"]
         console.print(Padding(f"{d.title} [dim]— {', '.join(x for x in details if x)}[/]", (0, 0, 0, 4)))
     if not documents:
         console.print("The index is empty: run [bold]docqa ingest[/].")

@@ -65,17 +65,33 @@ def read_manifest(folder: Path) -> dict[str, dict]:
 
 
 def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
-    """Supported files under the given files and folders (sorted), and the paths that cannot be ingested."""
+    """Supported files under the given files and folders (sorted), and the paths that cannot be ingested (a folder
+    without a supported file, a file its folder's manifest lists that is not there)."""
     files: list[Path] = []
     skipped: list[Skipped] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            if not found:
+                supported = ", ".join(SUPPORTED_SUFFIXES)
+                skipped.append(Skipped(path=str(path), reason=f"no supported file in this folder ({supported})"))
+            listed = {folder / name for folder in {f.parent for f in found} for name in _listed(folder)}
+            missing = sorted(p for p in listed if not p.exists())
+            skipped += [Skipped(path=str(p), reason=f"listed in {MANIFEST} but not found") for p in missing]
+            files += found
         elif path.is_file():
             files.append(path)
         else:
             skipped.append(Skipped(path=str(path), reason="file not found"))
     return sorted(set(files)), skipped
+
+
+def _listed(folder: Path) -> list[str]:
+    """The file names the folder's manifest lists (none when it is invalid: each file reports that)."""
+    try:
+        return list(read_manifest(folder))
+    except ConfigError:
+        return []
 
 
 def content_hash(path: Path, settings: Settings, entry: dict | None = None) -> str:

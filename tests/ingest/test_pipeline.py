@@ -153,3 +153,14 @@ def test_a_deleted_file_is_removed_when_ingest_runs_from_another_folder(corpus, 
     (corpus / "note.md").unlink()
     monkeypatch.chdir("/")
     assert ingest([corpus], index, settings).removed == ["note"]
+
+
+def test_an_empty_folder_and_a_manifest_entry_without_its_file_are_reported(corpus, index, settings, tmp_path):
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+    manifest["documents"].append({"file": "absent.pdf", "title": "Absent"})
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "vide").mkdir()
+    report = ingest([corpus, tmp_path / "vide"], index, settings)
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
+    assert sorted(report.indexed) == ["etude", "note"] and set(reasons) == {"absent.pdf", "vide"}
+    assert "not found" in reasons["absent.pdf"] and "no supported file" in reasons["vide"]
