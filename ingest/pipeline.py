@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -83,7 +84,7 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
             files.append(path)
         else:
             skipped.append(Skipped(path=str(path), reason="file not found"))
-    return sorted(set(files)), skipped
+    return sorted({Path(os.path.abspath(f)) for f in files}), skipped  # a file given twice is read once
 
 
 def _listed(folder: Path) -> list[str]:
@@ -144,7 +145,7 @@ def document_info(path: Path, manifest: dict[str, dict], digest: str) -> Documen
             year=entry.get("year"),
             language=entry.get("language") or "fr",
             url=entry.get("url") or "",
-            source=str(path.resolve()),  # the same file whatever folder ingest runs from
+            source=os.path.abspath(path),  # the same file whatever folder ingest runs from
             content_hash=digest,
         )
     except ValidationError as exc:
@@ -159,10 +160,11 @@ def ingest(
     progress: Progress | None = None,
     prune: bool = True,
 ) -> IngestReport:
-    """Index the supported files found under `paths`.
+    """Index the supported files found under `paths` (a file whose content, manifest entry or place changed is
+    read again; its unchanged chunks keep their vectors).
 
-    With `prune`, documents whose source file was inside one of the given folders and no longer exists are
-    removed from the index.
+    With `prune`, documents not read in this run are removed when their source file was inside one of the given
+    folders and no longer exists, or when their file is now read as another document (a new doc_id).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
@@ -184,7 +186,8 @@ def ingest(
                 taken += f" or give it its own doc_id in {MANIFEST}"
                 raise LoaderError(path, taken)
             sources[info.doc_id] = info.source
-            if info.doc_id in known and known[info.doc_id].content_hash == info.content_hash:
+            old = known.get(info.doc_id)
+            if old is not None and (old.content_hash, old.source) == (info.content_hash, info.source):
                 report.unchanged.append(info.doc_id)
                 continue
             todo.append((info, prepare(path, info, settings, partial(progress, "ocr") if progress else None)))
@@ -213,13 +216,13 @@ def ingest(
 
     if prune:
         folders = [p.resolve() for p in paths if p.is_dir()]
-        read_as = {source: doc_id for doc_id, source in sources.items()}  # file -> the document it is now
+        read_as = {str(Path(source).resolve()) for source in sources.values()}
         for doc in known.values():
-            if not doc.source:
+            if not doc.source or doc.doc_id in sources:  # read in this run: it stays
                 continue
-            source = Path(doc.source).resolve()
-            renamed = read_as.get(str(source), doc.doc_id) != doc.doc_id  # its file has a new doc_id in the manifest
-            gone = not source.exists() and any(folder in source.parents for folder in folders)
+            source = Path(doc.source)
+            renamed = str(source.resolve()) in read_as  # its file is another document's now (a new doc_id)
+            gone = not source.exists() and any(folder in source.resolve().parents for folder in folders)
             if renamed or gone:
                 index.delete_document(doc.doc_id)
                 report.removed.append(doc.doc_id)

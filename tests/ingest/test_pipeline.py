@@ -164,3 +164,17 @@ def test_an_empty_folder_and_a_manifest_entry_without_its_file_are_reported(corp
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
     assert sorted(report.indexed) == ["etude", "note"] and set(reasons) == {"absent.pdf", "vide"}
     assert "not found" in reasons["absent.pdf"] and "no supported file" in reasons["vide"]
+
+
+def test_documents_read_in_a_run_stay_whatever_their_files_were_before(corpus, index, settings):
+    ingest([corpus], index, settings)
+    (corpus / "note.md").rename(corpus / "note.txt")  # the same document in another file
+    (corpus / "lien.txt").symlink_to(corpus / "etude.txt")  # a second document on the same file
+    for _ in range(2):
+        report = ingest([corpus], index, settings)
+        assert report.removed == [] and sorted(d.doc_id for d in index.documents()) == ["etude", "lien", "note"]
+    assert {d.doc_id: d.source for d in index.documents()}["note"].endswith("note.txt")
+    swapped = {"documents": [{"doc_id": "note", "file": "etude.txt"}, {"doc_id": "etude", "file": "note.txt"}]}
+    (corpus / "manifest.json").write_text(json.dumps(swapped), encoding="utf-8")
+    report = ingest([corpus], index, settings)  # two files exchange their ids: both documents are read again
+    assert sorted(report.indexed) == ["etude", "note"] and report.removed == []
