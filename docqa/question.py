@@ -227,14 +227,19 @@ def profile(text: str, split: bool = True) -> Question:
 
 
 def plain_case(text: str) -> str:
-    """`text` in lower case when its case says nothing: every word in capitals or capitalised ("WHAT IS THE
-    HEALTH DATA HUB?", "What Does The Hub Do?"), which would make each of them a name; else as written.
+    """`text` in lower case where its case says nothing: a question in capitals, or with every word capitalised
+    ("WHAT IS THE HEALTH DATA HUB?", "What Is The Hub?"), would make each word a name; in the latter, the words
+    in capitals are acronyms and keep their case ("What Is The CNIL?" -> "what is the CNIL?").
 
-    >>> plain_case("COMBIEN D'EMPLOIS D'ICI 2025 ?"), plain_case("Que signifie TCAM ?")
-    ("combien d'emplois d'ici 2025 ?", 'Que signifie TCAM ?')
+    >>> plain_case("COMBIEN D'EMPLOIS D'ICI 2025 ?"), plain_case("What Is The CNIL?"), plain_case("Que fait la CNIL ?")
+    ("combien d'emplois d'ici 2025 ?", 'what is the CNIL?', 'Que fait la CNIL ?')
     """
     words = _LETTERS.findall(text)
-    return text.lower() if len(words) > 1 and all(word[0].isupper() for word in words) else text
+    if len(words) < 2 or not all(word[0].isupper() for word in words):
+        return text
+    if all(word.isupper() for word in words):
+        return text.lower()
+    return _LETTERS.sub(lambda m: m.group() if len(m.group()) > 1 and m.group().isupper() else m.group().lower(), text)
 
 
 def quote(match: re.Match[str]) -> str:

@@ -238,7 +238,7 @@ class HybridRetriever(BaseRetriever):
         k: int | None = None,
         docs: list[str] | None = None,
     ) -> list[Document]:
-        query = self.check(query, k, docs)
+        query = self.check(query, k, docs if docs is not None else self.docs)  # a document deleted since: said
         return [hit_to_document(hit) for hit in self.search(query, k=k, docs=docs)]
 
     async def _aget_relevant_documents(

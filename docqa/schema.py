@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import PureWindowsPath
 
 from pydantic import BaseModel, Field
 
@@ -45,7 +45,7 @@ class DocumentInfo(BaseModel):
 
     def public(self) -> DocumentInfo:
         """The document as the API and MCP clients see it: its file by name, not by the server's path."""
-        return self.model_copy(update={"source": PurePath(self.source).name})
+        return self.model_copy(update={"source": PureWindowsPath(self.source).name})  # "/" and "\\" both cut
 
 
 class Hit(BaseModel):

@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """docqa settings. Every field can be set as `DOCQA_<FIELD>` (e.g. `DOCQA_EMBEDDER=e5`)."""
 
-    model_config = SettingsConfigDict(env_prefix="DOCQA_", env_file=".env", extra="ignore")
+    # an invalid value is not repeated in the error: it may be a secret (DOCQA_API_KEY)
+    model_config = SettingsConfigDict(env_prefix="DOCQA_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     # Where things live
     corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents (with manifest.json).")
@@ -211,7 +212,11 @@ class Settings(BaseSettings):
     @classmethod
     def _sendable_key(cls, key: SecretStr | None) -> SecretStr | None:
         """A key HTTP clients can send: headers are ASCII (the `openai` client cannot send "clé")."""
-        value = key.get_secret_value() if key else ""
+        if key is None:
+            return None
+        value = key.get_secret_value()
+        if not value:
+            raise ValueError("is empty: set a key, or unset the variable to serve without one")
         if not (value.isascii() and value.isprintable() and value.strip() == value):
             raise ValueError("must be printable ASCII without surrounding spaces (HTTP headers are ASCII)")
         return key

@@ -181,3 +181,4 @@ def test_a_question_whose_case_says_nothing_is_read_in_lower_case(typed):
     assert question.answer_type == "definition" and question.language == "en"
     assert profile("COMBIEN D'EMPLOIS D'ICI 2025 ?").answer_type == "count"
     assert profile("Que signifie TCAM ?").entities == ("TCAM",)  # a name among plain words keeps its case
+    assert profile("What Is The CNIL?").entities == ("CNIL",)  # an acronym of a title-cased question too
