@@ -30,8 +30,11 @@ MAX_NAME_BYTES = 120  # a stored name; with the temporary `.NAME.previous` it st
 MAX_TITLE_CHARS = 120
 
 
+UPLOADS = "uploads"  # the data folder's folder of uploaded files
+
+
 def uploads_dir(settings: Settings) -> Path:
-    return (settings.data_dir / "uploads").resolve()
+    return (settings.data_dir / UPLOADS).resolve()
 
 
 def safe_name(filename: str) -> str:
@@ -45,8 +48,16 @@ def safe_name(filename: str) -> str:
 
 
 def is_upload(document: DocumentInfo, settings: Settings) -> bool:
-    """Whether `document` was added by an upload (its file is in the uploads folder), not by `docqa ingest`."""
-    return bool(document.source) and Path(document.source).resolve().parent == uploads_dir(settings)
+    """Whether `document` was added by an upload, not by `docqa ingest`: its file is in the uploads folder, found
+    by name (a data folder moved elsewhere keeps its uploads)."""
+    recorded, folder = Path(document.source), uploads_dir(settings)
+    here = recorded.parent.resolve() == folder or (folder / recorded.name).is_file()
+    return recorded.parent.name == UPLOADS and here
+
+
+def upload_path(document: DocumentInfo, settings: Settings) -> Path:
+    """The file of an uploaded document, in this data folder's uploads folder whatever path it was read at."""
+    return uploads_dir(settings) / Path(document.source).name
 
 
 def add_file(
@@ -110,8 +121,8 @@ def add_file(
             _undo(path, previous, titles)
             raise LoaderError(path, report.skipped[0].reason)
         previous.unlink(missing_ok=True)
-        if existing is not None and Path(existing.source).resolve() != path:  # x.md replaced x.txt
-            Path(existing.source).unlink(missing_ok=True)
+        if existing is not None and upload_path(existing, settings) != path:  # x.md replaced x.txt
+            upload_path(existing, settings).unlink(missing_ok=True)
     return next(d for d in index.documents() if d.doc_id == path.stem)
 
 
@@ -128,7 +139,7 @@ def remove(doc_id: str, index: Index, settings: Settings) -> int:
         )
     with _locked(uploads_dir(settings)):
         removed = index.delete_document(doc_id)
-        Path(document.source).unlink(missing_ok=True)
+        upload_path(document, settings).unlink(missing_ok=True)
         titles = read_manifest(uploads_dir(settings))
         if titles.pop(Path(document.source).name, None):
             _write_titles(uploads_dir(settings), titles)
@@ -145,7 +156,7 @@ def reconcile(index: Index, settings: Settings) -> list[str]:
         return []
     repairs: list[str] = []
     with _locked(folder):
-        uploaded = {Path(d.source).resolve(): d for d in index.documents() if is_upload(d, settings)}
+        uploaded = {upload_path(d, settings): d for d in index.documents() if is_upload(d, settings)}
         for previous in folder.glob(".*.previous"):
             path = folder / previous.name[1 : -len(".previous")]
             document = uploaded.get(path)
@@ -161,7 +172,7 @@ def reconcile(index: Index, settings: Settings) -> list[str]:
         for part in folder.glob(".*.part"):
             part.unlink()
             repairs.append(f"{part.name}: interrupted upload removed")
-        uploaded = {Path(d.source).resolve(): d for d in index.documents() if is_upload(d, settings)}
+        uploaded = {upload_path(d, settings): d for d in index.documents() if is_upload(d, settings)}
         for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name[0] != "." and p.name != MANIFEST):
             document = uploaded.get(path)
             if document is None or not document.content_hash:

@@ -73,3 +73,14 @@ def test_reconcile_removes_what_a_killed_upload_left(index):
     assert sorted(p.name for p in uploads.iterdir()) == ["garde.txt"]
     assert "Nouvelle version" in index.page_text("garde", None)
     assert reconcile(index, settings) == []
+
+
+def test_uploads_stay_uploads_when_the_data_folder_is_moved(index, tmp_path):
+    index, settings = index
+    add_file("garde.txt", "Le Health Data Hub héberge des données.".encode(), index, settings)
+    index.close()
+    moved = settings.model_copy(update={"data_dir": tmp_path / "ailleurs"})
+    settings.data_dir.rename(moved.data_dir)
+    index = Index(moved)
+    assert reconcile(index, moved) == []  # its file is not taken for an upload never indexed
+    assert remove("garde", index, moved) >= 1 and not (uploads_dir(moved) / "garde.txt").exists()
