@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import error_response
-from app.guard import PUBLIC, Guard
+from app.guard import DOCS_ASSETS, PUBLIC, Guard
 from app.serving import WorkerHeader
 from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
@@ -183,7 +183,11 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
         yield
 
     app = FastAPIOffline(  # the docs pages with their scripts served here, not from a CDN: docqa runs offline
-        title="docqa", version="0.1.0", description="Cited answers about the reports in the index.", lifespan=lifespan
+        static_url=DOCS_ASSETS.rstrip("/"),
+        title="docqa",
+        version="0.1.0",
+        description="Cited answers about the reports in the index.",
+        lifespan=lifespan,
     )
     app.add_middleware(Guard, settings=settings, host=host)
     app.add_middleware(WorkerHeader)

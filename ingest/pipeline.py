@@ -171,6 +171,8 @@ def ingest(
     files, skipped = find_files(paths)
     report = IngestReport(skipped=skipped)
     known = {d.doc_id: d for d in index.documents()}
+    indexed_files = {d.source for d in known.values()}
+    files.sort(key=lambda f: str(f) not in indexed_files)  # of two files of one id, the indexed one stays
     manifests: dict[Path, dict[str, dict]] = {}
 
     todo: list[tuple[DocumentInfo, list[Chunk]]] = []
@@ -181,7 +183,7 @@ def ingest(
         try:
             manifest = manifests.setdefault(path.parent, read_manifest(path.parent))
             info = document_info(path, manifest, content_hash(path, settings, manifest.get(path.name)))
-            if info.doc_id in sources:  # x.txt and x.md, or two manifest entries with one doc_id: the first stays
+            if info.doc_id in sources:  # x.txt and x.md, or two manifest entries with one doc_id: one stays
                 taken = f"its document id {info.doc_id!r} is {sources[info.doc_id]}'s already: rename one of the files"
                 taken += f" or give it its own doc_id in {MANIFEST}"
                 raise LoaderError(path, taken)

@@ -128,6 +128,10 @@ def test_two_files_of_one_document_id_keep_the_first_and_name_both(corpus, index
         assert [s.path.rsplit("/", 1)[-1] for s in report.skipped] == ["note.txt"]
         assert "'note' is" in report.skipped[0].reason and "note.md" in report.skipped[0].reason
         assert {d.doc_id: d.source for d in index.documents()}["note"].endswith("note.md")
+    (corpus / "note.html").write_text("<p>Troisième note.</p>", encoding="utf-8")  # before note.md by name
+    report = ingest([corpus], index, settings)  # the indexed file stays, the new ones are reported
+    assert sorted(s.path.rsplit("/", 1)[-1] for s in report.skipped) == ["note.html", "note.txt"]
+    assert {d.doc_id: d.source for d in index.documents()}["note"].endswith("note.md")
 
 
 def test_a_new_doc_id_for_a_file_replaces_its_old_document(corpus, index, settings):
