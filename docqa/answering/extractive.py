@@ -386,7 +386,7 @@ class ExtractiveAnswerer:
             score=round(hit.score, 4),
             chunk_id=hit.chunk_id,
             passage=self._passage(hit, end),
-            section=quoted_section(hit, sentence.start),
+            section=self._section(hit, sentence.start),
             ocr=hit.ocr,
         )
 
@@ -396,6 +396,12 @@ class ExtractiveAnswerer:
             return hit.text
         page, base = self._page(hit)
         return page[base : base + end]
+
+    def _section(self, hit: Hit, start: int) -> str:
+        """The heading a quote starting at `start` of the hit falls under, read on its page when the quote lies past
+        the hit's end (a list read on)."""
+        text, base = (hit.text, 0) if start < len(hit.text) else self._page(hit)
+        return quoted_section(text, base + start, hit.section)
 
     def _page(self, hit: Hit) -> tuple[str, int]:
         """The text of the hit's page and where the hit starts in it (the hit's own text, from 0, when the index
@@ -443,7 +449,7 @@ def _z_scores(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
 
-def quoted_section(hit: Hit, start: int) -> str:
-    """The heading a quote starting at `start` in the passage falls under: the passage's last heading before it,
-    else the heading the passage starts under."""
-    return next((title for offset, title in reversed(headings(hit.text)) if offset <= start), hit.section)
+def quoted_section(text: str, start: int, default: str) -> str:
+    """The heading a quote starting at `start` in `text` falls under: the last heading of `text` before it, else
+    `default` (the heading `text` starts under)."""
+    return next((title for offset, title in reversed(headings(text)) if offset <= start), default)

@@ -8,7 +8,6 @@ from docqa.answering.extractive import ExtractiveAnswerer, _same, quoted_section
 from docqa.answering.lead import _lead
 from docqa.qa import QA
 from docqa.question import profile
-from docqa.schema import Hit
 from docqa.scoring import ScoredSentence
 from docqa.settings import Settings
 from docqa.values import find_values
@@ -309,10 +308,8 @@ def test_an_english_duration_lead_says_its_unit_in_english():
 
 def test_a_quote_is_located_under_the_heading_it_follows_in_its_passage():
     text = "Le budget du plan.\n# Financement\nLe plan dispose de 30 M€ par an.\n"
-    hit = Hit(chunk_id="c", doc_id="d", title="t", page=None, start=0, end=len(text), text=text, score=1.0)
-    hit = hit.model_copy(update={"section": "Guide du plan"})  # the heading the passage starts under
-    assert quoted_section(hit, text.index("Le plan dispose")) == "Financement"
-    assert quoted_section(hit, 0) == "Guide du plan"
+    assert quoted_section(text, text.index("Le plan dispose"), "Guide du plan") == "Financement"
+    assert quoted_section(text, 0, "Guide du plan") == "Guide du plan"  # the heading the passage starts under
 
 
 def test_a_heading_followed_by_a_sentence_announcing_a_list_gets_the_list(tmp_path):
