@@ -64,11 +64,14 @@ def _qa() -> QA:
 
 
 def _indexed() -> Settings:
-    """The settings of a command that reads the index, which it must not create: a data folder that does not
-    exist is no index (an empty folder left behind would hide a mistyped DOCQA_DATA_DIR)."""
+    """The settings of a command that reads the index, which it must not create (`require_folder`)."""
+    from docqa.store import require_folder
+
     settings = _settings()
-    if not settings.data_dir.exists():
-        _fail(f"there is no index under {settings.data_dir}", INGEST_HINT)
+    try:
+        require_folder(settings)
+    except DocqaError as exc:
+        _fail(str(exc), _hint(exc))
     return settings
 
 

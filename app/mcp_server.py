@@ -13,10 +13,11 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
 from docqa import get_qa
-from docqa.errors import DocqaError, IndexMissingError
+from docqa.errors import DocqaError
 from docqa.qa import QA
 from docqa.schema import PublicAnswer
 from docqa.settings import Settings, get_settings
+from docqa.store import require_folder
 
 K = Annotated[int, Field(ge=1, le=50, description="Number of passages (1..50).")]
 
@@ -35,8 +36,8 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
 
     def qa() -> QA:
         if "qa" not in engine:
-            if qa_factory is None and not config.data_dir.exists():  # a reading face creates no index (a typo)
-                raise IndexMissingError(f"there is no index under {config.data_dir}: run `docqa ingest` first")
+            if qa_factory is None:
+                require_folder(config)
             engine["qa"] = (qa_factory or (lambda: get_qa(config)))()
         return engine["qa"]
 

@@ -9,6 +9,6 @@
 """
 
 from docqa.store.chroma import open_chroma, storage_failure
-from docqa.store.index import LAYOUT, Index, embedding_text, text_hash
+from docqa.store.index import LAYOUT, Index, embedding_text, require_folder, text_hash
 
-__all__ = ["LAYOUT", "Index", "embedding_text", "open_chroma", "storage_failure", "text_hash"]
+__all__ = ["LAYOUT", "Index", "embedding_text", "open_chroma", "require_folder", "storage_failure", "text_hash"]

@@ -50,6 +50,13 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def require_folder(settings: Settings) -> None:
+    """`IndexMissingError` when the data folder does not exist: a face that only reads the index must not create
+    one there (an empty folder left behind would hide a mistyped DOCQA_DATA_DIR)."""
+    if not settings.data_dir.exists():
+        raise IndexMissingError(f"there is no index under {settings.data_dir}: run `docqa ingest` (or `make ingest`)")
+
+
 class Index:
     """Chunks with their embeddings (Chroma) and a lexical BM25 index kept consistent with them.
 
