@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import error_response
 from app.guard import DOCS_ASSETS, PUBLIC, Guard
-from app.serving import WorkerHeader
+from app.serving import TrailingSlash, WorkerHeader
 from docqa import get_qa
 from docqa.answering.generative import GenerativeAnswerer
 from docqa.conversation import Turn, standalone_question, words
@@ -107,14 +107,14 @@ def turns(messages: list[ChatMessage]) -> list[Turn]:
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    k: int = Field(5, ge=1, le=50)
+    k: int = Field(5, ge=1, le=50, strict=True)  # "3" or true is a mistake, not 3 or 1
     docs: list[str] | None = None
     history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_MESSAGES)
 
 
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    k: int | None = Field(None, ge=1, le=50)
+    k: int | None = Field(None, ge=1, le=50, strict=True)
     docs: list[str] | None = None
     stream: bool = False
     history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_MESSAGES)
@@ -191,6 +191,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
     )
     app.add_middleware(Guard, settings=settings, host=host)
     app.add_middleware(WorkerHeader)
+    app.add_middleware(TrailingSlash)  # outermost: the guard sees the path that is routed
     # the engine's work is CPU-bound (numpy): more threads than cores, counting every worker's, only thrash;
     # queue the rest
     slots = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // settings.serve_workers))

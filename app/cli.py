@@ -48,45 +48,50 @@ KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (def
 DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
 
 
-def _settings() -> Settings:
+def _settings(as_json: bool = False) -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
         error = exc.errors()[0]
         field = "DOCQA_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
-        _fail(f"invalid setting {field}: {error['msg']}")
+        _fail(f"invalid setting {field}: {error['msg']}", as_json=as_json)
 
 
-def _qa() -> QA:
+def _qa(as_json: bool = False) -> QA:
     from docqa import get_qa
 
-    return get_qa(_indexed())
+    return get_qa(_indexed(as_json))
 
 
-def _indexed() -> Settings:
+def _indexed(as_json: bool = False) -> Settings:
     """The settings of a command that reads the index, which it must not create (`require_folder`)."""
     from docqa.store import require_folder
 
-    settings = _settings()
+    settings = _settings(as_json)
     try:
         require_folder(settings)
     except DocqaError as exc:
-        _fail(str(exc), _hint(exc))
+        _fail(str(exc), _hint(exc), as_json)
     return settings
 
 
-def _check(question: str, k: int | None) -> None:
+def _check(question: str, k: int | None, as_json: bool) -> None:
     """The argument errors found without loading the engine (the engine checks them again)."""
     try:
         checked_question(question, k)
     except DocqaError as exc:
-        _fail(str(exc))
+        _fail(str(exc), as_json=as_json)
 
 
-def _fail(message: str, hint: str = "") -> typer.Exit:
-    errors.print(f"[bold red]Error:[/] {message}", highlight=False)
-    if hint:
-        errors.print(f"[dim]{hint}[/]", highlight=False)
+def _fail(message: str, hint: str = "", as_json: bool = False) -> typer.Exit:
+    """Exit 1 after saying `message` (and `hint`) on stderr, or, for a command run with --json, `{"error": message}`
+    on stdout."""
+    if as_json:  # ASCII: a name from the arguments that is not UTF-8 (a lone surrogate) prints too
+        print(json.dumps({"error": message}, indent=2))
+    else:
+        errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+        if hint:
+            errors.print(f"[dim]{hint}[/]", highlight=False)
     raise typer.Exit(1)
 
 
@@ -150,11 +155,11 @@ def ask(
     doc: DocOption = None,
 ) -> None:
     """Answer a question with cited passages (or say that the reports do not answer it)."""
-    _check(question, k)
+    _check(question, k, json_output)
     try:
-        answer = _qa().ask(question, k=k, docs=doc)
+        answer = _qa(json_output).ask(question, k=k, docs=doc)
     except DocqaError as exc:
-        _fail(str(exc), _hint(exc))
+        _fail(str(exc), _hint(exc), json_output)
     if json_output:
         print(json.dumps(answer.public(), ensure_ascii=False, indent=2))
     else:
@@ -169,11 +174,11 @@ def search(
     doc: DocOption = None,
 ) -> None:
     """The passages most relevant to a query."""
-    _check(query, k)
+    _check(query, k, json_output)
     try:
-        hits = _qa().search(query, k=k, docs=doc)
+        hits = _qa(json_output).search(query, k=k, docs=doc)
     except DocqaError as exc:
-        _fail(str(exc), _hint(exc))
+        _fail(str(exc), _hint(exc), json_output)
     if json_output:
         print(json.dumps({"hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
         return
@@ -191,10 +196,10 @@ def docs(json_output: JsonOption = False) -> None:
     from docqa.store import Index
 
     try:
-        index = Index(_indexed())
+        index = Index(_indexed(json_output))
         documents = index.documents()
     except DocqaError as exc:
-        _fail(str(exc))
+        _fail(str(exc), as_json=json_output)
     if json_output:
         payload = {"embedding_model": index.model, "chunks": index.count(), "documents": []}
         payload["documents"] = [d.model_dump(exclude={"content_hash"}) for d in documents]

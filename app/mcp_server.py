@@ -3,14 +3,18 @@ Run with `docqa mcp [--data-dir PATH]`; MCP clients (IDEs, agents) start it as a
 another working directory, hence an absolute data folder."""
 
 import json
+import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from pydantic import Field
+from mcp.server.mcpserver.context import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from docqa import get_qa
 from docqa.errors import DocqaError
@@ -19,7 +23,30 @@ from docqa.schema import PublicAnswer
 from docqa.settings import Settings, get_settings
 from docqa.store import require_folder
 
-K = Annotated[int, Field(ge=1, le=50, description="Number of passages (1..50).")]
+K = Annotated[int, Field(ge=1, le=50, strict=True, description="Number of passages (1..50).")]
+
+
+class Server(MCPServer):
+    """The MCP server, saying a tool's bad arguments in one line each instead of pydantic's report."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
+                raise
+            problems = "; ".join(argument_problem(e) for e in exc.__cause__.errors())
+            raise ToolError(f"Error executing tool {name}: invalid arguments: {problems}") from exc.__cause__
+
+
+def argument_problem(error: ErrorDetails) -> str:
+    """One validation error of a tool's arguments: the argument, what is wrong, and the value sent."""
+    name = ".".join(str(part) for part in error["loc"]) or "arguments"
+    if error["type"] == "missing":
+        return f"{name} is required"
+    return f"{name}: {error['msg']}, got {reprlib.repr(error['input'])}"
 
 
 def resolved_settings(data_dir: Path | None = None) -> Settings:
@@ -30,7 +57,7 @@ def resolved_settings(data_dir: Path | None = None) -> Settings:
 
 def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings | None = None) -> MCPServer:
     """The MCP server over one engine (built on first use by `qa_factory`, default from `settings`)."""
-    server = MCPServer("docqa", instructions="Cited answers about French reports on AI in health.")
+    server = Server("docqa", instructions="Cited answers about French reports on AI in health.")
     engine: dict[str, QA] = {}
     config = settings or resolved_settings()
 

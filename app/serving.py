@@ -1,7 +1,8 @@
 """How `docqa serve` runs the HTTP API: uvicorn, in this process or in N worker processes sharing the port (its
 `workers`: the parent binds the socket, restarts a worker that dies and stops them on SIGINT or SIGTERM), each
 with its own engine over the same index folder (docqa/store/index.py says how they stay consistent). Every
-response names the process that answered (`X-Docqa-Worker: <pid>`).
+response names the process that answered (`X-Docqa-Worker: <pid>`); a path with a trailing slash is served as the
+path without it.
 """
 
 from __future__ import annotations
@@ -63,3 +64,16 @@ class WorkerHeader:
             await send(message)
 
         await self.app(scope, receive, send_named)
+
+
+class TrailingSlash:
+    """ASGI middleware serving `/ask/` as `/ask` (every path but `/`): FastAPI would answer it with an empty 307
+    redirect, which clients posting a body do not all follow."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != "/" and scope["path"].endswith("/"):
+            scope = {**scope, "path": scope["path"].rstrip("/") or "/"}
+        await self.app(scope, receive, send)

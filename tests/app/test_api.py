@@ -145,6 +145,29 @@ def test_bad_requests_are_clear_4xx(qa, monkeypatch, payload, status):
     assert "Traceback" not in reply.text
 
 
+@pytest.mark.parametrize("route, field", [("/ask", "question"), ("/search", "query")])
+@pytest.mark.parametrize("k", ["3", True])
+def test_k_is_a_strict_integer(qa, monkeypatch, route, field, k):  # not what pydantic's lax mode takes for one
+    reply = client(qa, monkeypatch).post(route, json={field: "emplois", "k": k})
+    assert (reply.status_code, reply.json()) == (422, {"error": "invalid request: k: Input should be a valid integer"})
+
+
+def test_a_trailing_slash_is_served_as_the_path_without_it(qa, monkeypatch):
+    api = client(qa, monkeypatch, api_key="s3cret")  # the guard sees the path without it too
+    key = {"Authorization": "Bearer s3cret"}
+    assert api.get("/health/", follow_redirects=False).status_code == 200  # public
+    asked = api.post("/ask/", json={"question": "Combien d'emplois d'ici 2025 ?"}, headers=key, follow_redirects=False)
+    assert asked.status_code == 200 and "5 000" in asked.json()["answer"]
+    listed = api.get("/documents/", headers=key, follow_redirects=False)
+    assert listed.status_code == 200 and listed.json() == api.get("/documents", headers=key).json()
+    chat = {"messages": [{"role": "user", "content": "Emplois d'ici 2025 ?"}]}
+    completion = api.post("/v1/chat/completions/", json=chat, headers=key, follow_redirects=False)
+    assert completion.status_code == 200 and "5 000" in completion.json()["choices"][0]["message"]["content"]
+    invalid = api.post("/search/", json={"query": ""}, headers=key, follow_redirects=False)
+    assert invalid.status_code == 422 and invalid.json()["error"].startswith("invalid request: query:")
+    assert api.get("/", headers=key).status_code == 404  # "/" itself is left as it is
+
+
 @pytest.mark.parametrize(
     "headers", [{"host": b"[bad"}, {"host": b"127.0.0.1:8000", "origin": b"http://[bad"}], ids=["host", "origin"]
 )

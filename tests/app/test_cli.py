@@ -125,6 +125,21 @@ def test_user_errors_are_clean_messages(env):
         assert "Traceback" not in result.output
 
 
+def test_json_commands_print_their_errors_as_json(env):
+    for args in (["ask", "Combien ?"], ["search", "emplois"], ["docs"]):
+        result = run(*args, "--json")
+        assert result.exit_code == 1 and "no index under" in json.loads(result.stdout)["error"], result.output
+    run("ingest")
+    for args, error in (
+        (["ask", "  "], "the question is empty"),
+        (["ask", "question", "--doc", "nope"], "unknown document(s): nope"),
+        (["search", "x", "-k", "0"], "k must be between 1 and 50, got 0"),
+        (["ask", "question", "-k", "51"], "k must be between 1 and 50, got 51"),
+    ):
+        result = run(*args, "--json")
+        assert result.exit_code == 1 and error in json.loads(result.stdout)["error"] and not result.stderr, args
+
+
 def test_terminal_chat(env):
     run("ingest")
     question = "Combien d'emplois d'ici 2025 ?"
