@@ -188,6 +188,7 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
         version="0.1.0",
         description="Cited answers about the reports in the index.",
         lifespan=lifespan,
+        redirect_slashes=False,  # `TrailingSlash` serves `/x/` as `/x`: a redirect back to `/x/` would loop
     )
     app.add_middleware(Guard, settings=settings, host=host)
     app.add_middleware(WorkerHeader)

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -83,7 +83,7 @@ def _check(question: str, k: int | None, as_json: bool) -> None:
         _fail(str(exc), as_json=as_json)
 
 
-def _fail(message: str, hint: str = "", as_json: bool = False) -> typer.Exit:
+def _fail(message: str, hint: str = "", as_json: bool = False) -> NoReturn:
     """Exit 1 after saying `message` (and `hint`) on stderr, or, for a command run with --json, `{"error": message}`
     on stdout."""
     if as_json:  # ASCII: a name from the arguments that is not UTF-8 (a lone surrogate) prints too

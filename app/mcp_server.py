@@ -46,7 +46,11 @@ def argument_problem(error: ErrorDetails) -> str:
     name = ".".join(str(part) for part in error["loc"]) or "arguments"
     if error["type"] == "missing":
         return f"{name} is required"
-    return f"{name}: {error['msg']}, got {reprlib.repr(error['input'])}"
+    try:
+        shown = reprlib.repr(error["input"])
+    except ValueError:  # an integer of thousands of digits has no repr
+        shown = f"an {type(error['input']).__name__} too long to show"
+    return f"{name}: {error['msg']}, got {shown}"
 
 
 def resolved_settings(data_dir: Path | None = None) -> Settings:

@@ -165,7 +165,9 @@ def test_a_trailing_slash_is_served_as_the_path_without_it(qa, monkeypatch):
     assert completion.status_code == 200 and "5 000" in completion.json()["choices"][0]["message"]["content"]
     invalid = api.post("/search/", json={"query": ""}, headers=key, follow_redirects=False)
     assert invalid.status_code == 422 and invalid.json()["error"].startswith("invalid request: query:")
-    assert api.get("/", headers=key).status_code == 404  # "/" itself is left as it is
+    assert api.post("/ask/", json={"question": "Emplois ?"}, follow_redirects=False).status_code == 401  # no key
+    for path in ("/static-offline-docs", "/static-offline-docs/"):  # a mount's redirect to its slash: no loop
+        assert api.get(path, headers=key).json() == {"error": "Not Found"}
 
 
 @pytest.mark.parametrize(

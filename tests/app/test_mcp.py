@@ -8,7 +8,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
-from app.mcp_server import build_server
+from app.mcp_server import argument_problem, build_server
 from docqa.qa import QA
 from docqa.settings import Settings
 from ingest.pipeline import ingest
@@ -100,3 +100,13 @@ async def test_ask_declares_its_output_schema_and_returns_structured_content(qa)
     assert {"answer", "abstained", "citations"} <= set(schema["properties"]) and "answer" in schema["required"]
     assert result.structured_content == qa.ask(JOBS).public() | {"timings": result.structured_content["timings"]}
     assert json.loads(result.content[0].text)["citations"][0]["doc_id"] == "etude"
+
+
+def test_an_argument_too_long_to_show_is_named_by_its_type():
+    error = {
+        "type": "less_than_equal",
+        "loc": ("k",),
+        "msg": "Input should be less than or equal to 50",
+        "input": 10**5000,
+    }
+    assert argument_problem(error) == "k: Input should be less than or equal to 50, got an int too long to show"
