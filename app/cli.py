@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -17,6 +18,9 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
+from typer._click.core import Context
+from typer._click.exceptions import UsageError
+from typer.core import TyperCommand
 
 from app.labels import label, where
 from docqa.errors import DocqaError, IndexMissingError, checked_question
@@ -46,6 +50,32 @@ INGEST_HINT = "Run `docqa ingest` (or `make ingest`) to build the index."
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
 DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
+
+
+class JsonCommand(TyperCommand):
+    """A command with `--json`: with it, a usage error (`-k abc`, a missing argument), which click reports before the
+    command runs, is printed as `{"error": ...}` on stdout too (exit code 2, click's code for usage errors)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Context | None = None, **extra):
+        with _json_usage_errors("--json" in args):
+            ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta["json_errors"] = "--json" in args
+        return ctx
+
+    def invoke(self, ctx: Context):
+        with _json_usage_errors(ctx.meta.get("json_errors", False)):
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _json_usage_errors(as_json: bool) -> Iterator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        if not as_json:
+            raise
+        print(json.dumps({"error": exc.format_message()}, indent=2))
+        raise typer.Exit(2) from None
 
 
 def _settings(as_json: bool = False) -> Settings:
@@ -147,7 +177,7 @@ def ingest(
         _fail("nothing could be indexed")
 
 
-@app.command()
+@app.command(cls=JsonCommand)
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in French or English.")],
     json_output: JsonOption = False,
@@ -166,7 +196,7 @@ def ask(
         print_answer(answer)
 
 
-@app.command()
+@app.command(cls=JsonCommand)
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     json_output: JsonOption = False,
@@ -190,7 +220,7 @@ def search(
     console.print(table)
 
 
-@app.command()
+@app.command(cls=JsonCommand)
 def docs(json_output: JsonOption = False) -> None:
     """What is indexed."""
     from docqa.store import Index

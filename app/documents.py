@@ -14,16 +14,18 @@ from starlette.routing import Route
 from docqa import get_qa
 from docqa.errors import DocqaError
 from docqa.schema import DocumentInfo
-from docqa.settings import get_settings
+from docqa.settings import Settings, get_settings
+from ingest.uploads import is_upload, upload_path
 
 PATH = "/documents/{doc_id}.pdf"
 
 
-def pdf_file(document: DocumentInfo | None) -> Path | None:
-    """The file of an indexed `document` when it is a PDF on disk (from corpus/ or an upload), else None."""
+def pdf_file(document: DocumentInfo | None, settings: Settings) -> Path | None:
+    """The file of an indexed `document` when it is a PDF on disk (from corpus/, or an upload: in this data
+    folder's uploads, wherever the folder was when it was uploaded), else None."""
     if document is None or not document.source:
         return None
-    path = Path(document.source)
+    path = upload_path(document, settings) if is_upload(document, settings) else Path(document.source)
     return path if path.suffix.lower() == ".pdf" and path.is_file() else None
 
 
@@ -35,12 +37,12 @@ def pdf_url(doc_id: str, page: int) -> str:
 def document_pdf(request: Request) -> Response:
     """The PDF of the indexed document `doc_id`, as the chat's engine lists it (the index is fresh across
     processes: an upload or a deletion elsewhere is seen)."""
-    doc_id = request.path_params["doc_id"]
+    doc_id, settings = request.path_params["doc_id"], get_settings()
     try:
-        documents = get_qa(get_settings()).index.documents()
+        documents = get_qa(settings).index.documents()
     except DocqaError as exc:
         return JSONResponse({"error": str(exc)}, status_code=503)
-    path = pdf_file(next((d for d in documents if d.doc_id == doc_id), None))
+    path = pdf_file(next((d for d in documents if d.doc_id == doc_id), None), settings)
     if path is None:
         return JSONResponse({"error": f"no indexed PDF document {doc_id!r}"}, status_code=404)
     return FileResponse(

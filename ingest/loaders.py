@@ -268,7 +268,8 @@ def _load_html(src: Source) -> LoadedFile:
     """The main text of a web page (trafilatura drops menus, banners and footers), as one unnumbered Page.
 
     Headings and list items keep a line each. The page's date (of its last update, read from its metadata and
-    markup by trafilatura's date search) ends the text when the main text does not give it.
+    markup by trafilatura's date search) ends the text when the main text does not give it; a year the text
+    mentions is no date of the page (trafilatura's extensive search would take "En 2016, ..." for one).
     """
     import trafilatura
 
@@ -277,7 +278,7 @@ def _load_html(src: Source) -> LoadedFile:
     text = trafilatura.extract(markup, favor_precision=True, include_tables=True, deduplicate=False)
     if not text or not text.strip():
         raise LoaderError(path, "no main text found in the HTML page")
-    metadata = trafilatura.extract_metadata(markup)
+    metadata = trafilatura.extract_metadata(markup, extensive=False)
     date = _day_month_year(metadata.date) if metadata is not None and metadata.date else ""
     if date and date not in text:  # trafilatura drops <time> elements, leaving the label alone or nothing
         text = text.rstrip()

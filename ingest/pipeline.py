@@ -25,7 +25,7 @@ from ingest.chunking import chunk_pages
 from ingest.clean import clean_text, full_line_width
 from ingest.loaders import SUPPORTED_SUFFIXES, read
 
-PIPELINE_VERSION = "12"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
+PIPELINE_VERSION = "13"  # bump when loading, cleaning or chunking change, so that re-ingest redoes everything
 MANIFEST = "manifest.json"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

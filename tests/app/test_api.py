@@ -120,6 +120,8 @@ def test_ask_with_history_asks_the_follow_up_with_the_previous_question(qa, monk
     assert answer["question"].endswith("Et en France ?") and "5 000" in answer["answer"]
     assert api.get("/v1/models").json()["data"][0]["id"] == "docqa"
     assert api.get("/v1/models/gpt-4").status_code == 404
+    for path in ("/v1", "/v1/", "/v1/nope"):  # OpenAI's error shape under /v1, the bare prefix included
+        assert api.get(path).json() == {"error": {"message": "Not Found", "type": "invalid_request_error"}}, path
 
 
 @pytest.mark.parametrize(

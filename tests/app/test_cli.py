@@ -140,6 +140,19 @@ def test_json_commands_print_their_errors_as_json(env):
         assert result.exit_code == 1 and error in json.loads(result.stdout)["error"] and not result.stderr, args
 
 
+def test_json_commands_print_usage_errors_as_json(env):
+    """Errors click finds before the command runs: JSON with --json (exit 2, click's code), its text without."""
+    for args, error in (
+        (["search", "x", "-k", "abc"], "Invalid value for '-k'"),
+        (["ask"], "Missing argument 'question'"),
+        (["docs", "--bogus"], "No such option: --bogus"),
+    ):
+        result = run(*args, "--json")
+        assert result.exit_code == 2 and error in json.loads(result.stdout)["error"] and not result.stderr, args
+        plain = run(*args)
+        assert plain.exit_code == 2 and "Error" in plain.stderr and not plain.stdout, args
+
+
 def test_terminal_chat(env):
     run("ingest")
     question = "Combien d'emplois d'ici 2025 ?"

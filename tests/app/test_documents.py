@@ -47,3 +47,13 @@ def test_an_indexed_pdf_is_served_inline_and_nothing_else(served):
     assert client.get("/documents/etude.pdf").json() == {"error": "no indexed PDF document 'etude'"}
     remove("rapport hdh", index, settings)
     assert client.get(url).status_code == 404  # a deleted document's file is not served
+
+
+def test_an_uploaded_pdf_is_served_from_a_moved_data_folder(served, tmp_path, monkeypatch):
+    client, _, settings, data = served
+    moved = tmp_path / "moved"
+    settings.data_dir.rename(moved)  # its index records the upload's path in the old folder
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(moved))
+    get_settings.cache_clear()
+    response = client.get(pdf_url("rapport hdh", 1))
+    assert response.status_code == 200 and response.content == data

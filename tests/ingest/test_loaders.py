@@ -145,6 +145,14 @@ def test_html_keeps_the_main_text_only(tmp_path):
     assert "tracker" not in page.text and "color" not in page.text
 
 
+def test_html_date_is_read_from_the_markup_not_from_a_year_of_the_text(tmp_path):
+    path = tmp_path / "page.html"
+    paragraph = "En 2016, les hôpitaux ont lancé des entrepôts de données de santé pour la recherche clinique."
+    path.write_text(f"<html><body><article><h1>Données</h1><p>{paragraph}</p></article></body></html>", "utf-8")
+    loaded = read(path)
+    assert loaded.year is None and loaded.pages[0].text.endswith(paragraph)  # no "Mis à jour le 01/01/2016"
+
+
 def test_html_errors(tmp_path):
     latin1 = tmp_path / "latin1.htm"
     latin1.write_bytes(WEB_PAGE.encode("utf-8").replace("é".encode(), b"\xe9"))
