@@ -80,6 +80,12 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# an interrogative determiner with the noun it asks for ("quels laboratoires", "which company"), not a verb
+# ("quelle est", "what is")
+_ASKED_NOUN = re.compile(
+    r"\b(?:quel(?:le)?s?|which|what)\s+(?!(?:est|sont|etait|etaient|sera|seront|serait|a|ont|avait|is|are|was|"
+    r"were|do|does|did|has|have|had|will|would|can|could)\b)[\w'-]+"
+)
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word's letters
 # "what are the three ..." asks for a list rather than for a definition
 _ENUMERATION = re.compile(
@@ -268,13 +274,27 @@ def asking_tokens(question: Question) -> frozenset[str]:
 
 
 def answer_type(folded: str) -> AnswerType:
-    """The expected answer type of a folded question (the first interrogative pattern that matches)."""
+    """The expected answer type of a folded question: the first interrogative pattern that matches; but a value
+    word after an interrogative determiner and its noun is no value asked ("Quels laboratoires se sont associés
+    dans le fonds d'investissement ...", "Quelle entreprise ... a-t-il acquise pour ..."): what that noun names is
+    (`_ASKED_NOUN`)."""
+    kind, start = _first_type(folded)
+    head = _ASKED_NOUN.search(folded)
+    if kind in VALUE_TYPES and head is not None and head.start() <= start:
+        named, _ = _first_type(head.group())
+        if named in ("name", "list"):
+            return named
+    return kind
+
+
+def _first_type(folded: str) -> tuple[AnswerType, int]:
+    """The type of the first interrogative pattern that matches, and where its match starts."""
     for kind, pattern in _TYPE_PATTERNS:
-        if pattern.search(folded):
+        if match := pattern.search(folded):
             if kind == "definition" and _ENUMERATION.search(folded):
-                return "list"
-            return kind
-    return "open"
+                return "list", match.start()
+            return kind, match.start()
+    return "open", len(folded)
 
 
 def split_parts(text: str) -> list[str]:

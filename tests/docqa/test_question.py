@@ -49,6 +49,12 @@ from docqa.question import profile, split_parts, subject
         ("What are the main barriers to adoption in hospitals?", "list"),
         ("Qui a fondé le laboratoire ?", "name"),
         ("Which company launched the programme?", "name"),
+        # a value word after the noun an interrogative determiner asks for is not what is asked
+        ("Quelle société a racheté la startup pour 50 millions d'euros ?", "name"),
+        ("Quels partenaires ont apporté le financement du projet ?", "list"),
+        ("Which company did the group buy, and at what price?", "name"),
+        ("Quel montant la société a-t-elle levé ?", "amount"),
+        ("Combien d'entreprises et quelle agence ?", "count"),
         ("Est-ce que la France est en avance ?", "yesno"),
         ("Pourquoi les données sont-elles essentielles ?", "open"),
     ],
