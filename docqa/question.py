@@ -80,7 +80,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-# an interrogative determiner with the noun it asks for ("quels laboratoires", "which company"), not a verb
+# an interrogative determiner with the noun it asks for ("quels partenaires", "which company"), not a verb
 # ("quelle est", "what is")
 _ASKED_NOUN = re.compile(
     r"\b(?:quel(?:le)?s?|which|what)\s+(?!(?:est|sont|etait|etaient|sera|seront|serait|a|ont|avait|is|are|was|"
@@ -275,9 +275,8 @@ def asking_tokens(question: Question) -> frozenset[str]:
 
 def answer_type(folded: str) -> AnswerType:
     """The expected answer type of a folded question: the first interrogative pattern that matches; but a value
-    word after an interrogative determiner and its noun is no value asked ("Quels laboratoires se sont associés
-    dans le fonds d'investissement ...", "Quelle entreprise ... a-t-il acquise pour ..."): what that noun names is
-    (`_ASKED_NOUN`)."""
+    word after an interrogative determiner and its noun is no value asked ("Quels partenaires ont apporté le
+    financement ?", "Quelle société a racheté la startup pour 50 M€ ?"): what that noun names is (`_ASKED_NOUN`)."""
     kind, start = _first_type(folded)
     head = _ASKED_NOUN.search(folded)
     if kind in VALUE_TYPES and head is not None and head.start() <= start:
