@@ -61,8 +61,8 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
     if not streamed:
         st.markdown(linked(inert(answer.answer), key))
     cited = {c.doc_id for c in answer.citations}
-    documents = [d for d in qa.index.documents() if d.doc_id in cited] if qa is not None else []
-    pdfs = {d.doc_id for d in documents if qa is not None and pdf_file(d, qa.settings)}
+    documents = qa.index.documents() if qa is not None else []
+    pdfs = {d.doc_id for d in documents if d.doc_id in cited and qa is not None and pdf_file(d, qa.settings)}
     for c in answer.citations:
         quotes = c.quote.split(" … ")
         st.html(f'<span id="source-{key}-{c.n}"></span>')  # where the answer's [n] leads
