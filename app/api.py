@@ -112,6 +112,12 @@ class SearchRequest(BaseModel):
     history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_MESSAGES)
 
 
+class SearchResponse(BaseModel):
+    """The passages, best first, as `docqa search --json` prints them and the MCP tool `search` returns them."""
+
+    hits: list[Hit]
+
+
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int | None = Field(None, ge=1, le=50, strict=True)
@@ -230,12 +236,12 @@ def create_app(qa_factory: Callable[[], QA] | None = None, host: str | None = No
         return {"status": "ok", "chunks": engine_.index.count(), "embedding_model": engine_.index.model}
 
     @app.post("/search", responses={400: {"model": Error}})
-    def search(request: SearchRequest) -> list[Hit]:
+    def search(request: SearchRequest) -> SearchResponse:
         """The passages most relevant to a query; with `history` (the previous messages), a short follow-up is
         searched together with the previous question, as `/ask` does."""
         query = standalone_question([*turns(request.history), Turn("user", request.query)])
         with slots:
-            return qa().search(query, k=request.k, docs=request.docs)
+            return SearchResponse(hits=qa().search(query, k=request.k, docs=request.docs))
 
     @app.post("/ask", responses={400: {"model": Error}, 503: {"model": Error}})
     def ask(request: AskRequest) -> Any:

@@ -28,7 +28,7 @@ from docqa.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the engine and its models are imported inside the commands that need them
     from docqa.qa import QA
-    from docqa.schema import Answer, Hit
+    from docqa.schema import Answer
 
 app = typer.Typer(help="Cited answers to questions about the reports in corpus/.", no_args_is_help=True)
 console = Console()
@@ -210,7 +210,7 @@ def search(
     except DocqaError as exc:
         _fail(str(exc), _hint(exc), json_output)
     if json_output:
-        print(json.dumps({"hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"hits": [h.model_dump() for h in hits]}, ensure_ascii=False, indent=2))
         return
     from docqa.schema import location
 
@@ -339,7 +339,7 @@ def chat() -> None:
             if not argument.strip():
                 console.print(label("doc_cleared", language))
         elif command.startswith("/"):
-            errors.print(f"[bold red]Error:[/] {label('unknown_command', language, command=command)}", highlight=False)
+            _chat_error(label("unknown_command", language, command=command), language)
         else:
             turns.append(Turn("user", line))
             asked = standalone_question(turns)
@@ -348,7 +348,7 @@ def chat() -> None:
             try:
                 answer = qa.ask(asked, docs=docs)
             except DocqaError as exc:
-                errors.print(f"[bold red]Error:[/] {exc}", highlight=False)
+                _chat_error(str(exc), language)
                 continue
             language = answer.language
             print_answer(answer)
@@ -356,11 +356,14 @@ def chat() -> None:
     _save_history(history)
 
 
+def _chat_error(message: str, language: str) -> None:
+    errors.print(f"[bold red]{label('error', language)}[/] {message}", highlight=False)
+
+
 def _choose_doc(qa: QA, doc: str, language: str) -> list[str] | None:
     known = sorted(d.doc_id for d in qa.index.documents())
     if doc not in known:
-        message = label("unknown_doc", language, doc=doc, known=", ".join(known))
-        errors.print(f"[bold red]Error:[/] {message}", highlight=False)
+        _chat_error(label("unknown_doc", language, doc=doc, known=", ".join(known)), language)
         return None
     console.print(label("doc_set", language, doc=doc), highlight=False)
     return [doc]
@@ -465,10 +468,6 @@ def evaluate(
         console.print(f"[green]No metric dropped below the baseline (tolerance {tolerance}).[/]")
 
 
-def hit_json(hit: Hit) -> dict:
-    return hit.model_dump(include={"doc_id", "title", "page", "section", "text", "score", "chunk_id"})
-
-
 def print_answer(answer: Answer) -> None:
     language = answer.language
     for note in answer.notes:
@@ -487,7 +486,7 @@ def print_answer(answer: Answer) -> None:
     for c in answer.citations:
         console.print(f"[bold][{c.n}][/] {where(c.title, c.page, language, c.section)}", highlight=False)
         console.print(f"    [italic]« {c.quote} »[/]", highlight=False)
-    console.print(f"[dim]{answer.timings.get('total_ms', 0):.0f} ms[/]")
+    console.print(f"[dim]{label('answered_in', language, ms=round(answer.timings.get('total_ms', 0)))}[/]")
 
 
 def _hint(exc: DocqaError) -> str:

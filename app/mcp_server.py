@@ -82,11 +82,12 @@ def build_server(qa_factory: Callable[[], QA] | None = None, settings: Settings 
             raise error(str(exc) if folder in str(exc) else f"{exc} (data folder: {folder})") from exc
 
     @server.tool()
-    def search(query: str, k: K = 5) -> list[dict]:
-        """The passages of the reports most relevant to a query (doc_id, title, page, text, score)."""
+    def search(query: str, k: K = 5) -> dict[str, list[dict]]:
+        """The passages of the reports most relevant to a query, best first: `{"hits": [{doc_id, title, page,
+        section, text, score, ...}]}`, as `docqa search --json` prints them and `POST /search` returns them."""
         with reasons(ToolError):
             hits = qa().search(query, k=k)
-        return [h.model_dump(include={"doc_id", "title", "page", "text", "score"}) for h in hits]
+        return {"hits": [h.model_dump() for h in hits]}
 
     @server.tool()
     def ask(question: str, k: K = 5) -> PublicAnswer:

@@ -60,9 +60,19 @@ def get_qa(settings: Settings | None = None) -> QA:
 
 def ask(question: str, k: int | None = None, docs: list[str] | None = None) -> Answer:
     """Answer `question` with citations; `docs` limits the search to these document ids."""
-    return get_qa().ask(question, k=k, docs=docs)
+    return _reader().ask(question, k=k, docs=docs)
 
 
 def search(query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
     """The `k` passages most relevant to `query`, best first."""
-    return get_qa().search(query, k=k, docs=docs)
+    return _reader().search(query, k=k, docs=docs)
+
+
+def _reader() -> QA:
+    """The engine of a function that only reads the index: `IndexMissingError` when its data folder does not exist
+    (instead of an empty one created there, e.g. by a script run from another folder than the project's)."""
+    from docqa.settings import get_settings
+    from docqa.store import require_folder
+
+    require_folder(get_settings())
+    return get_qa()

@@ -41,7 +41,7 @@ class Tally:
 
 def complete(route: str, body: object) -> bool:
     if route == "/search":
-        return isinstance(body, list)
+        return isinstance(body, dict) and isinstance(body.get("hits"), list)
     return isinstance(body, dict) and bool(body.get("answer")) and (body["abstained"] or bool(body["citations"]))
 
 

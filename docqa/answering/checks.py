@@ -3,12 +3,44 @@ Settings (`check_*`) and its own unit test; `python -m eval.fit` reports what ea
 
 from __future__ import annotations
 
+import re
+
 from docqa.question import Question
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, acronym_written
 from docqa.settings import Settings
 from docqa.text import fold, join_acronyms, terms, tokenize
 from docqa.values import QUANTITIES, find_values
+
+# why an answer was declined, in the question's language (shown to the user as a note)
+_REASONS = {
+    "fr": {
+        "time": "le passage ne parle pas de {}",
+        "value": "les passages ne donnent pas de {}",
+        "counted": "les citations ne nomment pas {}",
+        "names": "les pages citées ne nomment pas {}",
+    },
+    "en": {
+        "time": "the passage does not speak of {}",
+        "value": "the passages state no {}",
+        "counted": "the quotes do not name {}",
+        "names": "the cited pages do not name {}",
+    },
+}
+_TYPE_NAMES = {
+    "fr": {"count": "nombre", "amount": "montant", "percentage": "pourcentage", "date": "date", "duration": "durée"},
+    "en": {"count": "count", "amount": "amount", "percentage": "percentage", "date": "date", "duration": "duration"},
+}
+
+
+def _reason(question: Question, check: str, what: str) -> str:
+    language = question.language if question.language in _REASONS else "en"
+    return _REASONS[language][check].format(what)
+
+
+def _as_written(question: Question, name: str) -> str:
+    """A name of the question as the question writes it (its names are kept folded: "allemagne" -> "Allemagne")."""
+    return next((w for w in re.findall(r"[\w-]+", question.text) if fold(w) == fold(name)), name)
 
 
 def time_frame_stated(question: Question, chosen: list[ScoredSentence], hits: list[Hit], before: int) -> str:
@@ -19,7 +51,7 @@ def time_frame_stated(question: Question, chosen: list[ScoredSentence], hits: li
     context = hits[first.hit].text[max(0, first.start - before) : first.start]
     said = " ".join([context] + [c.text for c in chosen if c.hit == first.hit])
     missing = [year for year in question.time_frame if year not in said]
-    return f"the passage does not speak of {', '.join(missing)}" if missing else ""
+    return _reason(question, "time", ", ".join(missing)) if missing else ""
 
 
 def value_stated(question: Question, chosen: list[ScoredSentence]) -> str:
@@ -31,7 +63,8 @@ def value_stated(question: Question, chosen: list[ScoredSentence]) -> str:
         return ""
     kinds = QUANTITIES if question.answer_type in QUANTITIES else (question.answer_type,)
     stated = any(find_values(kind, c.text, question) for c in chosen for kind in kinds)
-    return "" if stated else f"the passages state no {question.answer_type}"
+    language = question.language if question.language in _TYPE_NAMES else "en"
+    return "" if stated else _reason(question, "value", _TYPE_NAMES[language][question.answer_type])
 
 
 def counted_stated(question: Question, chosen: list[ScoredSentence]) -> str:
@@ -40,7 +73,7 @@ def counted_stated(question: Question, chosen: list[ScoredSentence]) -> str:
     if not question.counted:
         return ""
     said = set().union(*(tokenize(c.text) + tokenize(c.text.replace("-", "")) for c in chosen))  # "start-up"
-    return "" if said & question.counted else f"the quotes do not name {question.subject}"
+    return "" if said & question.counted else _reason(question, "counted", question.subject)
 
 
 def names_stated(question: Question, context: str) -> str:
@@ -62,8 +95,8 @@ def names_stated(question: Question, context: str) -> str:
             stems = set(tokenize(holding))
             found = fold(name) in terms(holding) or own <= stems or bool(stems.intersection(translations))
         if not found:
-            missing.append(name)
-    return f"the cited pages do not name {', '.join(missing)}" if missing else ""
+            missing.append(_as_written(question, name))
+    return _reason(question, "names", ", ".join(missing)) if missing else ""
 
 
 def failed_check(

@@ -54,7 +54,10 @@ def require_folder(settings: Settings) -> None:
     """`IndexMissingError` when the data folder does not exist: a face that only reads the index must not create
     one there (an empty folder left behind would hide a mistyped DOCQA_DATA_DIR)."""
     if not settings.data_dir.exists():
-        raise IndexMissingError(f"there is no index under {settings.data_dir}: run `docqa ingest` (or `make ingest`)")
+        raise IndexMissingError(
+            f"there is no index under {settings.data_dir.absolute()}: run `docqa ingest` (or `make ingest`) there, or "
+            "set DOCQA_DATA_DIR"
+        )
 
 
 class Index:
@@ -288,7 +291,9 @@ class Index:
     def corpus_similarity(self, vector: np.ndarray, neighbours: int) -> tuple[float, float]:
         """How near the query embedding `vector` is to what the documents are about: its cosine to the centroid of
         all the chunks, and its mean cosine to its `neighbours` nearest chunks (what a question on another subject
-        lacks, whatever words it shares with the documents)."""
+        lacks, whatever words it shares with the documents), or to all the chunks of a document that has fewer,
+        when that is nearer (a one-page upload is a subject of its own: its one chunk among nine others about
+        something else would put a question about it off the documents' subject)."""
         snap = self._snapshot()
         if not snap.ids:
             return 0.0, 0.0
@@ -296,7 +301,8 @@ class Index:
         query = query / (np.linalg.norm(query) + 1e-9)
         similarities = snap.vectors @ query
         nearest = -np.partition(-similarities, min(neighbours, len(similarities)) - 1)[:neighbours]
-        return float(snap.centroid() @ query), float(nearest.mean())
+        small = [similarities[rows].mean() for rows in snap.by_document.values() if len(rows) < neighbours]
+        return float(snap.centroid() @ query), float(max([nearest.mean(), *small]))
 
     def sentence_search(self, vector: np.ndarray, k: int, docs: list[str] | None = None) -> list[Hit]:
         """The `k` chunks whose nearest sentence is nearest to `vector` (a query of the sentence index, its cosine
@@ -378,7 +384,8 @@ class Index:
     def require_content(self) -> None:
         if self.count() == 0:
             raise IndexMissingError(
-                f"the index under {self.settings.data_dir} is empty: run `docqa ingest` (or `make ingest`) first"
+                f"the index under {self.settings.data_dir.absolute()} is empty: run `docqa ingest` (or `make ingest`) "
+                "first, or set DOCQA_DATA_DIR"
             )
 
     # ---- freshness --------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def client(qa, monkeypatch, api_key=None):
 def test_health_search_ask_documents(qa, monkeypatch):
     api = client(qa, monkeypatch)
     assert api.get("/health").json()["status"] == "ok"
-    hits = api.post("/search", json={"query": "Health Data Hub", "k": 2}).json()
+    hits = api.post("/search", json={"query": "Health Data Hub", "k": 2}).json()["hits"]
     assert hits[0]["doc_id"] == "note" and {"title", "page", "text", "score"} <= set(hits[0])
     answer = api.post("/ask", json={"question": "Combien d'emplois d'ici 2025 ?"}).json()
     assert "5 000" in answer["answer"] and answer["citations"][0]["page"] == 2
@@ -252,7 +252,7 @@ def test_search_with_history_searches_the_follow_up_with_the_previous_question(q
     history = [{"role": "user", "content": "Combien d'emplois liés à l'IA d'ici 2025 ?"}]
     followed = api.post("/search", json={"query": "Et en France ?", "k": 1, "history": history}).json()
     merged = {"query": "Combien d'emplois liés à l'IA d'ici 2025 ? Et en France ?", "k": 1}
-    assert followed == api.post("/search", json=merged).json() and "5 000" in followed[0]["text"]
+    assert followed == api.post("/search", json=merged).json() and "5 000" in followed["hits"][0]["text"]
 
 
 def test_upload_word_and_powerpoint_files_with_their_titles(qa, monkeypatch, tmp_path):

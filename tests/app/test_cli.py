@@ -162,11 +162,12 @@ def test_terminal_chat(env):
     assert result.exit_code == 0, result.output
     output = result.output
     assert "/doc ID" in output and "unknown" not in output  # /help, in French until an English question
-    assert "document inconnu : nope (indexés : etude, note)" in output
+    assert "Erreur : document inconnu : nope (indexés : etude, note)" in output
     limited, everything = output.split("Questions sur tous les documents.")
     assert "Questions limitées à note." in limited and "[1] etude" not in limited
     assert "5 000" in everything and "[1] etude — p. 2" in everything
     assert "Answer" in everything and "New conversation." in everything  # labels follow the question's language
+    assert "Répondu en " in everything and "Answered in " in everything
     assert (env.parent / "data" / "chat-history").exists()
 
 

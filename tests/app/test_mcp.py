@@ -36,12 +36,14 @@ async def test_mcp_lists_tools_and_answers(qa):
     async with Client(build_server(lambda: qa)) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         answer = await client.call_tool("ask", {"question": JOBS})
+        searched = await client.call_tool("search", {"query": "emplois", "k": 1})
         resources = await client.list_resources()
         listing = await client.read_resource("docqa://documents")
     assert {"search", "ask"} <= set(tools)
     k = tools["search"].input_schema["properties"]["k"]
     assert (k["minimum"], k["maximum"]) == (1, 50)
     assert "5 000" in payload(answer)["answer"] and payload(answer)["citations"][0]["doc_id"] == "etude"
+    assert searched.structured_content == {"hits": [h.model_dump() for h in qa.search("emplois", k=1)]}  # as /search
     assert any(str(r.uri) == "docqa://documents" and r.mime_type == "application/json" for r in resources.resources)
     assert listing.contents[0].mime_type == "application/json"
     assert json.loads(listing.contents[0].text)[0]["doc_id"] == "etude"

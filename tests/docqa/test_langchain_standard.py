@@ -50,3 +50,16 @@ class TestE5Embeddings(EmbeddingsIntegrationTests):
     @property
     def embeddings_class(self) -> type[E5Embeddings]:
         return E5Embeddings
+
+
+def test_the_python_api_reads_the_default_engine_and_creates_no_folder(tmp_path, monkeypatch):
+    assert "5 000" in docqa.ask("Combien d'emplois d'ici 2025 ?").answer
+    assert docqa.search("Health Data Hub", k=1)[0].doc_id
+    missing = tmp_path / "nowhere"
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(missing))
+    get_settings.cache_clear()
+    for read in (docqa.ask, docqa.search):
+        with pytest.raises(docqa.DocqaError, match=f"there is no index under {missing}"):
+            read("Health Data Hub")
+    assert not missing.exists()
+    get_settings.cache_clear()

@@ -1,5 +1,7 @@
 """The answer chain end to end on a generated multi-page PDF, with the real default embedder."""
 
+from pathlib import Path
+
 import pytest
 
 from docqa.errors import DocqaError
@@ -8,6 +10,8 @@ from docqa.question import profile
 from docqa.settings import Settings
 from ingest.pipeline import ingest
 from tests.pdfs import make_pdf
+
+REPO = Path(__file__).resolve().parents[2]
 
 PAGES = [
     "Rapport sur l’IA en santé. Ce document présente le contexte général de l’étude.",
@@ -62,7 +66,7 @@ def test_abstains_when_the_documents_do_not_say(qa):
 
 def test_a_count_of_something_else_does_not_answer(qa):
     answer = qa.ask("Combien de signalements sur l'IA sont attendus d'ici 2025 ?")  # the passage counts jobs
-    assert answer.abstained and answer.notes == ["the quotes do not name signalements"]
+    assert answer.abstained and answer.notes == ["les citations ne nomment pas signalements"]
     assert "1 200" in qa.ask("Combien de personnes ont répondu à l'enquête ?").answer
 
 
@@ -90,3 +94,23 @@ def test_chain_and_retriever_are_langchain_runnables(qa):
     assert "5 000" in qa.chain().invoke("Combien d'emplois liés à l'IA devraient être créés d'ici 2025 ?").answer
     documents = qa.retriever.invoke("Health Data Hub")
     assert documents[0].metadata["doc_id"] == "rapport" and documents[0].metadata["page"] == 2
+
+
+def test_a_short_document_beside_long_reports_is_on_the_documents_subject(tmp_path):
+    """Its one chunk among the nearest chunks of the reports would put a question about it off the subject of the
+    documents (`Index.corpus_similarity`)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ia-emploi-sante-note.txt", "dge-ia-service-sante.html"):  # 10 and 16 chunks
+        (corpus / name).write_bytes((REPO / "corpus" / name).read_bytes())
+    (corpus / "observatoire.md").write_text(
+        "# L'Observatoire Kerbala\n\nL'Observatoire Kerbala a été créé en 2021 à Rennes. "
+        "Il a été fondé par Jeanne Morvan, ancienne directrice des systèmes d'information du CHU.",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data")
+    engine = QA(settings)
+    assert ingest([corpus], engine.index, settings).ok
+    answer = engine.ask("Qui a fondé l'Observatoire Kerbala ?")
+    assert "Jeanne Morvan" in answer.answer and answer.citations[0].doc_id == "observatoire"
+    assert engine.ask("Quelle est la recette de la tarte tatin ?").abstained

@@ -121,5 +121,5 @@ def test_the_server_sees_a_separate_ingest(server, tmp_path):
     extra.mkdir()
     (extra / "note.txt").write_text("Le Health Data Hub héberge les données de santé françaises.", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(extra)], env=env, cwd=REPO, check=True)
-    hits = httpx.post(f"{base}/search", json={"query": "Health Data Hub", "k": 1}).json()
+    hits = httpx.post(f"{base}/search", json={"query": "Health Data Hub", "k": 1}).json()["hits"]
     assert hits[0]["doc_id"] == "note"

@@ -67,13 +67,13 @@ def test_every_worker_serves_an_upload_and_none_serves_it_once_deleted(data):
         added = httpx.post(f"{base}/documents", files={"file": ("zorglub.txt", NOTE.format(n=0).encode())}, timeout=120)
         assert added.status_code == 201, added.text
         for worker, response in each_worker(search).items():
-            assert response.json()[0]["doc_id"] == "zorglub", worker
+            assert response.json()["hits"][0]["doc_id"] == "zorglub", worker
         for worker, response in each_worker(ask).items():
             assert response.json()["citations"][0]["doc_id"] == "zorglub", worker
 
         assert httpx.delete(f"{base}/documents/zorglub", timeout=120).status_code == 200
         for worker, response in each_worker(search).items():
-            assert "zorglub" not in {hit["doc_id"] for hit in response.json()}, worker
+            assert "zorglub" not in {hit["doc_id"] for hit in response.json()["hits"]}, worker
         for worker, response in each_worker(lambda: httpx.get(f"{base}/documents", timeout=60)).items():
             assert [d["doc_id"] for d in response.json()] == ["doc0"], worker
         assert {r.json()["chunks"] for r in each_worker(lambda: httpx.get(f"{base}/health")).values()} == {before}
