@@ -58,6 +58,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"\b(qu'est-ce qu\w*|c'est quoi|que designe\w*|que signifie\w*|que veut dire|qu'entend\w*|"
             r"que sont (les|des)|qu'appelle-t-on|a quoi correspond\w*|que recouvre\w*|"
             r"entend-on|definition|definit|definissent|en quoi consiste\w*|what is meant|what does .* mean|define|"
+            r"what (?:does|do) .* stand for|"
             r"meaning of|^what (is|are) (the |a |an )?(\S+ ){0,4}\S+ ?\?)",
         ),
         (

@@ -49,6 +49,7 @@ from docqa.question import profile, split_parts, subject
         ("What are the main barriers to adoption in hospitals?", "list"),
         ("Qui a fondé le laboratoire ?", "name"),
         ("Which company launched the programme?", "name"),
+        ("What does HDH stand for?", "definition"),
         # a value word after the noun an interrogative determiner asks for is not what is asked
         ("Quelle société a racheté la startup pour 50 millions d'euros ?", "name"),
         ("Quels partenaires ont apporté le financement du projet ?", "list"),

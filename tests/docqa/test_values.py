@@ -40,6 +40,11 @@ def test_a_number_that_is_part_of_a_name_is_not_a_count():
     assert [v.text for v in find_values("count", "Environ 300. Soit 12.")] == ["300", "12"]
 
 
+def test_a_ratio_or_a_slide_s_place_is_not_a_count():
+    assert find_values("count", "Estimation optimiste des besoins (2/4)") == []
+    assert [v.text for v in find_values("count", "dans 3/4 des cas, soit 12 hôpitaux")] == ["12 hôpitaux"]
+
+
 def test_a_unit_is_not_a_thing_counted():
     assert is_unit("millions d'euros") and is_unit("jours") and is_unit("pourcents") and is_unit("fois plus")
     assert not is_unit("startups") and not is_unit("personnes interrogées")
