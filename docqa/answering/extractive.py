@@ -347,7 +347,7 @@ class ExtractiveAnswerer:
                     len(citations) + 1, hits[sentence.hit], sentence, ends[sentence.hit]
                 )
             else:
-                citation.quote += " … " + sentence.text
+                citation.quote += " … " + _quoted(sentence)
             if sentence.features.get("note") and sentence.text not in citation.passage:  # further down its page
                 citation.passage += " … " + sentence.text
             quoted.append((sentence, citation.n))
@@ -361,7 +361,7 @@ class ExtractiveAnswerer:
             for sentence in chosen:
                 n, new = cite(sentence)
                 if new:
-                    quotes.append(f"{_BULLET.sub('', sentence.text).strip()} [{n}]")
+                    quotes.append(f"{_quoted(sentence)} [{n}]")
             if lead is not None:
                 lines.append(f"{lead.text} [{cite(lead.sentence)[0]}]")
             if quotes:
@@ -382,7 +382,7 @@ class ExtractiveAnswerer:
             doc_id=hit.doc_id,
             title=hit.title,
             page=hit.page,
-            quote=sentence.text,
+            quote=_quoted(sentence),
             score=round(hit.score, 4),
             chunk_id=hit.chunk_id,
             passage=self._passage(hit, end),
@@ -416,6 +416,11 @@ def _note(mark: str, after_space: bool = False) -> re.Pattern[str]:
     the next note ends one that cleaning joined to it), and a word follows it."""
     before = r"(?<=[\s•▪◦●])" if after_space else r"(?<=[•▪◦●])"
     return re.compile(rf"(?:^[ \t•▪◦●]*|{before})({mark})[ \t]*(?=\w)", re.MULTILINE)
+
+
+def _quoted(sentence: ScoredSentence) -> str:
+    """A sentence as the answer and its citation quote it: without its bullet mark ("- ", "• ")."""
+    return _BULLET.sub("", sentence.text).strip()
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:

@@ -68,6 +68,8 @@ def test_a_sentence_announcing_a_list_gets_its_items(qa):
     assert all(item in answer.answer for item in ("Former les soignants", "Ouvrir les données", "Financer"))
     assert "Sources" not in answer.answer and "printemps" not in answer.answer  # the sources close the list
     assert "Financer" in answer.answer  # an item holding a web address is an item
+    quotes = [q for c in answer.citations for q in c.quote.split(" … ")]
+    assert "Former les soignants au numérique" in quotes and not any(q.startswith("•") for q in quotes)  # no bullet
 
 
 def test_a_best_sentence_that_enumerates_is_the_list(qa):
