@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,7 +24,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from app.labels import label, where
-from docqa.errors import DocqaError, IndexMissingError, checked_question
+from docqa.errors import DocqaError, checked_question
 from docqa.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the engine and its models are imported inside the commands that need them
@@ -46,7 +47,6 @@ HELD_OUT_SET = Path(f"eval/data/qa-{HELD_OUT}.jsonl")
 HELD_OUT_B_SET = Path(f"eval/data/{HELD_OUT}-b.jsonl")
 HELD_OUT_C_SET = Path(f"eval/data/{HELD_OUT}-c.jsonl")
 OFF_TOPIC_SET = Path(f"eval/data/offtopic-{HELD_OUT}.jsonl")
-INGEST_HINT = "Run `docqa ingest` (or `make ingest`) to build the index."
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
 KOption = Annotated[int | None, typer.Option("-k", help="Number of passages (default: DOCQA_TOP_K).")]
 DocOption = Annotated[list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")]
@@ -74,8 +74,7 @@ def _json_usage_errors(as_json: bool) -> Iterator[None]:
     except UsageError as exc:
         if not as_json:
             raise
-        print(json.dumps({"error": exc.format_message()}, indent=2))
-        raise typer.Exit(2) from None
+        _fail(exc.format_message(), as_json=True, code=2)
 
 
 def _settings(as_json: bool = False) -> Settings:
@@ -101,7 +100,7 @@ def _indexed(as_json: bool = False) -> Settings:
     try:
         require_folder(settings)
     except DocqaError as exc:
-        _fail(str(exc), _hint(exc), as_json)
+        _fail(str(exc), as_json=as_json)
     return settings
 
 
@@ -113,16 +112,14 @@ def _check(question: str, k: int | None, as_json: bool) -> None:
         _fail(str(exc), as_json=as_json)
 
 
-def _fail(message: str, hint: str = "", as_json: bool = False) -> NoReturn:
-    """Exit 1 after saying `message` (and `hint`) on stderr, or, for a command run with --json, `{"error": message}`
+def _fail(message: str, as_json: bool = False, code: int = 1) -> NoReturn:
+    """Exit with `code` after saying `message` on stderr, or, for a command run with --json, `{"error": message}`
     on stdout."""
     if as_json:  # ASCII: a name from the arguments that is not UTF-8 (a lone surrogate) prints too
         print(json.dumps({"error": message}, indent=2))
     else:
-        errors.print(f"[bold red]Error:[/] {message}", highlight=False)
-        if hint:
-            errors.print(f"[dim]{hint}[/]", highlight=False)
-    raise typer.Exit(1)
+        errors.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # one line
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -142,11 +139,10 @@ def ingest(
     try:
         index = Index(settings)
         for repair in reconcile(index, settings):
-            errors.print(f"[yellow]uploads[/] {repair}", highlight=False)
+            errors.print(f"[yellow]uploads[/] {escape(str(repair))}", highlight=False)
         if index.outdated:
-            errors.print(
-                f"[yellow]The index under {settings.data_dir} was written by an older docqa: rebuilding it.[/]"
-            )
+            folder = escape(str(settings.data_dir))
+            errors.print(f"[yellow]The index under {folder} was written by an older docqa: rebuilding it.[/]")
         if rebuild or index.outdated:
             index.reset()
             if uploads_dir(settings).is_dir():
@@ -164,15 +160,15 @@ def ingest(
     except DocqaError as exc:
         _fail(str(exc))
     table = Table(title=f"Ingest ({report.seconds:.1f} s, model {index.model})", show_header=False)
-    table.add_row("indexed", ", ".join(report.indexed) or "—")
-    table.add_row("unchanged", ", ".join(report.unchanged) or "—")
-    table.add_row("removed", ", ".join(report.removed) or "—")
+    table.add_row("indexed", escape(", ".join(report.indexed)) or "—")
+    table.add_row("unchanged", escape(", ".join(report.unchanged)) or "—")
+    table.add_row("removed", escape(", ".join(report.removed)) or "—")
     table.add_row("new chunks", str(report.chunks))
     table.add_row("new sentences", str(report.sentences))
     table.add_row("chunks in index", str(index.count()))
     console.print(table)
     for skipped in report.skipped:
-        errors.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}", highlight=False)
+        errors.print(f"[yellow]skipped[/] {escape(f'{skipped.path}: {skipped.reason}')}", highlight=False)
     if not report.ok:
         _fail("nothing could be indexed")
 
@@ -189,7 +185,7 @@ def ask(
     try:
         answer = _qa(json_output).ask(question, k=k, docs=doc)
     except DocqaError as exc:
-        _fail(str(exc), _hint(exc), json_output)
+        _fail(str(exc), as_json=json_output)
     if json_output:
         print(json.dumps(answer.public(), ensure_ascii=False, indent=2))
     else:
@@ -208,7 +204,7 @@ def search(
     try:
         hits = _qa(json_output).search(query, k=k, docs=doc)
     except DocqaError as exc:
-        _fail(str(exc), _hint(exc), json_output)
+        _fail(str(exc), as_json=json_output)
     if json_output:
         print(json.dumps({"hits": [h.model_dump() for h in hits]}, ensure_ascii=False, indent=2))
         return
@@ -216,7 +212,13 @@ def search(
 
     table = Table("#", "document", "where", "passage", "score")
     for n, hit in enumerate(hits, start=1):
-        table.add_row(str(n), hit.title, location(hit.page, hit.section, hit.ocr), hit.text, f"{hit.score:.3f}")
+        table.add_row(
+            str(n),
+            escape(hit.title),
+            escape(location(hit.page, hit.section, hit.ocr)),
+            escape(hit.text),
+            f"{hit.score:.3f}",
+        )
     console.print(table)
 
 
@@ -237,10 +239,12 @@ def docs(json_output: JsonOption = False) -> None:
         return
     console.print(f"[bold]Index[/] ({index.model}, {index.count()} chunks)", highlight=False)
     for d in documents:  # the id alone on its line, never cut, so that it can be pasted into --doc
-        console.print(f"[bold cyan]{d.doc_id}[/]", soft_wrap=True, highlight=False)
+        console.print(f"[bold cyan]{escape(d.doc_id)}[/]", soft_wrap=True, highlight=False)
         pages = f"{d.pages} page{'s' * (d.pages > 1)}" if d.pages else ""
         details = [d.publisher, str(d.year or ""), pages, f"{d.chunks} chunk{'s' * (d.chunks != 1)}"]
-        console.print(Padding(f"{d.title} [dim]— {', '.join(x for x in details if x)}[/]", (0, 0, 0, 4)))
+        console.print(
+            Padding(f"{escape(d.title)} [dim]— {escape(', '.join(x for x in details if x))}[/]", (0, 0, 0, 4))
+        )
     if not documents:
         console.print("The index is empty: run [bold]docqa ingest[/].")
 
@@ -344,7 +348,7 @@ def chat() -> None:
             turns.append(Turn("user", line))
             asked = standalone_question(turns)
             if asked != line:
-                console.print(f"[dim]({asked})[/]", highlight=False)
+                console.print(f"[dim]({escape(asked)})[/]", highlight=False)
             try:
                 answer = qa.ask(asked, docs=docs)
             except DocqaError as exc:
@@ -357,7 +361,7 @@ def chat() -> None:
 
 
 def _chat_error(message: str, language: str) -> None:
-    errors.print(f"[bold red]{label('error', language)}[/] {message}", highlight=False)
+    errors.print(f"[bold red]{label('error', language)}[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _choose_doc(qa: QA, doc: str, language: str) -> list[str] | None:
@@ -365,7 +369,7 @@ def _choose_doc(qa: QA, doc: str, language: str) -> list[str] | None:
     if doc not in known:
         _chat_error(label("unknown_doc", language, doc=doc, known=", ".join(known)), language)
         return None
-    console.print(label("doc_set", language, doc=doc), highlight=False)
+    console.print(escape(label("doc_set", language, doc=doc)), highlight=False)
     return [doc]
 
 
@@ -471,26 +475,20 @@ def evaluate(
 def print_answer(answer: Answer) -> None:
     language = answer.language
     for note in answer.notes:
-        errors.print(f"[yellow]Note:[/] {note}", highlight=False)
+        errors.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     style = "yellow" if answer.abstained else "green"
-    console.print(Panel(answer.answer, title=label("answer", language), border_style=style))
+    console.print(Panel(escape(answer.answer), title=label("answer", language), border_style=style))
     if answer.abstained:
         if answer.hits:
             console.print(f"[dim]{label('closest', language)}:[/]")
             for hit in answer.hits[:3]:
-                console.print(
-                    f"  • {where(hit.title, hit.page, language, hit.section)}: [dim]{hit.text[:200]}…[/]",
-                    highlight=False,
-                )
+                place = escape(where(hit.title, hit.page, language, hit.section))
+                console.print(f"  • {place}: [dim]{escape(hit.text[:200])}…[/]", highlight=False)
         return
     for c in answer.citations:
-        console.print(f"[bold][{c.n}][/] {where(c.title, c.page, language, c.section)}", highlight=False)
-        console.print(f"    [italic]« {c.quote} »[/]", highlight=False)
+        console.print(f"[bold][{c.n}][/] {escape(where(c.title, c.page, language, c.section))}", highlight=False)
+        console.print(f"    [italic]« {escape(c.quote)} »[/]", highlight=False)
     console.print(f"[dim]{label('answered_in', language, ms=round(answer.timings.get('total_ms', 0)))}[/]")
-
-
-def _hint(exc: DocqaError) -> str:
-    return INGEST_HINT if isinstance(exc, IndexMissingError) else ""
 
 
 def main() -> None:

@@ -84,8 +84,9 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
 # an interrogative determiner with the noun it asks for ("quels partenaires", "which company"), not a verb
 # ("quelle est", "what is")
 _ASKED_NOUN = re.compile(
-    r"\b(?:quel(?:le)?s?|which|what)\s+(?!(?:est|sont|etait|etaient|sera|seront|serait|a|ont|avait|is|are|was|"
-    r"were|do|does|did|has|have|had|will|would|can|could)\b)[\w'-]+"
+    r"\b(?:quel(?:le)?s?|which|what)\s+(?!(?:est|sont|etait|etaient|sera|seront|serait|seraient|fut|furent|a|ont|"
+    r"avait|avaient|aurait|auraient|pourr\w*|peu\w*|doi\w*|devr\w*|en|y|is|are|was|were|do|does|did|has|have|had|"
+    r"will|would|can|could|should|might|may|must)\b)[\w'-]+"
 )
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word's letters
 # "what are the three ..." asks for a list rather than for a definition

@@ -93,7 +93,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # a number, in digits or words, with the word that says what it counts ("97 startups", "six étapes",
     # "une vingtaine d'écoles"); not the first number of a ratio or a slide's place ("3/4", "(1/2)")
     "count": re.compile(
-        rf"(?:{_NUMBER}(?!\s*/\s*\d)|{APPROXIMATE.pattern}|\b{_NUMBER_WORDS}\b)"
+        rf"(?:{_NUMBER}(?![\d\s.,]*/\s*\d)|{APPROXIMATE.pattern}|\b{_NUMBER_WORDS}\b)"
         rf"(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
         re.IGNORECASE,
     ),

@@ -29,6 +29,7 @@ UNANSWERED_PART = {
     "en": "“{part}”: the reports do not say.",
 }
 _BULLET = re.compile(r"^[•▪◦●○■□➢✓*\-–]\s*")
+_MARK = re.compile(r"^(?:[•▪◦●○■□➢✓]|[*\-–](?!\s*\d))\s*")  # a bullet mark, not a number's sign ("-15 %")
 # a word calling a footnote: "datamarts*", "FLOPS(2)", "médecine dite « 5P(14) »"
 _FOOTNOTE_MARK = r"\(\d{1,3}\)|\*{1,3}"
 _FOOTNOTE_CALL = re.compile(rf"(?<![*\w])(\w+)({_FOOTNOTE_MARK})(?![*\w])")  # not Markdown's **emphasis**
@@ -420,7 +421,7 @@ def _note(mark: str, after_space: bool = False) -> re.Pattern[str]:
 
 def _quoted(sentence: ScoredSentence) -> str:
     """A sentence as the answer and its citation quote it: without its bullet mark ("- ", "• ")."""
-    return _BULLET.sub("", sentence.text).strip()
+    return _MARK.sub("", sentence.text).strip()
 
 
 def _is_list(chosen: list[ScoredSentence]) -> bool:

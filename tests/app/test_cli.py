@@ -275,3 +275,21 @@ def test_serve_on_a_port_in_use_is_one_clear_error_before_the_engine_loads(env):
         result = run("serve", "--port", str(port))
     assert result.exit_code != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.output and "Traceback" not in result.output
+
+
+def test_text_that_looks_like_markup_is_printed_as_it_is(env):
+    """Documents and arguments are not rich markup: "[v2]" is kept, "[/]" does not crash the command."""
+    (env / "crochets.txt").write_text(
+        "Le rapport [v2] note [/] que le budget du programme Zorglub est de 3 M€.", "utf-8"
+    )
+    run("ingest")
+    for args in (
+        ["search", "budget du programme Zorglub", "-k", "1"],
+        ["ask", "Quel est le budget du programme Zorglub ?"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 0 and "[v2]" in result.output and "[/]" in result.output, result.output
+    refused = run("ask", "budget", "--doc", "[/]")
+    assert refused.exit_code == 1 and "unknown document(s): [/]" in " ".join(refused.output.split())
+    chat = runner.invoke(app, ["chat"], input="/x[/]\n/doc [/]\nexit\n")
+    assert chat.exit_code == 0 and "/x[/]" in chat.output and "document inconnu : [/]" in chat.output

@@ -56,6 +56,9 @@ from docqa.question import profile, split_parts, subject
         ("Which company did the group buy, and at what price?", "name"),
         ("Quel montant la société a-t-elle levé ?", "amount"),
         ("Combien d'entreprises et quelle agence ?", "count"),
+        ("Quels seraient les coûts du programme ?", "amount"),  # a verb after the determiner: no noun asked
+        ("Quels pourraient être les coûts du programme ?", "amount"),
+        ("Quelles en sont les coûts ?", "amount"),
         ("Est-ce que la France est en avance ?", "yesno"),
         ("Pourquoi les données sont-elles essentielles ?", "open"),
     ],

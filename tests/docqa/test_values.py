@@ -43,6 +43,9 @@ def test_a_number_that_is_part_of_a_name_is_not_a_count():
 def test_a_ratio_or_a_slide_s_place_is_not_a_count():
     assert find_values("count", "Estimation optimiste des besoins (2/4)") == []
     assert [v.text for v in find_values("count", "dans 3/4 des cas, soit 12 hôpitaux")] == ["12 hôpitaux"]
+    # not a shorter number either ("12" of "12 000 / 15 000", "12" of "12,5/20")
+    assert [v.text for v in find_values("count", "12 000 / 15 000 répondants")] == ["15 000 répondants"]
+    assert find_values("count", "une note de 12,5/20") == []
 
 
 def test_a_unit_is_not_a_thing_counted():
