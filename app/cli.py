@@ -104,10 +104,10 @@ def _indexed(as_json: bool = False) -> Settings:
     return settings
 
 
-def _check(question: str, k: int | None, as_json: bool) -> None:
+def _check(question: str, k: int | None, as_json: bool, what: str = "question") -> None:
     """The argument errors found without loading the engine (the engine checks them again)."""
     try:
-        checked_question(question, k)
+        checked_question(question, k, what)
     except DocqaError as exc:
         _fail(str(exc), as_json=as_json)
 
@@ -200,7 +200,7 @@ def search(
     doc: DocOption = None,
 ) -> None:
     """The passages most relevant to a query."""
-    _check(query, k, json_output)
+    _check(query, k, json_output, what="query")
     try:
         hits = _qa(json_output).search(query, k=k, docs=doc)
     except DocqaError as exc:

@@ -61,17 +61,18 @@ class UploadStorageError(DocqaError):
     """An uploaded file could not be written under the data directory (full disk, read-only folder)."""
 
 
-def checked_question(query: str, k: int | None) -> str:
-    """`query` stripped, or a DocqaError saying what is wrong with it or with `k` (read without the engine)."""
+def checked_question(query: str, k: int | None, what: str = "question") -> str:
+    """`query` stripped, or a DocqaError saying what is wrong with it (the `what`: "question", or "query" for a
+    search) or with `k` (read without the engine)."""
     query = (query or "").strip()
     if not query:
-        raise DocqaError("the question is empty")
+        raise DocqaError(f"the {what} is empty")
     if len(query) > MAX_QUESTION_CHARS:
-        raise DocqaError(f"the question is too long ({len(query)} characters, at most {MAX_QUESTION_CHARS})")
+        raise DocqaError(f"the {what} is too long ({len(query)} characters, at most {MAX_QUESTION_CHARS})")
     try:
         query.encode("utf-8")
     except UnicodeEncodeError as error:  # a lone surrogate: JSON's "\ud800", or bytes that are not UTF-8 in argv
-        raise DocqaError(f"the question is not valid text: character {error.start + 1} is not Unicode") from None
+        raise DocqaError(f"the {what} is not valid text: character {error.start + 1} is not Unicode") from None
     if k is not None and not 1 <= k <= 50:
         raise DocqaError(f"k must be between 1 and 50, got {k}")
     return query

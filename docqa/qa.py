@@ -38,7 +38,7 @@ class QA:
 
     def retrieve(self, question: str, k: int | None = None, docs: list[str] | None = None) -> Evidence:
         """The question's profile, its `k` best passages and their scored sentences."""
-        question = self.retriever.check(question, k, docs)
+        question = self.retriever.check(question, k, docs, what="question")
         k = k or self.settings.top_k
         return self.retriever.retrieve(profile(question), k, docs).top(k)
 

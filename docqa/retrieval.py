@@ -131,10 +131,10 @@ class HybridRetriever(BaseRetriever):
             self.scorer = SentenceScorer(self.index)
         self.check_documents(self.docs)
 
-    def check(self, query: str, k: int | None = None, docs: list[str] | None = None) -> str:
-        """`query` stripped, or a DocqaError saying what is wrong: the query or `k` (`checked_question`), an empty
-        index, or documents in `docs` that are not indexed."""
-        query = checked_question(query, k)
+    def check(self, query: str, k: int | None = None, docs: list[str] | None = None, what: str = "query") -> str:
+        """`query` stripped, or a DocqaError saying what is wrong: the query (a "question" when `what` says so) or
+        `k` (`checked_question`), an empty index, or documents in `docs` that are not indexed."""
+        query = checked_question(query, k, what)
         self.index.require_content()
         self.check_documents(docs)
         return query

@@ -132,6 +132,7 @@ def test_json_commands_print_their_errors_as_json(env):
     run("ingest")
     for args, error in (
         (["ask", "  "], "the question is empty"),
+        (["search", ""], "the query is empty"),
         (["ask", "question", "--doc", "nope"], "unknown document(s): nope"),
         (["search", "x", "-k", "0"], "k must be between 1 and 50, got 0"),
         (["ask", "question", "-k", "51"], "k must be between 1 and 50, got 51"),

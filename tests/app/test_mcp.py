@@ -54,7 +54,7 @@ async def test_mcp_lists_tools_and_answers(qa):
     [
         ("ask", {"question": "   "}, "the question is empty"),
         ("search", {"query": "emplois", "k": 500}, "less than or equal to 50"),
-        ("search", {"query": "x" * 3000}, "the question is too long"),
+        ("search", {"query": "x" * 3000}, "the query is too long"),
         # bad arguments: one line naming each argument, not pydantic's report
         ("search", {"query": "emplois", "k": "3"}, "invalid arguments: k: Input should be a valid integer, got '3'"),
         ("ask", {"question": JOBS, "k": True}, "invalid arguments: k: Input should be a valid integer, got True"),
