@@ -60,14 +60,15 @@ def show_answer(answer: Answer, qa: QA | None = None, key: str = "0", streamed: 
         return
     if not streamed:
         st.markdown(linked(inert(answer.answer), key))
-    cited = {c.doc_id for c in answer.citations}
-    documents = qa.index.documents() if qa is not None else []
-    pdfs = {d.doc_id for d in documents if d.doc_id in cited and qa is not None and pdf_file(d, qa.settings)}
+    pdfs: set[str] = set()  # the cited documents whose PDF `docqa web` serves (app/web.py)
+    if qa is not None:
+        cited = {c.doc_id for c in answer.citations}
+        pdfs = {d.doc_id for d in qa.index.documents() if d.doc_id in cited and pdf_file(d, qa.settings)}
     for c in answer.citations:
         quotes = c.quote.split(" … ")
         st.html(f'<span id="source-{key}-{c.n}"></span>')  # where the answer's [n] leads
         with st.expander(f"[{c.n}] {where(c.title, c.page, language, c.section)}"):
-            if c.page is not None and c.doc_id in pdfs:  # served by `docqa web` (app/web.py)
+            if c.page is not None and c.doc_id in pdfs:
                 st.markdown(f"[{label('open_pdf', language, page=c.page)}]({pdf_url(c.doc_id, c.page)})")
             st.markdown(highlight(c.passage or c.quote, quotes))
             if qa is not None and st.toggle(label("whole_page", language), key=f"page-{key}-{c.n}"):

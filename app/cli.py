@@ -118,7 +118,7 @@ def _fail(message: str, as_json: bool = False, code: int = 1) -> NoReturn:
     if as_json:  # ASCII: a name from the arguments that is not UTF-8 (a lone surrogate) prints too
         print(json.dumps({"error": message}, indent=2))
     else:
-        errors.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)  # one line
+        _say_error(message)
     raise typer.Exit(code)
 
 
@@ -343,7 +343,7 @@ def chat() -> None:
             if not argument.strip():
                 console.print(label("doc_cleared", language))
         elif command.startswith("/"):
-            _chat_error(label("unknown_command", language, command=command), language)
+            _say_error(label("unknown_command", language, command=command), language)
         else:
             turns.append(Turn("user", line))
             asked = standalone_question(turns)
@@ -352,7 +352,7 @@ def chat() -> None:
             try:
                 answer = qa.ask(asked, docs=docs)
             except DocqaError as exc:
-                _chat_error(str(exc), language)
+                _say_error(str(exc), language)
                 continue
             language = answer.language
             print_answer(answer)
@@ -360,14 +360,15 @@ def chat() -> None:
     _save_history(history)
 
 
-def _chat_error(message: str, language: str) -> None:
+def _say_error(message: str, language: str = "en") -> None:
+    """`message` on stderr after the word for an error in `language`, on one line (no wrapping)."""
     errors.print(f"[bold red]{label('error', language)}[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _choose_doc(qa: QA, doc: str, language: str) -> list[str] | None:
     known = sorted(d.doc_id for d in qa.index.documents())
     if doc not in known:
-        _chat_error(label("unknown_doc", language, doc=doc, known=", ".join(known)), language)
+        _say_error(label("unknown_doc", language, doc=doc, known=", ".join(known)), language)
         return None
     console.print(escape(label("doc_set", language, doc=doc)), highlight=False)
     return [doc]

@@ -301,7 +301,8 @@ class Index:
         query = query / (np.linalg.norm(query) + 1e-9)
         similarities = snap.vectors @ query
         nearest = -np.partition(-similarities, min(neighbours, len(similarities)) - 1)[:neighbours]
-        small = [similarities[rows].mean() for rows in snap.by_document.values() if len(rows) < neighbours]
+        means = np.bincount(snap.document_of, weights=similarities) / snap.document_sizes  # each document's mean
+        small = means[snap.document_sizes < neighbours]
         return float(snap.centroid() @ query), float(max([nearest.mean(), *small]))
 
     def sentence_search(self, vector: np.ndarray, k: int, docs: list[str] | None = None) -> list[Hit]:

@@ -65,10 +65,10 @@ class Snapshot:
         self.vectors = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9) if self.ids else matrix
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
         self.by_page: dict[tuple[str, int | None], list[int]] = defaultdict(list)
-        self.by_document: dict[str, list[int]] = defaultdict(list)
         for i, key in enumerate(zip(self.doc_ids, self.pages, strict=True)):
             self.by_page[key].append(i)
-            self.by_document[key[0]].append(i)
+        # each chunk's document as a number, and each document's number of chunks (per-document means in one pass)
+        _, self.document_of, self.document_sizes = np.unique(self.doc_ids, return_inverse=True, return_counts=True)
         self.titles = [self.documents[d].title for d in self.doc_ids]
         self.lexical = LexicalIndex(lexical_dir, self.ids, self.titles, self.texts) if self.ids else None
         self._places: dict[tuple[str, str], int] | None = None

@@ -9,9 +9,8 @@ from docqa.answering.lead import _lead
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.scoring import ScoredSentence
-from docqa.settings import Settings
 from docqa.values import find_values
-from ingest.pipeline import ingest
+from tests.corpora import indexed_engine
 
 HOSPITAL_SENTENCE = "Ce centre emploie 40 ingénieurs spécialisés en apprentissage automatique."
 DOCS = {
@@ -48,14 +47,7 @@ DOCS = {
 
 
 def engine(root, docs: dict[str, str] = DOCS, **settings) -> QA:
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name, text in docs.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    config = Settings(data_dir=root / "data", chunk_size=300, chunk_overlap=0, abstain_threshold=0.0, **settings)
-    qa = QA(config)
-    assert ingest([corpus], qa.index, config).ok
-    return qa
+    return indexed_engine(root, docs, chunk_size=300, chunk_overlap=0, abstain_threshold=0.0, **settings)
 
 
 @pytest.fixture(scope="module")

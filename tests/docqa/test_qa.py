@@ -9,6 +9,7 @@ from docqa.qa import QA
 from docqa.question import profile
 from docqa.settings import Settings
 from ingest.pipeline import ingest
+from tests.corpora import indexed_engine
 from tests.pdfs import make_pdf
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,18 +100,15 @@ def test_chain_and_retriever_are_langchain_runnables(qa):
 def test_a_short_document_beside_long_reports_is_on_the_documents_subject(tmp_path):
     """Its one chunk among the nearest chunks of the reports would put a question about it off the subject of the
     documents (`Index.corpus_similarity`)."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in ("ia-emploi-sante-note.txt", "dge-ia-service-sante.html"):  # 10 and 16 chunks
-        (corpus / name).write_bytes((REPO / "corpus" / name).read_bytes())
-    (corpus / "observatoire.md").write_text(
+    reports = {
+        name: (REPO / "corpus" / name).read_bytes()
+        for name in ("ia-emploi-sante-note.txt", "dge-ia-service-sante.html")
+    }
+    upload = (  # the two reports have 10 and 16 chunks; this one, one
         "# L'Observatoire Kerbala\n\nL'Observatoire Kerbala a été créé en 2021 à Rennes. "
-        "Il a été fondé par Jeanne Morvan, ancienne directrice des systèmes d'information du CHU.",
-        encoding="utf-8",
+        "Il a été fondé par Jeanne Morvan, ancienne directrice des systèmes d'information du CHU."
     )
-    settings = Settings(data_dir=tmp_path / "data")
-    engine = QA(settings)
-    assert ingest([corpus], engine.index, settings).ok
+    engine = indexed_engine(tmp_path, {**reports, "observatoire.md": upload})
     answer = engine.ask("Qui a fondé l'Observatoire Kerbala ?")
     assert "Jeanne Morvan" in answer.answer and answer.citations[0].doc_id == "observatoire"
     assert engine.ask("Quelle est la recette de la tarte tatin ?").abstained
