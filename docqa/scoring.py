@@ -456,7 +456,7 @@ def _counted(question: Question, text: str, subject: set[str]) -> dict[str, floa
     if question.answer_type != "count" or not subject:
         return {"value_subject": 0.0, "value_other": 0.0}
     # what each count counts: the words of "97 startups" that are not digits
-    counted = [{t for t in tokenize(v.text) if not t[0].isdigit()} for v in find_values("count", text, question)]
+    counted = [v.counted for v in find_values("count", text, question)]
     named = [c for c in counted if c]
     bare = len(named) < len(counted)  # a number alone ("n = 97"), in a sentence that names what it counts
     return {

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from docqa.question import Question
-from docqa.text import fold, normalize_numbers
+from docqa.text import fold, normalize_numbers, tokenize
 
 # not "#3", "n° 3", nor a footnote call glued to a word ("Future(7)")
 _NUMBER = r"(?<![\w.,/#°])(?<!#\s)(?<!n°\s)(?<!\w\()(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?"
@@ -66,6 +66,12 @@ DURATION_UNITS_EN = {
 _MONTHS_FR = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 _MONTHS_EN = "January February March April May June July August September October November December".split()
 _MONTHS = "|".join(_MONTHS_FR + [fold(m) for m in _MONTHS_FR] + _MONTHS_EN)
+# the adjectives written before the noun a count counts ("377 nouveaux emplois", "3 grands groupes", "two new sites")
+_PRENOMINAL = (
+    r"(?:nouve(?:aux|lles?)|grand(?:e?s)|petit(?:e?s)|autres|principa(?:ux|les)|jeunes|"
+    r"new|other|main|major|large|small|young)"
+)
+_PRENOMINAL_WORD = re.compile(rf"(?<![\w-]){_PRENOMINAL}(?=\s+[^\W\d_])", re.IGNORECASE)
 _HALF = r"(?:\s+et\s+demie?\b|\s+and\s+a\s+half\b)?"  # "deux ans et demi"
 _DURATION_UNITS = r"(?:ans?|années?|annees?|mois|semaines?|jours?|heures?|minutes?|years?|months?|weeks?|days?|hours?)"
 
@@ -91,10 +97,15 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     # a number, in digits or words, with the word that says what it counts ("97 startups", "six étapes",
-    # "une vingtaine d'écoles"); not the first number of a ratio or a slide's place ("3/4", "(1/2)")
+    # "une vingtaine d'écoles"), after an adjective that goes before its noun ("377 nouveaux emplois") or after
+    # its order of magnitude ("1,6 million de patients"); not the first number of a ratio or a slide's place
+    # ("3/4", "(1/2)")
     "count": re.compile(
         rf"(?:{_NUMBER}(?![\d\s.,]*/\s*\d)|{APPROXIMATE.pattern}|\b{_NUMBER_WORDS}\b)"
-        rf"(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])",
+        rf"(?:\s+{_PRENOMINAL}(?=\s+[^\W\d_]))?"
+        rf"(?:\s+(?!(?:et|ou|de|à|en|and|or|of|to|in)\b)[^\W\d_][\w’'-]*)?(?![\d])"
+        rf"(?:(?:(?<=million)|(?<=millions)|(?<=milliard)|(?<=milliards)|(?<=milliers))"
+        rf"\s+(?:de\s+|d['’]\s*)[^\W\d_][\w’'-]*)?",
         re.IGNORECASE,
     ),
 }
@@ -154,6 +165,13 @@ class Value:
     start: int
     end: int
     approximation: str = ""  # "environ", "près de"... as written before it
+
+    @property
+    def counted(self) -> frozenset[str]:
+        """The analysed tokens of what a count counts: its noun, not its number nor an adjective before the noun
+        ("377 nouveaux emplois" -> the stem of "emplois": it does not count "new companies")."""
+        words = _PRENOMINAL_WORD.sub(" ", self.text)
+        return frozenset(t for t in tokenize(words) if not t[0].isdigit())
 
 
 def _named(text: str, match: re.Match[str]) -> bool:

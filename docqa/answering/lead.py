@@ -192,7 +192,7 @@ def direct_answer(question: Question, chosen: list[ScoredSentence], model: LeadM
 def _names_counted(question: Question, value: Value, text: str) -> bool:
     """Whether `value` (in `text`) names what the question counts, in its own words or its label ("21 experts",
     "Startups : 97" for "combien de startups")."""
-    return bool(question.subject_tokens & (set(tokenize(value.text)) | set(tokenize(_label(text, value)))))
+    return bool(question.subject_tokens & (value.counted | set(tokenize(_label(text, value)))))
 
 
 def _closest(values: list[Value], text: str, question: Question) -> Value:
@@ -258,7 +258,8 @@ def _english_value(question: Question, value: Value) -> str:
         if value.kind == "count":
             magnitude = _MAGNITUDE.match(rest)
             scale = f"{_MAGNITUDES[magnitude.group(1).lower()]} " if magnitude else ""
-            rest = f"{scale}{subject}" if subject else rest
+            # with its order of magnitude in English, a count of something else is said without its French noun
+            rest = f"{scale}{subject}" if subject or magnitude else rest
         text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english} %"
     for french, english_month in _MONTHS.items():
         text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)
@@ -295,7 +296,7 @@ def _english_duration(text: str) -> str:
 def _counts_subject(question: Question, value: Value) -> bool:
     """Whether a count may be said with the question's words for what it counts: it counts nothing named, or
     what it counts is the question's subject or translates it, or the corpus has no word to check that with."""
-    counted = set(tokenize(_counted(value)))
+    counted = set(tokenize(_counted(value))) & value.counted  # its noun, without an adjective before it
     return not counted or bool(counted & question.subject_tokens) or not question.subject_translated
 
 

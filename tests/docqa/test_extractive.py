@@ -270,6 +270,14 @@ def test_an_english_count_lead_names_the_question_s_subject_only_when_it_counts_
     students, masters = find_values("count", text)
     assert _lead(question, students, text) == "1,087 students"
     assert _lead(question, masters, text) == "18 masters"  # not "18 students"
+    # an adjective before its noun is not what a count counts: new jobs are no new companies
+    question = replace(profile("How many new companies?"), concepts=(("new", "nouveau"), ("compan", "entrepris")))
+    text = "Elles devraient générer 377 nouveaux emplois."
+    assert _lead(question, find_values("count", text)[0], text) == "377 nouveaux emplois"
+    # a count of something else with its order of magnitude: said in English, without its French noun
+    question = replace(profile("How many ambulances operate?"), concepts=(("ambul", "ambulanc"), ("operat",)))
+    text = "Un article a étudié le choix moral d’environ 40 millions de personnes."
+    assert _lead(question, find_values("count", text)[0], text) == "About 40 million"
 
 
 def test_a_share_said_in_words_leads_in_the_question_s_language():

@@ -48,6 +48,26 @@ def test_a_ratio_or_a_slide_s_place_is_not_a_count():
     assert find_values("count", "une note de 12,5/20") == []
 
 
+def test_a_count_names_its_noun_after_an_adjective_that_goes_before_it():
+    text = "Ces 377 nouveaux emplois et 3 grands groupes ; two new sites; 5 nouvelles."
+    assert [v.text for v in find_values("count", text)] == [
+        "377 nouveaux emplois",
+        "3 grands groupes",
+        "two new sites",
+        "5 nouvelles",  # no noun after it: the adjective is what is counted
+    ]
+    assert find_values("count", "377 nouveaux emplois")[0].counted == {"emploi"}  # its noun, not its adjective
+
+
+def test_a_count_with_its_order_of_magnitude_names_what_it_counts():
+    text = "près de 1,6 million de patients, 2,8 millions d’inscrits et 35 millions d’euros ; 3 millions."
+    assert [v.text for v in find_values("count", text)] == [
+        "1,6 million de patients",
+        "2,8 millions d’inscrits",
+        "3 millions",
+    ]  # the euros are an amount
+
+
 def test_a_unit_is_not_a_thing_counted():
     assert is_unit("millions d'euros") and is_unit("jours") and is_unit("pourcents") and is_unit("fois plus")
     assert not is_unit("startups") and not is_unit("personnes interrogées")
