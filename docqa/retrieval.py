@@ -3,6 +3,7 @@ weighted reciprocal rank fusion, near-duplicates dropped, then the best candidat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +22,8 @@ from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
 from docqa.store import Index
 from docqa.text import QUESTION_WORDS, tokenize, word_stems
 from docqa.values import is_unit
+
+_HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")  # "AP-HP", "e-santé", not "COVID-19"
 
 
 def reciprocal_rank_fusion(rankings: Sequence[tuple[float, list[Hit]]], k: int = 60) -> list[Hit]:
@@ -263,6 +266,29 @@ def _listed(ids: list[str], most: int = 20) -> str:
 
 
 def expand(question: Question, index: Index) -> Question:
+    """`question` with the corpus's own words for its words (`joined_hyphens`, and `translated` for an English
+    question), for the lexical index and the sentence scores."""
+    return joined_hyphens(translated(question, index), index)
+
+
+def joined_hyphens(question: Question, index: Index) -> Question:
+    """`join_hyphens`: each piece of a hyphenated word of the question joined by the word written without its
+    hyphens when the corpus writes it so ("AP-HP" -> also "APHP", "e-santé" -> also "esanté"): the reports write
+    both."""
+    if not index.settings.join_hyphens:
+        return question
+    joins = {}
+    for word in _HYPHENATED.findall(question.text):
+        joined = word.replace("-", "")
+        if index.knows(joined):
+            joins.update({piece: tuple(tokenize(joined)) for piece in tokenize(word)})
+    if not joins:
+        return question
+    concepts = tuple(c + tuple(t for t in joins.get(c[0], ()) if t not in c) for c in question.concept_tokens)
+    return replace(question, concepts=concepts)
+
+
+def translated(question: Question, index: Index) -> Question:
     """An English question with each informative word joined by the corpus words nearest to it in the
     (multilingual) embedding space: query expansion from the corpus's own vocabulary, which translates ("jobs" ->
     "emplois", "growth" -> "croissance") for the lexical index and the sentence scores. `expansion_terms`

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     list_max_items: int = Field(8, ge=1, le=30, description="Items quoted after a sentence that announces a list.")
     list_max_chars: int = Field(700, ge=100, description="Characters of a quoted list at most.")
     list_item_words: int = Field(25, ge=3, description="A line of at most this many words can be a list item.")
+    join_hyphens: bool = Field(
+        True, description="A question's hyphenated word also matches the corpus's word written without hyphens."
+    )
     gloss_head_words: int = Field(
         5,
         ge=0,

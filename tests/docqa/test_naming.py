@@ -155,3 +155,17 @@ def test_an_english_question_keeps_the_stems_of_its_accented_names(tmp_path):
     assert any(tokenize("PariSanté")[0] in concept for concept in concepts)  # as the lexical index stemmed it
     assert all(idf > 0 for idf in qa.index.idf([c[0] for c in concepts]))  # so no word counts as unknown
     qa.index.close()
+
+
+def test_a_hyphenated_word_also_matches_the_word_the_corpus_writes_without_hyphens(tmp_path):
+    from tests.corpora import indexed_engine
+
+    text = "L’APHP a créé en 2018 son centre d’innovation, avec les startups de la région."
+    qa = indexed_engine(tmp_path, {"hub.txt": text})
+    question = expand(profile("Quand l’AP-HP a-t-elle créé son centre ?"), qa.index)
+    assert ("ap", "aphp") in question.concept_tokens and ("hp", "aphp") in question.concept_tokens
+    assert ("cre",) in question.concept_tokens  # the other words as they were
+    assert expand(profile("la e-santé ?"), qa.index).concept_tokens == (("e",), ("sant",))  # "esanté": unwritten
+    qa.index.settings = qa.settings.model_copy(update={"join_hyphens": False})
+    assert ("ap",) in expand(profile("Quand l’AP-HP a-t-elle créé son centre ?"), qa.index).concept_tokens
+    qa.index.close()
