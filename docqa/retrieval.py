@@ -167,7 +167,7 @@ class HybridRetriever(BaseRetriever):
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         vectors = self.embed(question.text)
-        part_vectors = [self.embed(part.text) for part in question.parts]
+        part_vectors = [self.embed(searched_text(part)) for part in question.parts]
         question = self.read_names(question)
         settings = self.index.settings
         candidates = self.candidates(question, vectors, max(k, settings.rerank_candidates), docs, part_vectors)
@@ -221,7 +221,8 @@ class HybridRetriever(BaseRetriever):
         if named and not docs and settings.named_document_weight > 0:
             scopes.append((settings.named_document_weight, sorted(named)))
         rankings: list[tuple[float, list[Hit]]] = []
-        tokens = list(dict.fromkeys(tokenize(question.text) + [t for c in question.concept_tokens for t in c]))
+        tokens = tokenize(searched_text(question)) + [t for c in question.concept_tokens for t in c]
+        tokens = list(dict.fromkeys(tokens))
         for weight, scope in scopes:
             if settings.lexical_weight > 0:
                 rankings.append((weight * settings.lexical_weight, self.index.lexical_search(tokens, depth, scope)))
@@ -265,6 +266,13 @@ def _listed(ids: list[str], most: int = 20) -> str:
     return ", ".join(ids[:most]) + more
 
 
+def searched_text(question: Question) -> str:
+    """The text a (part of a) question is searched by: its own, and what it counts when it does not say it and the
+    part before does ("..., et combien pour l'étude B ?" counts experts: `docqa.question.counted_over`)."""
+    inherited = question.subject and not set(tokenize(question.subject)) <= set(tokenize(question.text))
+    return f"{question.text} {question.subject}" if inherited else question.text
+
+
 def expand(question: Question, index: Index) -> Question:
     """`question` with the corpus's own words for its words (`joined_hyphens`, and `translated` for an English
     question), for the lexical index and the sentence scores."""
@@ -277,7 +285,7 @@ def joined_hyphens(question: Question, index: Index) -> Question:
     both."""
     if not index.settings.join_hyphens:
         return question
-    joins = {}
+    joins: dict[str, tuple[str, ...]] = {}
     for word in _HYPHENATED.findall(question.text):
         joined = word.replace("-", "")
         if index.knows(joined):

@@ -140,6 +140,17 @@ def test_a_part_that_counts_without_saying_what_counts_what_the_part_before_coun
     assert [p.subject for p in q.parts] == ["experts", ""]
 
 
+def test_a_part_is_searched_with_what_it_counts_when_the_part_before_says_it():
+    from docqa.retrieval import searched_text
+
+    q = profile("Combien d'experts pour l'étude sur l'IA, et combien pour celle sur les dispositifs médicaux ?")
+    assert [searched_text(p) for p in q.parts] == [
+        "Combien d'experts pour l'étude sur l'IA",
+        "combien pour celle sur les dispositifs médicaux ? experts",
+    ]
+    assert searched_text(q) == q.text
+
+
 def test_profile_is_frozen():
     with pytest.raises(AttributeError):
         profile("Combien ?").language = "en"
