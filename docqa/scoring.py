@@ -385,7 +385,11 @@ class SentenceScorer:
         lex_max = max(r["lex"] for r in rows)
         dense_max = max(r["dense"] for r in rows)
         dense_sentence_max = max(r["dense_sentence"] for r in rows)
-        unknown = 1 - known_total / total if any(known) else 1.0  # what the corpus has no word for
+        # what the corpus has no word for, of what the question is about (not the words asking its type: "stand for")
+        asking = asking_tokens(question) - {t for name in question.entities for t in tokenize(name)}
+        about = [(w, k) for c, w, k in zip(concepts, weights, known, strict=True) if c[0] not in asking]
+        about_known = sum(w for w, k in about if k)
+        unknown = 1 - about_known / (sum(w for w, _ in about) or 1.0) if about_known else 1.0
         centroid, neighbours = self.index.corpus_similarity(vectors.passage, self.index.settings.topic_neighbours)
         for row in rows:
             row["unknown_share"] = unknown

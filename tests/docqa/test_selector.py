@@ -47,3 +47,19 @@ def test_a_word_that_asks_the_question_is_no_term_it_asks_about():
     gloss = "Designer UI : s’occupe du lien entre la machine et l’homme"
     assert not glosses(profile("Que désigne le sigle SMT ?"), gloss, head_words=5, tail_words=3)
     assert glosses(profile("Que désigne le métier de designer UI ?"), gloss, head_words=5, tail_words=3)
+
+
+def test_the_words_asking_a_question_s_type_are_not_what_the_corpus_lacks(tmp_path):
+    from tests.corpora import indexed_engine
+
+    text = "Les solutions multi-technologiques (SMT) associent un médicament et un logiciel. Les SMT progressent."
+    qa = indexed_engine(tmp_path, {"smt.txt": text, "autre.txt": "Les SMT et les logiciels de santé."})
+
+    def unknown(question: str) -> float:
+        evidence = qa.retrieve(question)
+        return evidence.sentences[0].features["unknown_share"]
+
+    assert unknown("What does SMT stand for?") == 0.0  # "stand" asks for a definition
+    assert unknown("What does SMT stand for in Kyoto?") > 0  # a word of what it is about
+    assert unknown("What does XKCD stand for?") == 1.0  # the acronym it asks about is no asking word
+    qa.index.close()
