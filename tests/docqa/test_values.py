@@ -12,6 +12,18 @@ from docqa.values import find_values, is_unit
         ("count", "PariSanté Campus, lancé le 4 décembre 2020", []),  # a date is not a count
         ("count", "# 17 : Mettre en place ; Etude de cas #3 ; 28 953 patientes", ["28 953 patientes"]),
         ("count", "une vingtaine d’écoles et des centaines de projets", ["une vingtaine d’écoles", "des centaines"]),
+        # the noun after an adjective that goes before it; alone, the adjective is what is counted
+        (
+            "count",
+            "Ces 377 nouveaux emplois et 3 grands groupes ; two new sites; 5 nouvelles.",
+            ["377 nouveaux emplois", "3 grands groupes", "two new sites", "5 nouvelles"],
+        ),
+        # what an order of magnitude counts ("millions d'euros" is an amount)
+        (
+            "count",
+            "près de 1,6 million de patients, 2,8 millions d’inscrits et 35 millions d’euros ; 3 millions.",
+            ["1,6 million de patients", "2,8 millions d’inscrits", "3 millions"],
+        ),
         (
             "amount",
             "un budget de 9,7 M€ en 2020, puis 30 Md€ et 35 millions d’euros",
@@ -48,24 +60,8 @@ def test_a_ratio_or_a_slide_s_place_is_not_a_count():
     assert find_values("count", "une note de 12,5/20") == []
 
 
-def test_a_count_names_its_noun_after_an_adjective_that_goes_before_it():
-    text = "Ces 377 nouveaux emplois et 3 grands groupes ; two new sites; 5 nouvelles."
-    assert [v.text for v in find_values("count", text)] == [
-        "377 nouveaux emplois",
-        "3 grands groupes",
-        "two new sites",
-        "5 nouvelles",  # no noun after it: the adjective is what is counted
-    ]
-    assert find_values("count", "377 nouveaux emplois")[0].counted == {"emploi"}  # its noun, not its adjective
-
-
-def test_a_count_with_its_order_of_magnitude_names_what_it_counts():
-    text = "près de 1,6 million de patients, 2,8 millions d’inscrits et 35 millions d’euros ; 3 millions."
-    assert [v.text for v in find_values("count", text)] == [
-        "1,6 million de patients",
-        "2,8 millions d’inscrits",
-        "3 millions",
-    ]  # the euros are an amount
+def test_what_a_count_counts_is_its_noun_not_an_adjective_before_it():
+    assert find_values("count", "377 nouveaux emplois")[0].counted == {"emploi"}
 
 
 def test_a_unit_is_not_a_thing_counted():
