@@ -108,8 +108,11 @@ _VALUE_FRAME = re.compile(rf"(?:{_FRAME_WORDS})\s", re.IGNORECASE)
 # Where a multi-part question starts its next part: "..., et combien ...", "... and which ...", "; ..."
 _PART_BREAK = re.compile(
     r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d['’]après|"
-    r"in|on|with|for|by|from|to|according to)\s+)?(?:quel|quelle|quels|quelles|combien|qui|comment|"
-    r"quand|pourquoi|ou|what|which|how|who|when|where|why)\b))",
+    r"lors d[eu']|à partir d[eu']|parmi|chez|depuis|jusqu['’]à|"
+    r"in|on|with|for|by|from|to|according to|during|among|since|until)\s*)?(?:quel|quelle|quels|quelles|combien|qui|"
+    r"comment|quand|pourquoi|o[uù]|what|which|how|who|when|where|why)\b)"
+    # or a yes/no question: a clause whose verb comes before its pronoun ("..., et la HAS dispose-t-elle ... ?")
+    r"|,\s+(?:et|and)\s+(?=[^,;?]*\b\w+-(?:t-)?(?:il|elle|ils|elles|on)\b[^,;]*\?))",
     re.IGNORECASE,
 )
 _MIN_PART_TERMS = 2  # a part names at least this many informative words

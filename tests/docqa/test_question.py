@@ -124,6 +124,26 @@ def test_a_part_may_start_with_a_preposition_but_not_inside_a_quoted_title():
     ]
 
 
+def test_a_part_may_start_with_a_compound_preposition_or_ask_yes_or_no():
+    assert split_parts("Quel budget pour le plan, et à partir de quelle date s'applique-t-il ?")[1] == (
+        "à partir de quelle date s'applique-t-il ?"
+    )
+    assert split_parts("Quand le comité siège-t-il, et lors de quel conseil le bilan fut-il présenté ?")[1] == (
+        "lors de quel conseil le bilan fut-il présenté ?"
+    )
+    assert split_parts("Quel budget a la mission en 2022, et où son siège se trouve-t-il installé ?")[1] == (
+        "où son siège se trouve-t-il installé ?"
+    )
+    # a clause whose verb comes before its pronoun asks yes or no
+    assert split_parts("Combien d'avis le comité a-t-il rendus, et l'agence dispose-t-elle d'un service dédié ?") == [
+        "Combien d'avis le comité a-t-il rendus",
+        "l'agence dispose-t-elle d'un service dédié ?",
+    ]
+    # not an inversion inside one part, nor a list of things
+    assert len(split_parts("Quels droits la loi et le règlement encadrent-ils ?")) == 1
+    assert len(split_parts("Quel budget et combien de collaborateurs le groupe a-t-il alloués ?")) == 1
+
+
 def test_subject_of_a_count():
     assert subject("Combien de startups d'IA en santé la cartographie recense-t-elle ?") == "startups"
     assert subject("How many patients' medical records did the partnership cover?") == "patients' medical records"
