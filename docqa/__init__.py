@@ -22,7 +22,19 @@ if TYPE_CHECKING:
     from docqa.schema import Answer, Citation, Hit
     from docqa.settings import Settings
 
-__all__ = ["QA", "Answer", "Citation", "DocqaError", "Hit", "Retriever", "Settings", "ask", "get_qa", "search"]
+__all__ = [
+    "QA",
+    "Answer",
+    "Citation",
+    "DocqaError",
+    "Hit",
+    "Retriever",
+    "Settings",
+    "ask",
+    "get_qa",
+    "reader",
+    "search",
+]
 
 _LAZY = {
     "QA": ("docqa.qa", "QA"),
@@ -60,15 +72,15 @@ def get_qa(settings: Settings | None = None) -> QA:
 
 def ask(question: str, k: int | None = None, docs: list[str] | None = None) -> Answer:
     """Answer `question` with citations; `docs` limits the search to these document ids."""
-    return _reader().ask(question, k=k, docs=docs)
+    return reader().ask(question, k=k, docs=docs)
 
 
 def search(query: str, k: int | None = None, docs: list[str] | None = None) -> list[Hit]:
     """The `k` passages most relevant to `query`, best first."""
-    return _reader().search(query, k=k, docs=docs)
+    return reader().search(query, k=k, docs=docs)
 
 
-def _reader() -> QA:
+def reader() -> QA:
     """The engine of a function that only reads the index: `IndexMissingError` when its data folder does not exist
     (instead of an empty one created there, e.g. by a script run from another folder than the project's)."""
     from docqa.settings import get_settings

@@ -121,11 +121,12 @@ class HybridRetriever(BaseRetriever):
     @model_validator(mode="before")
     @classmethod
     def _default_engine(cls, data: Any) -> Any:
-        """No `index`: the default engine's index and sentence scorer."""
+        """No `index`: the default engine's index and sentence scorer (`IndexMissingError` when its data folder
+        does not exist, as `docqa.ask`)."""
         if isinstance(data, dict) and data.get("index") is None:
-            from docqa import get_qa  # docqa builds its engine from this module: imported on demand
+            from docqa import reader  # docqa builds its engine from this module: imported on demand
 
-            engine = get_qa()
+            engine = reader()
             data = {**data, "index": engine.index, "scorer": data.get("scorer") or engine.retriever.scorer}
         return data
 

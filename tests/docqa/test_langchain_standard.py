@@ -58,7 +58,7 @@ def test_the_python_api_reads_the_default_engine_and_creates_no_folder(tmp_path,
     missing = tmp_path / "nowhere"
     monkeypatch.setenv("DOCQA_DATA_DIR", str(missing))
     get_settings.cache_clear()
-    for read in (docqa.ask, docqa.search):
+    for read in (docqa.ask, docqa.search, lambda query: docqa.Retriever().invoke(query)):
         with pytest.raises(docqa.DocqaError, match=f"there is no index under {missing}"):
             read("Health Data Hub")
     assert not missing.exists()
