@@ -44,8 +44,10 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "amount",
             rf"\b(budget|montant|cout\w*|combien coute|prix|quelle {_IS}somme|salaire|financement|investissement|"
-            r"levee|dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|"
-            r"salary|price|revenue|amount of money)\b",
+            r"levee|dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|salary|price|revenue|amount of money|"
+            # in the plural too, unless they are what a count counts ("combien de levées")
+            r"(?<!de )(?<!d')(?:budget|montant|salaire|financement|investissement|levee|dotation|cost|price|"
+            r"revenue)s)\b",
         ),
         ("count", rf"\b(combien|how many|nombre de|number of|quel {_IS}effectif|what ?{_IS_EN}headcount)\b"),
         (

@@ -12,6 +12,9 @@ from docqa.question import profile, split_parts, subject
         ("How many jobs could be created by 2025?", "count"),
         ("Quel budget pour le programme en 2020 ?", "amount"),
         ("Quels sont les frais d'inscription du master ?", "amount"),  # fees are an amount, not a list
+        ("Quels montants la région a-t-elle engagés pour ses deux instituts ?", "amount"),  # amounts, not a list
+        ("Combien les sociétés ont-elles obtenu par leurs levées de fonds ?", "amount"),  # in the plural too
+        ("Combien de levées de fonds la ville a-t-elle comptées ?", "count"),  # unless a count counts them
         ("How much did the fund invest in 2019?", "amount"),
         ("How much time did the trial last?", "duration"),
         ("Quelle part des entreprises se positionne sur l'innovation ?", "percentage"),
