@@ -43,6 +43,36 @@ Rules:
 a <passage> element."""
 HUMAN = "<passages>\n{passages}\n</passages>\n\nQuestion: {question}"
 PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
+# why the model's answer was not used, in the question's language (a note to the user)
+_NOT_USED = {
+    "fr": "Réponse du modèle non retenue ({}) : réponse extractive à la place",
+    "en": "LLM answer not used ({}); extractive answer instead",
+}
+_FAULTS = {
+    "fr": {
+        "uncited": "elle ne cite aucun passage",
+        "unknown": "elle cite les passages {} sur {} donnés",
+        "numbers": "les nombres {} ne sont pas dans les passages cités",
+        "failed": "le modèle a échoué : {}",
+    },
+    "en": {
+        "uncited": "the answer cites no passage",
+        "unknown": "the answer cites passage(s) {} but only {} were given",
+        "numbers": "the number(s) {} are not in the cited passages",
+        "failed": "the model failed: {}",
+    },
+}
+
+
+class DraftRejected(LLMError):
+    """The model's answer fails a check: `fault` names it (a key of `_FAULTS`), `values` fill its reason."""
+
+    def __init__(self, fault: str, *values: object):
+        super().__init__(_FAULTS["en"][fault].format(*values))
+        self.fault, self.values = fault, values
+
+    def reason(self, language: str) -> str:
+        return _FAULTS[language][self.fault].format(*self.values)
 
 
 class GenerativeAnswerer:
@@ -84,22 +114,22 @@ class GenerativeAnswerer:
         return AnswerStream(self._pieces(evidence))
 
     def check(self, evidence: Evidence, text: str) -> Answer:
-        """The Answer for the model's raw output `text` over the evidence's passages; raises `LLMError` naming
-        the failed check."""
+        """The Answer for the model's raw output `text` over the evidence's passages; raises `DraftRejected` (an
+        `LLMError`) naming the failed check."""
         question, hits = evidence.question, evidence.hits
         text = text.strip()
         cited = [n for match in _MARKER.finditer(text) for n in _numbers_in_marker(match)]
         if not cited:
             if _is_abstention(text):
                 return abstention(evidence, self.name)
-            raise LLMError("the answer cites no passage")
+            raise DraftRejected("uncited")
         unknown = sorted({n for n in cited if not 1 <= n <= len(hits)})
         if unknown:
-            raise LLMError(f"the answer cites passage(s) {unknown} but only {len(hits)} were given")
+            raise DraftRejected("unknown", unknown, len(hits))
         sentences = [text[s:e] for s, e in split_sentences(text)]
         unsupported = _unsupported_numbers(sentences, hits, set(cited))
         if unsupported:
-            raise LLMError(f"the number(s) {unsupported} are not in the cited passages")
+            raise DraftRejected("numbers", unsupported)
         renumber = Renumberer()
         body = renumber.feed(text) + renumber.flush()
         citations = []
@@ -151,11 +181,12 @@ class GenerativeAnswerer:
         yield answer
 
     def _fall_back(self, evidence: Evidence, exc: Exception) -> Answer:
-        # An LLMError's message is ours; other errors are named by type only (their text may echo secrets).
-        reason = str(exc) if isinstance(exc, LLMError) else f"the model failed ({type(exc).__name__})"
-        log.info("generative answer rejected: %s; answering extractively", reason)
+        # A failed check names itself; other errors are named by type only (their text may echo secrets).
+        language = evidence.question.language
+        rejected = DraftRejected("failed", type(exc).__name__) if not isinstance(exc, DraftRejected) else exc
+        log.info("generative answer rejected: %s; answering extractively", rejected)
         answer = self.fallback.answer(evidence)
-        answer.notes.append(f"LLM answer not used: {reason}; extractive answer instead")
+        answer.notes.append(_NOT_USED[language].format(rejected.reason(language)))
         return answer
 
 

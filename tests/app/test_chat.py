@@ -280,7 +280,7 @@ def test_llm_endpoint_down_is_a_clear_message_with_the_extractive_answer(data_di
     at.sidebar.radio[0].set_value("llm").run()
     at.chat_input[0].set_value("Combien d'emplois d'ici 2025 ?").run()
     assert not at.exception
-    assert any("LLM answer not used" in w.value for w in at.warning)
+    assert any("Réponse du modèle non retenue (le modèle a échoué : " in w.value for w in at.warning)
     assert any("5 000" in m.value for m in at.markdown)
     get_settings.cache_clear()
 

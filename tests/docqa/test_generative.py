@@ -156,8 +156,18 @@ def test_answer_failing_a_check_falls_back_to_extractive(extractive, hits, reply
     assert answer.answerer == "extractive"
     expected = extractive.answer(ev(QUESTION, hits))
     assert answer.model_copy(update={"notes": []}) == expected.model_copy(update={"notes": []})
-    assert answer.notes[-1].startswith("LLM answer not used")  # after the reason of an abstention, if any
+    assert answer.notes[-1].startswith("Réponse du modèle non retenue (")  # after an abstention's reason, if any
     assert "generative answer rejected" in caplog.text
+
+
+def test_the_note_of_a_rejected_answer_says_why_in_the_question_s_language(extractive, hits):
+    french = ask(extractive, hits, "Le Health Data Hub a été créé en 2018 [2].")
+    assert french.notes[-1] == (
+        "Réponse du modèle non retenue (les nombres ['2018'] ne sont pas dans les passages cités) : "
+        "réponse extractive à la place"
+    )
+    english = ask(extractive, hits, "It was created in 2019.", question="When was the Health Data Hub created?")
+    assert english.notes[-1] == "LLM answer not used (the answer cites no passage); extractive answer instead"
 
 
 def test_model_abstention_gives_an_abstained_answer(extractive, hits):
@@ -324,5 +334,5 @@ def test_unreachable_endpoint_falls_back_quickly_without_leaking_the_key(extract
     assert list(stream) == [] and stream.answer.answerer == "extractive"
     assert time.perf_counter() - started < 3
     assert answer.answerer == "extractive"
-    assert re.search(r"generative answer rejected: the model failed \(\w*ConnectionError\)", caplog.text)
+    assert re.search(r"generative answer rejected: the model failed: \w*ConnectionError", caplog.text)
     assert SECRET not in caplog.text and SECRET not in answer.model_dump_json()
