@@ -94,9 +94,22 @@ def names_stated(question: Question, context: str) -> str:
             holding = " ".join(line for line, folded in lines if any(f in folded for f in forms))
             stems = set(tokenize(holding))
             found = fold(name) in terms(holding) or own <= stems or bool(stems.intersection(translations))
+            found = found or _in_two_words(fold(name), lines)
         if not found:
             missing.append(_as_written(question, name))
     return _reason(question, "names", ", ".join(missing)) if missing else ""
+
+
+def _in_two_words(name: str, lines: list[tuple[str, str]]) -> bool:
+    """Whether a (folded) name is written as two words on a line ("Bpifrance" as "BPI France")."""
+    for _, folded in lines:
+        pairs = _TWO_WORDS.findall(folded)
+        if any(a + b == name for a, b in pairs):
+            return True
+    return False
+
+
+_TWO_WORDS = re.compile(r"(?=\b(\w+)\s+(\w+)\b)")  # every two words one space apart (overlapping)
 
 
 def failed_check(

@@ -72,6 +72,12 @@ def test_a_distinctive_name_must_be_on_the_cited_pages():
     assert not failed_check(question, CHOSEN, HITS, Settings(check_names=False), page)
 
 
+def test_a_name_is_found_written_as_two_words():
+    question = replace(profile("Quel fonds a été créé avec Bpifrance ?"), distinctive=(("bpifrance", ()),))
+    assert names_stated(question, "Un fonds créé aux côtés de BPI France.") == ""
+    assert names_stated(question, "Un fonds de la BPI, France Digitale et d'autres.")  # not across a comma
+
+
 def test_an_acronym_is_found_in_any_case_and_without_its_hyphens():
     question = replace(profile("Quel partenaire, outre l'INRIA ?"), distinctive=(("INRIA", ()), ("APHP", ())))
     assert names_stated(question, "Des partenariats avec l’Inserm et Inria, et l’AP-HP.") == ""
