@@ -183,7 +183,7 @@ class GenerativeAnswerer:
     def _fall_back(self, evidence: Evidence, exc: Exception) -> Answer:
         # A failed check names itself; other errors are named by type only (their text may echo secrets).
         language = evidence.question.language
-        rejected = DraftRejected("failed", type(exc).__name__) if not isinstance(exc, DraftRejected) else exc
+        rejected = exc if isinstance(exc, DraftRejected) else DraftRejected("failed", type(exc).__name__)
         log.info("generative answer rejected: %s; answering extractively", rejected)
         answer = self.fallback.answer(evidence)
         answer.notes.append(_NOT_USED[language].format(rejected.reason(language)))
