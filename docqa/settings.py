@@ -138,7 +138,10 @@ class Settings(BaseSettings):
         "them (an `embedder` name; empty, or the chunks' own embedder: the index's embedder alone).",
     )
     repeated_line_places: int = Field(
-        3, ge=2, description="A line a document repeats at this many places (header, agenda) is never quoted."
+        3,
+        ge=2,
+        description="A line a document repeats at this many places (header, agenda) is never quoted, unless it "
+        "starts with the term a definition question quotes (a table's legend).",
     )
     list_relative_score: float = Field(
         0.8, ge=0, le=1, description="A list question takes an announced list scoring this share of the best sentence."

@@ -87,7 +87,7 @@ class ExtractiveAnswerer:
             segments = [self._answer_part(evidence, part, scored) for part, scored in parts]
             if any(chosen for _, chosen, _ in segments):
                 return segments, ""
-        sentences = [s for s in evidence.sentences if self._quotable(s, hits)]
+        sentences = [s for s in evidence.sentences if self._quotable(s, hits, question)]
         paraphrase = self.paraphrase(evidence.sentences)
         # (the abstention model was fitted on all the scored sentences, quotable or not)
         if not sentences or not self.answerable(question, evidence.sentences, paraphrase):
@@ -98,7 +98,7 @@ class ExtractiveAnswerer:
     def _answer_part(self, evidence: Evidence, part: Question, scored: list[ScoredSentence]) -> Segment:
         """One part of a multi-part question with the sentences that answer it on their own (answerability and
         checks read on the part), or none."""
-        sentences = [s for s in scored if self._quotable(s, evidence.hits)]
+        sentences = [s for s in scored if self._quotable(s, evidence.hits, part)]
         paraphrase = self.paraphrase(scored)
         if not sentences or not self.answerable(part, scored, paraphrase):
             return part, [], None
@@ -144,12 +144,14 @@ class ExtractiveAnswerer:
             texts += [self.index.page_text(doc_id, page), doc.title if doc else "", doc.publisher if doc else ""]
         return "\n".join(texts)
 
-    def _quotable(self, sentence: ScoredSentence, hits: list[Hit]) -> bool:
-        """Not a line the document repeats on many pages (running header, agenda slide), nor a question, nor a
-        bibliography or source line."""
-        repeats = self.index.repeats(hits[sentence.hit].doc_id, sentence.text)
+    def _quotable(self, sentence: ScoredSentence, hits: list[Hit], question: Question | None = None) -> bool:
+        """Not a line the document repeats on many pages (running header, agenda slide; but a legend that defines
+        the term a definition question quotes, which a deck repeats under each slide of its table), nor a
+        question, nor a bibliography or source line."""
         text = sentence.text.rstrip()
-        return repeats < self.settings.repeated_line_places and not text.endswith("?") and not REFERENCE.search(text)
+        legend = question is not None and question.answer_type == "definition" and _defines(question, text)
+        repeated = self.index.repeats(hits[sentence.hit].doc_id, sentence.text) >= self.settings.repeated_line_places
+        return (legend or not repeated) and not text.endswith("?") and not REFERENCE.search(text)
 
     # ---- selection ---------------------------------------------------------------------------------------
     def _choose(
@@ -439,6 +441,13 @@ def inline_items(text: str) -> int:
     if not colon or not tail.strip():
         return 0
     return len([item for item in re.split(r"[,;]|\bet\b|\band\b", tail) if item.strip(" .")])
+
+
+def _defines(question: Question, text: str) -> bool:
+    """Whether `text` starts with a term the question quotes, after its bullet or footnote mark, and goes on to
+    say more ("* Impact direct métier qui utilise ..." for « impact direct »): a legend or a glossary entry."""
+    head = fold(_BULLET.sub("", text.lstrip("*† ")))
+    return any(head.startswith(fold(term)) and len(head) > len(term) + 20 for term in question.quoted)
 
 
 def _same(a: ScoredSentence, b: ScoredSentence, threshold: float = 0.8) -> bool:

@@ -145,6 +145,29 @@ def test_a_definition_s_quote_calling_a_footnote_on_the_term_is_followed_by_the_
     assert not footnotes or "Magasin de données" in answer.citations[0].passage  # each quote is in its passage
 
 
+LEGEND_LINE = "* Effet direct : métier qui emploie lui-même des outils de calcul dans ses tâches quotidiennes"
+LEGEND = {
+    "tableau.txt": "".join(
+        f"Tableau {n} des métiers du laboratoire.\nTechnicien de mesure {n} Oui Direct\nAcheteur {n} Non -\n"
+        f"{LEGEND_LINE}\n\n"
+        for n in range(1, 5)
+    )
+}
+
+
+def test_a_legend_repeated_under_each_table_defines_the_term_it_starts_with(tmp_path):
+    qa = engine(tmp_path, LEGEND)
+    assert qa.index.repeats("tableau", LEGEND_LINE) >= qa.settings.repeated_line_places  # a repeated line...
+    definition = "Qu'entend-on par « effet direct » dans le tableau des métiers ?"
+    assert "emploie lui-même des outils de calcul" in qa.ask(definition).answer  # ...that a definition may quote
+    evidence = qa.retrieve(definition)
+    legend = next(s for s in evidence.sentences if s.text.startswith(LEGEND_LINE))
+    answerer = qa.answerer
+    assert answerer._quotable(legend, evidence.hits, evidence.question)
+    other = profile("Quels métiers emploient eux-mêmes des outils de calcul ?")
+    assert not answerer._quotable(legend, evidence.hits, other) and not answerer._quotable(legend, evidence.hits)
+
+
 SOURCES = {
     "sources.txt": (
         "Le règlement sur la neutralité carbone(1) fixe un objectif pour 2050.\n"
