@@ -26,6 +26,8 @@ _WHEN = (
     r"|when(?= (?:was|were|did|does|do|is|are|will|would|has|have|had|can|could|should|must|may|might|exactly|and)\b"
     r"|'s\b| ?\?|$))"
 )
+# nouns that ask an amount, in the singular and in the plural
+_AMOUNT_NOUNS = "budget|montant|salaire|financement|investissement|levee|dotation|cost|price|revenue"
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern))
     for kind, pattern in (
@@ -43,11 +45,10 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
         (
             "amount",
-            rf"\b(budget|montant|cout\w*|combien coute|prix|quelle {_IS}somme|salaire|financement|investissement|"
-            r"levee|dotation|frais|chiffre d'affaires|fees?|how much|cost|funding|salary|price|revenue|amount of money|"
+            rf"\b({_AMOUNT_NOUNS}|cout\w*|combien coute|prix|quelle {_IS}somme|frais|chiffre d'affaires|fees?|"
+            r"how much|funding|salary|amount of money|"
             # in the plural too, unless they are what a count counts ("combien de levées")
-            r"(?<!de )(?<!d')(?:budget|montant|salaire|financement|investissement|levee|dotation|cost|price|"
-            r"revenue)s)\b",
+            rf"(?<!de )(?<!d')(?:{_AMOUNT_NOUNS})s)\b",
         ),
         ("count", rf"\b(combien|how many|nombre de|number of|quel {_IS}effectif|what ?{_IS_EN}headcount)\b"),
         (
@@ -111,8 +112,8 @@ _VALUE_FRAME = re.compile(rf"(?:{_FRAME_WORDS})\s", re.IGNORECASE)
 _PART_BREAK = re.compile(
     r"\s*(?:[;?]\s+|,?\s+(?:et|ainsi que|and|as well as)\s+(?=(?:(?:en|dans|sur|avec|pour|par|de|à|selon|d['’]après|"
     r"lors d[eu']|à partir d[eu']|parmi|chez|depuis|jusqu['’]à|"
-    r"in|on|with|for|by|from|to|according to|during|among|since|until)\s*)?(?:quel|quelle|quels|quelles|combien|qui|"
-    r"comment|quand|pourquoi|o[uù]|what|which|how|who|when|where|why)\b)"
+    r"in|on|with|for|by|from|to|according to|during|among|since|until)(?:\s+|(?<=['’])))?"
+    r"(?:quel|quelle|quels|quelles|combien|qui|comment|quand|pourquoi|o[uù]|what|which|how|who|when|where|why)\b)"
     # or a yes/no question: a clause whose verb comes before its pronoun ("..., et la HAS dispose-t-elle ... ?")
     r"|,\s+(?:et|and)\s+(?=[^,;?]*\b\w+-(?:t-)?(?:il|elle|ils|elles|on)\b[^,;]*\?))",
     re.IGNORECASE,
