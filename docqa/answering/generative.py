@@ -53,15 +53,14 @@ _FAULTS = {
         "uncited": "elle ne cite aucun passage",
         "unknown": "elle cite les passages {} sur {} donnés",
         "numbers": "les nombres {} ne sont pas dans les passages cités",
-        "failed": "le modèle a échoué : {}",
     },
     "en": {
         "uncited": "the answer cites no passage",
         "unknown": "the answer cites passage(s) {} but only {} were given",
         "numbers": "the number(s) {} are not in the cited passages",
-        "failed": "the model failed: {}",
     },
 }
+_FAILED = {"fr": "le modèle a échoué : {}", "en": "the model failed: {}"}
 
 
 class DraftRejected(LLMError):
@@ -73,6 +72,12 @@ class DraftRejected(LLMError):
 
     def reason(self, language: str) -> str:
         return _FAULTS[language][self.fault].format(*self.values)
+
+
+def _why(exc: Exception, language: str) -> str:
+    """Why the model's answer was not used: the check it failed, or the type of its error (not its text, which
+    may echo secrets)."""
+    return exc.reason(language) if isinstance(exc, DraftRejected) else _FAILED[language].format(type(exc).__name__)
 
 
 class GenerativeAnswerer:
@@ -181,12 +186,10 @@ class GenerativeAnswerer:
         yield answer
 
     def _fall_back(self, evidence: Evidence, exc: Exception) -> Answer:
-        # A failed check names itself; other errors are named by type only (their text may echo secrets).
         language = evidence.question.language
-        rejected = exc if isinstance(exc, DraftRejected) else DraftRejected("failed", type(exc).__name__)
-        log.info("generative answer rejected: %s; answering extractively", rejected)
+        log.info("generative answer rejected: %s; answering extractively", _why(exc, "en"))
         answer = self.fallback.answer(evidence)
-        answer.notes.append(_NOT_USED[language].format(rejected.reason(language)))
+        answer.notes.append(_NOT_USED[language].format(_why(exc, language)))
         return answer
 
 
