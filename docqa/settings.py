@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         description="A line a document repeats at this many places (header, agenda) is never quoted, unless it "
         "starts with the term a definition question quotes (a table's legend).",
     )
+    legend_tail_chars: int = Field(
+        20,
+        ge=0,
+        description="A repeated line that starts with the term a definition question quotes is quotable when it "
+        "says more than this many characters after it.",
+    )
     list_relative_score: float = Field(
         0.8, ge=0, le=1, description="A list question takes an announced list scoring this share of the best sentence."
     )

@@ -149,9 +149,19 @@ class ExtractiveAnswerer:
         the term a definition question quotes, which a deck repeats under each slide of its table), nor a
         question, nor a bibliography or source line."""
         text = sentence.text.rstrip()
-        legend = question is not None and question.answer_type == "definition" and _defines(question, text)
-        repeated = self.index.repeats(hits[sentence.hit].doc_id, sentence.text) >= self.settings.repeated_line_places
-        return (legend or not repeated) and not text.endswith("?") and not REFERENCE.search(text)
+        if text.endswith("?") or REFERENCE.search(text):
+            return False
+        if self.index.repeats(hits[sentence.hit].doc_id, sentence.text) < self.settings.repeated_line_places:
+            return True
+        return question is not None and question.answer_type == "definition" and self._defines(question, text)
+
+    def _defines(self, question: Question, text: str) -> bool:
+        """Whether `text` starts with a term the question quotes, after its bullet or footnote mark, and goes on to
+        say more than `legend_tail_chars` characters ("* Impact direct métier qui utilise ..." for « impact
+        direct »): a legend or a glossary entry."""
+        head = fold(_BULLET.sub("", text.lstrip("*† ")))
+        more = self.settings.legend_tail_chars
+        return any(head.startswith(fold(term)) and len(head) > len(term) + more for term in question.quoted)
 
     # ---- selection ---------------------------------------------------------------------------------------
     def _choose(
@@ -441,13 +451,6 @@ def inline_items(text: str) -> int:
     if not colon or not tail.strip():
         return 0
     return len([item for item in re.split(r"[,;]|\bet\b|\band\b", tail) if item.strip(" .")])
-
-
-def _defines(question: Question, text: str) -> bool:
-    """Whether `text` starts with a term the question quotes, after its bullet or footnote mark, and goes on to
-    say more ("* Impact direct métier qui utilise ..." for « impact direct »): a legend or a glossary entry."""
-    head = fold(_BULLET.sub("", text.lstrip("*† ")))
-    return any(head.startswith(fold(term)) and len(head) > len(term) + 20 for term in question.quoted)
 
 
 def _same(a: ScoredSentence, b: ScoredSentence, threshold: float = 0.8) -> bool:

@@ -166,6 +166,8 @@ def test_a_legend_repeated_under_each_table_defines_the_term_it_starts_with(tmp_
     assert answerer._quotable(legend, evidence.hits, evidence.question)
     other = profile("Quels métiers emploient eux-mêmes des outils de calcul ?")
     assert not answerer._quotable(legend, evidence.hits, other) and not answerer._quotable(legend, evidence.hits)
+    answerer.settings = answerer.settings.model_copy(update={"legend_tail_chars": 200})
+    assert not answerer._quotable(legend, evidence.hits, evidence.question)  # it must say more than the term
 
 
 SOURCES = {
