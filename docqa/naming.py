@@ -57,18 +57,46 @@ def distinctive_names(
     English question, translated by the query expansion ("Germany" -> the stem of "Allemagne"): a word the
     documents never use is a paraphrase as often as a near-miss.
     """
-    asked = fold(join_acronyms(question.text))  # "AP-HP" is the name "APHP"
     out = []
-    for name in question.entities:
-        if fold(name) in ordinary or (name.isupper() and len(name) < 3):
-            continue
-        if not re.search(rf"(?<![\w-]){re.escape(fold(name))}(?![\w-])", asked):
-            continue
+    for name in _particular(question, ordinary):
         own = set(tokenize(name))
         translated = tuple(t for concept in question.concepts if concept[0] in own for t in concept[1:])
         if known(name) or translated:
             out.append((name, translated))
     return tuple(out)
+
+
+def unknown_names(question: Question, ordinary: frozenset[str], known: Callable[[str], bool]) -> tuple[str, ...]:
+    """The names of a French question that designate a particular thing (as `distinctive_names` reads them) and
+    that no document writes (`known`: whether the corpus writes a word), neither whole nor, for an acronym
+    written with hyphens ("EOLE-VAL"), piece by piece: "Leverkusen", "Québec". An English question names in
+    English what the reports write in French, and the corpus's nearest words do not translate names reliably
+    ("Basel" -> "basée"): its names are not read so."""
+    if question.language != "fr":
+        return ()
+    names = _particular(question, ordinary)
+    return tuple(name for name in names if not known(name) and not _pieces_known(question, name, known))
+
+
+def _particular(question: Question, ordinary: frozenset[str]) -> list[str]:
+    """The question's names that may designate a particular thing: not a word of a document's title or of the
+    topic (`ordinary`), not a two-letter acronym, not a piece of a hyphenated or longer word."""
+    asked = fold(join_acronyms(question.text))  # "AP-HP" is the name "APHP"
+    return [
+        name
+        for name in question.entities
+        if fold(name) not in ordinary
+        and not (name.isupper() and len(name) < 3)
+        and re.search(rf"(?<![\w-]){re.escape(fold(name))}(?![\w-])", asked)
+    ]
+
+
+def _pieces_known(question: Question, name: str, known: Callable[[str], bool]) -> bool:
+    """Whether the question writes `name` in pieces (an acronym with hyphens or dots) that the corpus writes."""
+    pattern = r"[-.]?".join(map(re.escape, name))
+    written = re.search(rf"(?<![\w-]){pattern}(?![\w-])", question.text)
+    pieces = re.split(r"[-.]", written.group()) if written else []
+    return len(pieces) > 1 and all(known(piece) for piece in pieces if piece)
 
 
 def named_documents(

@@ -124,6 +124,7 @@ _LEADING_CONJUNCTION = re.compile(r"^(?:et|and)\s+", re.IGNORECASE)
 # a stray straight quote, or an inch mark, must not swallow the rest of the question)
 _QUOTED = re.compile(r"«\s*([^»]{2,200}?)\s*»|“\s*([^”]{2,200}?)\s*”|\"\s*([^\"]{2,80}?)\s*\"")
 _APOSTROPHE = str.maketrans({"’": " ", "'": " "})
+_ROMAN_ORDINAL = re.compile(r"[IVXLC]+(?:e|er|ère|ème|eme|th|st|nd|rd)")
 _WORD = re.compile(r"[^\W\d_][\w-]*")  # a word of a name; apostrophes split words: "l'Institut" -> "l", "Institut"
 # Capitalised words of questions that are not names
 _NOT_NAMES = frozenset(
@@ -172,6 +173,9 @@ class Question:
     # its names that designate a particular thing, not a document nor the topic, each with the corpus words that
     # translate it (set by retrieval, `docqa.naming.distinctive_names`)
     distinctive: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # its names that no document writes, in a French question ("Leverkusen"; set by retrieval,
+    # `docqa.naming.unknown_names`)
+    unknown: tuple[str, ...] = ()
     # what a count question counts as analysed tokens, its own and the corpus words near them ("individus" ->
     # also "personn"; set by retrieval, `docqa.retrieval.counted_forms`; empty: nothing to check)
     counted: frozenset[str] = frozenset()
@@ -326,10 +330,13 @@ def split_parts(text: str) -> list[str]:
 
 def names(question: str) -> list[str]:
     """Names in a question: acronyms as written, and capitalised words that do not start it, folded
-    ("Quel budget pour l'Agence du numérique (ANS) ?" -> ["agence", "ANS"])."""
+    ("Quel budget pour l'Agence du numérique (ANS) ?" -> ["agence", "ANS"]); not an ordinal in Roman numerals
+    ("le XXe siècle")."""
     words = _WORD.findall(question.translate(_APOSTROPHE))
     found: list[str] = []
     for i, word in enumerate(words):
+        if _ROMAN_ORDINAL.fullmatch(word):
+            continue
         if word.isupper() and len(word) > 1:
             found.append(word.replace("-", ""))
         elif i > 0 and word[0].isupper():

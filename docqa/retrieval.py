@@ -15,7 +15,7 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field, model_validator
 
 from docqa.errors import UnknownDocumentError, checked_question
-from docqa.naming import name_documents
+from docqa.naming import name_documents, unknown_names
 from docqa.question import Question, profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
@@ -183,11 +183,13 @@ class HybridRetriever(BaseRetriever):
 
     def read_names(self, question: Question) -> Question:
         """`question` and each of its parts with their words translated for the corpus (`expand`), the documents
-        they name and their distinctive names (`docqa.naming`)."""
+        they name, their distinctive names and the names no document writes (`docqa.naming`)."""
         index = self.index
-        read = name_documents(expand(question, index), index.designations(), index.ordinary_words(), index.knows)
+        ordinary = index.ordinary_words()
+        read = name_documents(expand(question, index), index.designations(), ordinary, index.knows)
+        unknown = unknown_names(read, ordinary, index.knows_stem)
         parts = tuple(self.read_names(part) for part in question.parts)
-        return replace(read, counted=counted_forms(read, index), parts=parts)
+        return replace(read, counted=counted_forms(read, index), unknown=unknown, parts=parts)
 
     def embed(self, text: str) -> Vectors:
         """`text` embedded as a query of the chunks and of the sentence index."""

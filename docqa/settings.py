@@ -186,6 +186,9 @@ class Settings(BaseSettings):
         0.7, ge=0, le=1, description="Cosine a corpus word needs to name what a question counts (check_counted)."
     )
     check_names: bool = Field(True, description="Abstain when the cited pages lack a distinctive name asked about.")
+    check_unknown_names: bool = Field(
+        True, description="Abstain when a French question (not a paraphrase) names what no document writes."
+    )
 
     # Optional LLM (answerer="llm")
     llm_provider: Literal["ollama", "openai", "llamacpp"] = "ollama"

@@ -19,12 +19,14 @@ _REASONS = {
         "value": "les passages ne donnent pas de {}",
         "counted": "les citations ne nomment pas {}",
         "names": "les pages citées ne nomment pas {}",
+        "unknown": "aucun rapport ne nomme {}",
     },
     "en": {
         "time": "the passage does not speak of {}",
         "value": "the passages state no {}",
         "counted": "the quotes do not name {}",
         "names": "the cited pages do not name {}",
+        "unknown": "the reports never mention {}",
     },
 }
 _TYPE_NAMES = {
@@ -98,6 +100,14 @@ def names_stated(question: Question, context: str) -> str:
         if not found:
             missing.append(_as_written(question, name))
     return _reason(question, "names", ", ".join(missing)) if missing else ""
+
+
+def names_known(question: Question) -> str:
+    """The question names nothing that no document writes (`Question.unknown`: "Leverkusen", "Québec"): the
+    reports cannot say what such a thing does. Not read for a paraphrase, whose names may be periphrases ("le
+    géant de Redmond")."""
+    missing = [_as_written(question, name) for name in question.unknown]
+    return _reason(question, "unknown", ", ".join(missing)) if missing else ""
 
 
 def _in_two_words(name: str, lines: list[tuple[str, str]]) -> bool:

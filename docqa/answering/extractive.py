@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from docqa.answering.base import abstention
-from docqa.answering.checks import failed_check
+from docqa.answering.checks import failed_check, names_known
 from docqa.answering.lead import Lead, LeadModel, direct_answer
 from docqa.question import Question
 from docqa.schema import Answer, Citation, Hit
@@ -92,6 +92,8 @@ class ExtractiveAnswerer:
         # (the abstention model was fitted on all the scored sentences, quotable or not)
         if not sentences or not self.answerable(question, evidence.sentences, paraphrase):
             return [], ""
+        if reason := self._unknown(question, paraphrase):
+            return [], reason
         segment = self._settle(question, self._choose(evidence, sentences, paraphrase), hits)
         return ([segment], "") if isinstance(segment, tuple) else ([], segment)
 
@@ -100,7 +102,7 @@ class ExtractiveAnswerer:
         checks read on the part), or none."""
         sentences = [s for s in scored if self._quotable(s, evidence.hits, part)]
         paraphrase = self.paraphrase(scored)
-        if not sentences or not self.answerable(part, scored, paraphrase):
+        if not sentences or not self.answerable(part, scored, paraphrase) or self._unknown(part, paraphrase):
             return part, [], None
         chosen = self._choose(replace(evidence, question=part, sentences=sentences, parts=()), sentences, paraphrase)
         segment = self._settle(part, chosen, evidence.hits)
@@ -112,6 +114,10 @@ class ExtractiveAnswerer:
         paraphrase's passage does not (out of fold, 40 of the 41 training questions so far from their passages
         are answerable)."""
         return paraphrase or self.scorer.selector.answerability(question, scored) >= self.threshold
+
+    def _unknown(self, question: Question, paraphrase: bool) -> str:
+        """Why the question cannot be answered when it names what no document writes (not for a paraphrase)."""
+        return names_known(question) if self.settings.check_unknown_names and not paraphrase else ""
 
     def _settle(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Segment | str:
         """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail.

@@ -344,6 +344,11 @@ class Index:
         folded = fold(word)
         return any(folded in counts for counts in self._snapshot().word_counts().values())
 
+    def knows_stem(self, word: str) -> bool:
+        """Whether some chunk writes `word` or a word of its stem ("Product" for "Products")."""
+        tokens = tokenize(word)
+        return self.knows(word) or (bool(tokens) and all(self.idf(tokens)))
+
     def idf_unknown(self) -> float:
         """The inverse document frequency a token would have if no chunk contained it."""
         n = len(self._snapshot().ids)

@@ -1,6 +1,13 @@
 from dataclasses import replace
 
-from docqa.answering.checks import counted_stated, failed_check, names_stated, time_frame_stated, value_stated
+from docqa.answering.checks import (
+    counted_stated,
+    failed_check,
+    names_known,
+    names_stated,
+    time_frame_stated,
+    value_stated,
+)
 from docqa.question import profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, acronym_written
@@ -70,6 +77,14 @@ def test_a_distinctive_name_must_be_on_the_cited_pages():
     assert names_stated(replace(question, distinctive=()), page) == ""  # no distinctive name: nothing to check
     assert failed_check(question, CHOSEN, HITS, Settings(), page)
     assert not failed_check(question, CHOSEN, HITS, Settings(check_names=False), page)
+
+
+def test_a_question_names_nothing_the_reports_never_write():
+    question = replace(profile("Combien de brevets a déposés le laboratoire de Leverkusen ?"), unknown=("leverkusen",))
+    assert names_known(question) == "aucun rapport ne nomme Leverkusen"  # as the question writes it
+    assert names_known(replace(question, unknown=())) == ""
+    english = replace(profile("How many patents did the Leverkusen lab file?"), unknown=("leverkusen",))
+    assert names_known(english) == "the reports never mention Leverkusen"
 
 
 def test_a_name_is_found_written_as_two_words():

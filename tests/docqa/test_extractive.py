@@ -269,6 +269,20 @@ def test_a_paraphrase_is_a_question_no_sentence_of_whose_passages_holds_enough_o
     assert not qa.answerer.paraphrase([])
 
 
+def test_a_question_naming_what_no_document_writes_is_declined_unless_a_paraphrase(qa):
+    evidence = qa.retrieve("Combien d'ingénieurs emploie le centre de données de l'hôpital de Leverkusen ?")
+    assert evidence.question.unknown == ("leverkusen",)
+    assert qa.answerer.select(evidence) == ([], "aucun rapport ne nomme Leverkusen")
+    far = [replace(s, features={**s.features, "lex": 0.1}) for s in evidence.sentences]  # a paraphrase
+    assert qa.answerer.select(replace(evidence, sentences=far))[0]
+    off = ExtractiveAnswerer(
+        qa.index, qa.settings.model_copy(update={"check_unknown_names": False}), qa.retriever.scorer
+    )
+    assert off.select(evidence)[0]
+    known = qa.retrieve("Combien d'ingénieurs emploie le centre de données de l'hôpital Saint-Martin ?")
+    assert known.question.unknown == ()
+
+
 def test_a_near_copy_states_the_same_numbers():
     a = ScoredSentence(hit=0, start=0, end=40, text="Le programme a atteint 40 projets en 2022.")
     b = ScoredSentence(hit=1, start=0, end=40, text="Le programme a atteint 55 projets en 2023.")

@@ -2,7 +2,7 @@ import json
 from collections import Counter
 from dataclasses import replace
 
-from docqa.naming import designations, distinctive_names, name_documents, ordinary_words
+from docqa.naming import designations, distinctive_names, name_documents, ordinary_words, unknown_names
 from docqa.qa import QA
 from docqa.question import profile
 from docqa.retrieval import expand
@@ -69,6 +69,20 @@ def test_distinctive_names_designate_a_particular_thing():
     assert distinctive("Combien de robots vend le géant de Redmond ?") == []
     # a two-letter acronym ("DM") is often spelled out by the text; a piece of a longer word is no name
     assert [n for n, _ in distinctive_names(profile("Quel DM a lancé le 39BIS aux Pays-Bas ?"), ordinary, bool)] == []
+
+
+def test_unknown_names_are_the_names_of_a_french_question_no_document_writes():
+    ordinary = ordinary_words(DOCUMENTS, USES, CHUNKS, 0.1)
+    known = {"samsung", "EOLE", "VAL"}.__contains__
+
+    def unknown(text: str) -> tuple[str, ...]:
+        return unknown_names(profile(text), ordinary, known)
+
+    assert unknown("Combien de brevets Samsung a-t-il déposés à Leverkusen ?") == ("leverkusen",)
+    assert unknown("Combien de patients l'étude EOLE-VAL a-t-elle suivis ?") == ()  # written in known pieces
+    assert unknown("Combien de patients l'étude EOLE-NUT a-t-elle suivis ?") == ("EOLENUT",)
+    assert unknown("Quel DM a lancé le 39BIS aux Pays-Bas ?") == ()  # as `distinctive_names`: no names here
+    assert unknown("How many patents did Samsung file in Leverkusen?") == ()  # English names are not read so
 
 
 def test_an_english_name_the_corpus_does_not_write_is_checked_through_its_translation():

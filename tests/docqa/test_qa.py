@@ -78,6 +78,16 @@ def test_what_a_question_counts_is_read_with_the_corpus_words_near_it(qa):
     assert qa.retriever.read_names(profile("Combien de millions d'euros pour le Hub ?")).counted == frozenset()
 
 
+def test_the_names_no_document_writes_are_read_by_their_stems(qa):
+    def unknown(text: str) -> tuple[str, ...]:
+        return qa.retriever.read_names(profile(text)).unknown
+
+    assert unknown("Combien d'emplois la Healthtech créera-t-elle à Leverkusen ?") == ("leverkusen",)
+    assert unknown("Quel budget pour la Startup ?") == ()  # the corpus writes it in the plural
+    assert unknown("Quel budget pour le Données Hub ?") == ()  # "données" is written there, accented
+    assert qa.index.knows_stem("Startup") and qa.index.knows_stem("données") and not qa.index.knows_stem("Lyon")
+
+
 def test_filter_by_document(qa):
     hits = qa.search("startups", k=3, docs=["autre"])
     assert hits and {h.doc_id for h in hits} == {"autre"}

@@ -226,3 +226,8 @@ def test_a_question_whose_case_says_nothing_is_read_in_lower_case(typed):
     assert profile("COMBIEN D'EMPLOIS D'ICI 2025 ?").answer_type == "count"
     assert profile("Que signifie TCAM ?").entities == ("TCAM",)  # a name among plain words keeps its case
     assert profile("What Is The CNIL?").entities == ("CNIL",)  # an acronym of a title-cased question too
+
+
+def test_an_ordinal_in_roman_numerals_is_no_name():
+    assert profile("Quels facteurs expliquent l'engouement pour l'IA depuis la fin du XXe siècle ?").entities == ("IA",)
+    assert profile("Que dit le rapport sur Louis XIV et le CIV ?").entities == ("louis", "XIV", "CIV")
