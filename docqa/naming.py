@@ -59,23 +59,28 @@ def distinctive_names(
     """
     out = []
     for name in _particular(question, ordinary):
-        own = set(tokenize(name))
-        translated = tuple(t for concept in question.concepts if concept[0] in own for t in concept[1:])
+        translated = _translations(question, name)
         if known(name) or translated:
             out.append((name, translated))
     return tuple(out)
 
 
 def unknown_names(question: Question, ordinary: frozenset[str], known: Callable[[str], bool]) -> tuple[str, ...]:
-    """The names of a French question that designate a particular thing (as `distinctive_names` reads them) and
-    that no document writes (`known`: whether the corpus writes a word), neither whole nor, for an acronym
-    written with hyphens ("EOLE-VAL"), piece by piece: "Leverkusen", "Québec". An English question names in
-    English what the reports write in French, and the corpus's nearest words do not translate names reliably
-    ("Basel" -> "basée"): its names are not read so."""
-    if question.language != "fr":
-        return ()
-    names = _particular(question, ordinary)
-    return tuple(name for name in names if not known(name) and not _pieces_known(question, name, known))
+    """The names of a question that designate a particular thing (as `distinctive_names` reads them) and that no
+    document writes (`known`: whether the corpus writes a word), neither whole, nor translated into a word it
+    writes (an English name, "Germany" -> "Allemagne"), nor, for an acronym written with hyphens ("EOLE-VAL"),
+    piece by piece: "Leverkusen", "Québec", "Spain"."""
+    return tuple(
+        name
+        for name in _particular(question, ordinary)
+        if not known(name) and not _translations(question, name) and not _pieces_known(question, name, known)
+    )
+
+
+def _translations(question: Question, name: str) -> tuple[str, ...]:
+    """The corpus's words (analysed) that translate a name of the question (`Question.concepts`)."""
+    own = set(tokenize(name))
+    return tuple(t for concept in question.concepts if concept[0] in own for t in concept[1:])
 
 
 def _particular(question: Question, ordinary: frozenset[str]) -> list[str]:

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from docqa.place_names import calendar_words
 from docqa.text import QUESTION_WORDS, detect_language, fold, numbers, terms, tokenize
 
 AnswerType = Literal["count", "amount", "percentage", "date", "duration", "name", "definition", "list", "yesno", "open"]
@@ -331,7 +332,7 @@ def split_parts(text: str) -> list[str]:
 def names(question: str) -> list[str]:
     """Names in a question: acronyms as written, and capitalised words that do not start it, folded
     ("Quel budget pour l'Agence du numérique (ANS) ?" -> ["agence", "ANS"]); not an ordinal in Roman numerals
-    ("le XXe siècle")."""
+    ("le XXe siècle"), nor an English month or day ("in April")."""
     words = _WORD.findall(question.translate(_APOSTROPHE))
     found: list[str] = []
     for i, word in enumerate(words):
@@ -340,7 +341,7 @@ def names(question: str) -> list[str]:
         if word.isupper() and len(word) > 1:
             found.append(word.replace("-", ""))
         elif i > 0 and word[0].isupper():
-            found += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1]
+            found += [t for t in terms(word) if t not in _NOT_NAMES and len(t) > 1 and t not in calendar_words()]
     return list(dict.fromkeys(found))
 
 

@@ -16,11 +16,12 @@ from pydantic import ConfigDict, Field, model_validator
 
 from docqa.errors import UnknownDocumentError, checked_question
 from docqa.naming import name_documents, unknown_names
+from docqa.place_names import french_names
 from docqa.question import Question, profile
 from docqa.schema import Hit
 from docqa.scoring import ScoredSentence, SentenceScorer, Vectors
 from docqa.store import Index
-from docqa.text import QUESTION_WORDS, tokenize, word_stems
+from docqa.text import QUESTION_WORDS, fold, tokenize, word_stems
 from docqa.values import is_unit
 
 _HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")  # "AP-HP", "e-santé", not "COVID-19"
@@ -186,10 +187,16 @@ class HybridRetriever(BaseRetriever):
         they name, their distinctive names and the names no document writes (`docqa.naming`)."""
         index = self.index
         ordinary = index.ordinary_words()
-        read = name_documents(expand(question, index), index.designations(), ordinary, index.knows)
-        unknown = unknown_names(read, ordinary, index.knows_stem)
+        expanded = expand(question, index)
+        named = name_documents(with_place_names(expanded, index), index.designations(), ordinary, index.knows)
+        read = replace(
+            expanded,
+            documents=named.documents,
+            distinctive=named.distinctive,
+            unknown=unknown_names(named, ordinary, index.knows_stem),
+        )
         parts = tuple(self.read_names(part) for part in question.parts)
-        return replace(read, counted=counted_forms(read, index), unknown=unknown, parts=parts)
+        return replace(read, counted=counted_forms(read, index), parts=parts)
 
     def embed(self, text: str) -> Vectors:
         """`text` embedded as a query of the chunks and of the sentence index."""
@@ -280,6 +287,23 @@ def expand(question: Question, index: Index) -> Question:
     """`question` with the corpus's own words for its words (`joined_hyphens`, and `translated` for an English
     question), for the lexical index and the sentence scores."""
     return joined_hyphens(translated(question, index), index)
+
+
+def with_place_names(question: Question, index: Index) -> Question:
+    """An English question whose names of countries, regions, languages, months and days are joined by their
+    French names (`docqa.place_names`: "Germany" -> "allemagn") when the corpus writes them: how its names are
+    read (`docqa.naming`), not searched (measured: the search with them answered an off-topic question)."""
+    if question.language != "en":
+        return question
+    places = french_names(question.text, {fold(name) for name in question.entities})
+    if not places:
+        return question
+    words = {stem: word for word, stem in word_stems(question.text)}
+    concepts = []
+    for concept in question.concept_tokens:
+        french = tokenize(places.get(words.get(concept[0], ""), ""))
+        concepts.append(concept + tuple(t for t in french if t not in concept and all(index.idf([t]))))
+    return replace(question, concepts=tuple(concepts))
 
 
 def joined_hyphens(question: Question, index: Index) -> Question:

@@ -82,7 +82,10 @@ def test_unknown_names_are_the_names_of_a_french_question_no_document_writes():
     assert unknown("Combien de patients l'étude EOLE-VAL a-t-elle suivis ?") == ()  # written in known pieces
     assert unknown("Combien de patients l'étude EOLE-NUT a-t-elle suivis ?") == ("EOLENUT",)
     assert unknown("Quel DM a lancé le 39BIS aux Pays-Bas ?") == ()  # as `distinctive_names`: no names here
-    assert unknown("How many patents did Samsung file in Leverkusen?") == ()  # English names are not read so
+    english = profile("How many patents did Samsung file in Leverkusen and in Germany?")
+    assert unknown_names(english, ordinary, known) == ("leverkusen", "germany")
+    translated = replace(english, concepts=(("germany", "allemagn"),))  # the corpus writes "Allemagne"
+    assert unknown_names(translated, ordinary, known) == ("leverkusen",)
 
 
 def test_an_english_name_the_corpus_does_not_write_is_checked_through_its_translation():
@@ -183,3 +186,18 @@ def test_a_hyphenated_word_also_matches_the_word_the_corpus_writes_without_hyphe
     qa.index.settings = qa.settings.model_copy(update={"join_hyphens": False})
     assert ("ap",) in expand(profile("Quand l’AP-HP a-t-elle créé son centre ?"), qa.index).concept_tokens
     qa.index.close()
+
+
+def test_an_english_place_name_is_read_by_its_french_name_when_the_corpus_writes_it(tmp_path):
+    from docqa.retrieval import with_place_names
+    from tests.corpora import indexed_engine
+
+    text = "En Allemagne, douze écoles forment à l’IA en santé depuis avril 2019."
+    qa = indexed_engine(tmp_path, {"a.txt": text, "b.txt": text.replace("douze", "treize")})
+    asked = profile("How many schools in Germany, and since when in Spain?")
+    germany = next(c for c in with_place_names(expand(asked, qa.index), qa.index).concept_tokens if c[0] == "germany")
+    assert tokenize("Allemagne")[0] in germany  # CLDR's French name, which the corpus writes
+    question = qa.retriever.read_names(asked)
+    assert question.distinctive == (("germany", tuple(tokenize("Allemagne"))),)  # checked on the cited pages
+    assert question.unknown == ("spain",)  # "Espagne" is not written: nothing to answer about Spain with
+    assert question.concept_tokens == expand(asked, qa.index).concept_tokens  # searched as before

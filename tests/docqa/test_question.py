@@ -231,3 +231,8 @@ def test_a_question_whose_case_says_nothing_is_read_in_lower_case(typed):
 def test_an_ordinal_in_roman_numerals_is_no_name():
     assert profile("Quels facteurs expliquent l'engouement pour l'IA depuis la fin du XXe siècle ?").entities == ("IA",)
     assert profile("Que dit le rapport sur Louis XIV et le CIV ?").entities == ("louis", "XIV", "CIV")
+
+
+def test_an_english_month_or_day_is_no_name():
+    question = profile("Which company did Dassault Systèmes announce it would acquire in June 2019, on a Monday?")
+    assert question.entities == ("dassault", "systemes")
