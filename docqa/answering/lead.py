@@ -64,6 +64,10 @@ LEAD_FEATURES = (
     "magnitude",
 )
 _WINDOW = 60  # characters on each side of a value that count as its neighbourhood
+# where a clause ends: a punctuation mark or a coordinating word ("..., et les 7 entreprises étrangères")
+_CLAUSE_END = re.compile(
+    r"[,;:()•▪]|\s(?:et|and|mais|but|dont|alors que|whereas|while|contre|against|versus|vs\.?)\s", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -197,18 +201,37 @@ def _names_counted(question: Question, value: Value, text: str) -> bool:
 
 def _closest(values: list[Value], text: str, question: Question) -> Value:
     """The value that names what the question counts ("startups"), else the one whose label ("Budget 2023: 8 M€",
-    a table row's cell) says most of the question's words, else the one nearest to the words of the question in
-    the sentence (the first on ties)."""
+    a table row's cell) says most of the question's words, else the one whose clause says most of them ("10
+    entreprises françaises identifiées ..., et les 7 entreprises étrangères ..." for the French companies), else
+    the one nearest to them in the sentence (the first on ties); the question's words with the corpus words that
+    translate them."""
     labels = {v: set(tokenize(_label(text, v))) for v in values}
     values = [v for v in values if _names_counted(question, v, text)] or values
-    wanted = set(question.terms)
+    wanted = set().union(*question.concept_tokens)
     best = max(len(wanted & labels[v]) for v in values)
     if best > 0:
         values = [v for v in values if len(wanted & labels[v]) == best]
+    said = {v: _concepts_said(question, _clause(text, v)) for v in values}
+    most = max(said.values())
+    if most > 0:
+        values = [v for v in values if said[v] == most]
     positions = [m.start() for m in re.finditer(r"\w+", text) if set(tokenize(m.group())) & wanted]
     if not positions:
         return values[0]
     return min(values, key=lambda v: min(abs(v.start - p) for p in positions))
+
+
+def _clause(text: str, value: Value) -> str:
+    """The clause of `text` that holds `value`: between the punctuation marks or coordinating words around it."""
+    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, value.start)]
+    end = _CLAUSE_END.search(text, value.end)
+    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+
+
+def _concepts_said(question: Question, text: str) -> int:
+    """How many of the question's words (`Question.concept_tokens`) `text` says."""
+    said = set(tokenize(text))
+    return sum(1 for concept in question.concept_tokens if said.intersection(concept))
 
 
 def _label(text: str, value: Value) -> str:

@@ -21,6 +21,15 @@ def test_the_value_of_the_row_and_column_the_question_names_is_picked():
     assert labelled_choice(question, candidates(question, row)).value.text == "8 M€"
 
 
+def test_the_value_whose_clause_says_most_of_the_question_is_picked():
+    text = "On compte 10 entreprises françaises développant des SMT et 7 entreprises étrangères ayant des filiales."
+    french = profile("Combien d'entreprises françaises développant des SMT ont été identifiées ?")
+    assert labelled_choice(french, candidates(french, sentences(text))).value.text.startswith("10")
+    foreign = profile("Combien d'entreprises étrangères ont des filiales ?")
+    assert labelled_choice(foreign, candidates(foreign, sentences(text))).value.text.startswith("7")
+    # (without the clauses, the value nearest to a word of the question: "7", right after "SMT et")
+
+
 def test_the_lead_says_the_picked_value_and_how_likely_it_answers():
     question = profile("Combien de startups la cartographie recense-t-elle ?")
     quoted = sentences("La cartographie recense 97 startups / PME d'IA en santé.")
