@@ -54,8 +54,8 @@ def distinctive_names(
     corpus words that translate it (analysed): not a word of a document's title or of the topic (`ordinary`:
     `ordinary_words`), not a two-letter acronym ("DM", "UE": often an abbreviation the text spells out), not a
     piece of a hyphenated or longer word ("Pays-Bas", "39BIS"), and written by the corpus (`known`) or, in an
-    English question, translated by the query expansion ("Germany" -> the stem of "Allemagne"): a word the
-    documents never use is a paraphrase as often as a near-miss.
+    English question, translated into a word it writes by the query expansion or by CLDR ("Germany" -> the stem
+    of "Allemagne"; `docqa.retrieval.with_place_names`).
     """
     out = []
     for name in _particular(question, ordinary):

@@ -174,8 +174,8 @@ class Question:
     # its names that designate a particular thing, not a document nor the topic, each with the corpus words that
     # translate it (set by retrieval, `docqa.naming.distinctive_names`)
     distinctive: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # its names that no document writes, in a French question ("Leverkusen"; set by retrieval,
-    # `docqa.naming.unknown_names`)
+    # its names that no document writes, nor a corpus word that translates ("Leverkusen", "Spain"; set by
+    # retrieval, `docqa.naming.unknown_names`)
     unknown: tuple[str, ...] = ()
     # what a count question counts as analysed tokens, its own and the corpus words near them ("individus" ->
     # also "personn"; set by retrieval, `docqa.retrieval.counted_forms`; empty: nothing to check)

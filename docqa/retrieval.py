@@ -290,9 +290,9 @@ def expand(question: Question, index: Index) -> Question:
 
 
 def with_place_names(question: Question, index: Index) -> Question:
-    """An English question whose names of countries, regions, languages, months and days are joined by their
-    French names (`docqa.place_names`: "Germany" -> "allemagn") when the corpus writes them: how its names are
-    read (`docqa.naming`), not searched (measured: the search with them answered an off-topic question)."""
+    """An English question whose names of countries, regions and languages are joined by their French names
+    (`docqa.place_names`: "Germany" -> "allemagn") when the corpus writes them: how its names are read
+    (`docqa.naming`), not searched (measured: the search with them answered an off-topic question)."""
     if question.language != "en":
         return question
     places = french_names(question.text, {fold(name) for name in question.entities})

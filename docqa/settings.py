@@ -187,7 +187,7 @@ class Settings(BaseSettings):
     )
     check_names: bool = Field(True, description="Abstain when the cited pages lack a distinctive name asked about.")
     check_unknown_names: bool = Field(
-        True, description="Abstain when a French question (not a paraphrase) names what no document writes."
+        True, description="Abstain when a question (not a paraphrase) names what no document writes."
     )
 
     # Optional LLM (answerer="llm")

@@ -65,7 +65,7 @@ def test_distinctive_names_designate_a_particular_thing():
         "CNIL",
     ]
     assert distinctive("Quel budget l'AP-HP consacre-t-elle aux robots ?") == ["APHP"]  # "AP-HP" is one name
-    # a name the corpus never writes is as often a paraphrase ("le géant de Redmond") as a near-miss: not checked
+    # a name the corpus never writes is not looked for on the cited pages (it is an unknown name: `unknown_names`)
     assert distinctive("Combien de robots vend le géant de Redmond ?") == []
     # a two-letter acronym ("DM") is often spelled out by the text; a piece of a longer word is no name
     assert [n for n, _ in distinctive_names(profile("Quel DM a lancé le 39BIS aux Pays-Bas ?"), ordinary, bool)] == []
