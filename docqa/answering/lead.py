@@ -141,7 +141,7 @@ def _features(question: Question, candidate: Candidate) -> list[float]:
     words = [(m.start(), set(tokenize(m.group()))) for m in re.finditer(r"\w+", text)]
 
     def share(stems: set[str]) -> float:
-        return sum(1 for c in concepts if stems.intersection(c)) / max(1, len(concepts))
+        return _concepts_said(question, stems) / max(1, len(concepts))
 
     near = set().union(*(w for at, w in words if value.start - _WINDOW <= at <= value.end + _WINDOW))
     asked = [at for at, w in words if any(w.intersection(c) for c in concepts) and not value.start <= at < value.end]
@@ -211,7 +211,7 @@ def _closest(values: list[Value], text: str, question: Question) -> Value:
     best = max(len(wanted & labels[v]) for v in values)
     if best > 0:
         values = [v for v in values if len(wanted & labels[v]) == best]
-    said = {v: _concepts_said(question, _clause(text, v)) for v in values}
+    said = {v: _concepts_said(question, set(tokenize(_clause(text, v)))) for v in values}
     most = max(said.values())
     if most > 0:
         values = [v for v in values if said[v] == most]
@@ -228,10 +228,9 @@ def _clause(text: str, value: Value) -> str:
     return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
 
 
-def _concepts_said(question: Question, text: str) -> int:
-    """How many of the question's words (`Question.concept_tokens`) `text` says."""
-    said = set(tokenize(text))
-    return sum(1 for concept in question.concept_tokens if said.intersection(concept))
+def _concepts_said(question: Question, stems: set[str]) -> int:
+    """How many of the question's words (`Question.concept_tokens`) are among `stems` (analysed tokens)."""
+    return sum(1 for concept in question.concept_tokens if stems.intersection(concept))
 
 
 def _label(text: str, value: Value) -> str:
