@@ -72,7 +72,7 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"plan|agence|association|acteur|industriel|groupe|projet|plateforme|outil|logiciel|systeme|personne)|"
             r"which (company|organisation|organization|institution|school|university|city|country|laboratory|"
             r"startup|start-up|programme|program|plan|agency|association|group|project|platform|tool|system)|"
-            r"what is the name|name of)\b",
+            r"what is the name|name of|comment s'appell\w*|comment se nomm\w*|quel nom|what (?:is|are) .* called)\b",
         ),
         (
             "list",

@@ -13,7 +13,7 @@ import numpy as np
 from docqa.answering.base import abstention
 from docqa.answering.checks import failed_check, names_known
 from docqa.answering.lead import Lead, LeadModel, direct_answer
-from docqa.question import Question
+from docqa.question import Question, names
 from docqa.schema import Answer, Citation, Hit
 from docqa.scoring import DEFINITION, REFERENCE, ScoredSentence, SentenceScorer, cosines, is_heading
 from docqa.settings import Settings
@@ -244,9 +244,16 @@ class ExtractiveAnswerer:
     def _complete(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> list[ScoredSentence]:
         """A sentence that announces a list gets the list's items; a heading or label, a sentence that announces
         what follows it but no list, or a sentence that only names the term a definition question asks about, gets
-        the sentence after it (and that sentence's items when it announces a list)."""
+        the sentence after it (and that sentence's items when it announces a list). A name question's best
+        sentence that names nothing the question does not gets the sentence before it when that one does: the
+        label it is under ("Novara – Lumen : ▪ Créée en 2018, cette marque ...") or what it refers back to ("...
+        l'assistant Helix. Ouvert aux salariés, cet outil ...")."""
         done: list[ScoredSentence] = []
         for sentence in chosen:
+            if question.answer_type == "name" and sentence is chosen[0] and not self._names_new(question, sentence):
+                before = self._preceding(sentence, hits)
+                if before is not None and self._names_new(question, before):
+                    done.append(before)
             done.append(sentence)
             if any(_overlaps(sentence, d) for d in done[:-1]):
                 continue
@@ -319,6 +326,22 @@ class ExtractiveAnswerer:
             items.append(following)
             chars += len(text)
         return items if len(items) >= 2 else []
+
+    def _names_new(self, question: Question, sentence: ScoredSentence) -> bool:
+        """Whether `sentence` names something particular (not a word of the topic nor of a title, `ordinary`
+        words) that the question does not."""
+        ordinary = self.index.ordinary_words()
+        return any(fold(n) not in ordinary for n in set(names(sentence.text)) - set(names(question.text)))
+
+    def _preceding(self, sentence: ScoredSentence, hits: list[Hit]) -> ScoredSentence | None:
+        """The quotable sentence just before `sentence` on its page (read before its chunk if need be), if any."""
+        page, base = self._page(hits[sentence.hit])
+        spans = sentence_spans(page[: base + sentence.start])
+        if not spans:
+            return None
+        a, b = spans[-1]
+        before = ScoredSentence(hit=sentence.hit, start=a - base, end=b - base, text=page[a:b])
+        return before if self._quotable(before, hits) else None
 
     def _following(
         self, sentence: ScoredSentence, hits: list[Hit], n: int, skip_repeated: bool = True

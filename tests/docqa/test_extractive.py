@@ -368,3 +368,24 @@ ATLAS = (
     "• Soigner mieux\n"
     "Sources : ministère de la Santé (2021)\n"
 )
+
+
+HELIX = (
+    "Les assistants des laboratoires\n"  # (the title: its words name no particular thing)
+    "Le groupe Novara teste en interne l’assistant Helix.\n"
+    "Ouvert à ses équipes, cet assistant sécurisé forme les salariés à la donnée.\n"
+    "Le groupe Orbis déploie quant à lui l’outil Vega auprès de ses équipes.\n"
+)
+
+
+def test_a_name_question_s_quote_naming_nothing_new_gets_the_sentence_before_it_that_does(tmp_path):
+    others = {f"rapport{i}.txt": f"Le rapport {i} décrit la santé numérique.\n" for i in range(12)}
+    qa = engine(tmp_path, docs={"helix.txt": HELIX, **others})  # (a word of a tenth of the chunks names nothing)
+    evidence = qa.retrieve("Comment s’appelle l’assistant sécurisé que Novara ouvre à ses équipes ?")
+    ouvert = next(s for s in evidence.sentences if s.text.startswith("Ouvert"))
+    quoted = [s.text for s in qa.answerer._complete(evidence.question, [ouvert], evidence.hits)]
+    assert quoted == ["Le groupe Novara teste en interne l’assistant Helix.", ouvert.text]  # what it refers back to
+    orbis = next(s for s in evidence.sentences if "Orbis" in s.text)  # it names something: quoted alone
+    assert [s.text for s in qa.answerer._complete(evidence.question, [orbis], evidence.hits)] == [orbis.text]
+    asked_open = replace(evidence.question, answer_type="open")  # not a name question: quoted alone
+    assert [s.text for s in qa.answerer._complete(asked_open, [ouvert], evidence.hits)] == [ouvert.text]

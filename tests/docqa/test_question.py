@@ -42,6 +42,9 @@ from docqa.question import profile, split_parts, subject
         ("When should the rules apply?", "date"),
         ("Qui est responsable, quand l'IA se trompe ?", "name"),
         ("Comment appelle-t-on l'agence chargée du numérique ?", "open"),  # a name, not a definition
+        ("Comment s’appelle la marque lancée par le groupe ?", "name"),
+        ("Comment se nomme le programme de la région ?", "name"),
+        ("Sous quel nom la plateforme est-elle connue ?", "name"),
         ("Quel est l'effectif de l'équipe ?", "count"),
         ("Qu'est-ce que le Health Data Hub ?", "definition"),
         ("Que sont les « bacs à sable réglementaires » ?", "definition"),
