@@ -499,12 +499,14 @@ def names_share(question: Question, text: str) -> float:
 
 def acronym_written(acronym: str, text: str, any_case: bool = False, reordered: bool = False) -> bool:
     """Whether `text` (its acronyms joined: `join_acronyms`) writes `acronym` as a word, or its French form ("AI"
-    -> "IA", `FRENCH_ACRONYMS`); with `any_case`, in any case ("INRIA" as "Inria"); with `reordered` (an English
+    -> "IA", `FRENCH_ACRONYMS`); with `any_case`, in any case that starts with a capital ("INRIA" as "Inria", "ANS"
+    not as "ans"); with `reordered` (an English
     question), also as another acronym of the same letters in another order, French putting the adjective
     after the noun ("OECD" -> "OCDE"; not for a French question, where "ARS" is not "RSA")."""
     flags = re.IGNORECASE if any_case else 0
     forms = {acronym, FRENCH_ACRONYMS.get(acronym, acronym)}
-    if any(re.search(rf"\b{re.escape(f)}\b", text, flags) for f in forms):
+    written = (m.group() for f in forms for m in re.finditer(rf"\b{re.escape(f)}\b", text, flags))
+    if any(w[0].isupper() for w in written):  # a capital first: "ans" (years) is not "ANS"
         return True
     letters = sorted(acronym.upper())
     return reordered and any(sorted(w) == letters for w in _ACRONYM.findall(text) if len(w) == len(acronym))

@@ -116,3 +116,11 @@ def test_an_english_acronym_is_found_by_its_french_form():
     assert "ARS" in names_stated(french, "En mars, le RSA a été revalorisé.")  # "ARS" is not "RSA" in French
     question = replace(profile("What share of French adults smoked, against the OECD?"), distinctive=(("OECD", ()),))
     assert names_stated(question, "25,4 % des adultes (moyenne de l’OCDE : 18 %)") == ""
+
+
+def test_an_acronym_is_found_in_any_case_that_starts_with_a_capital():
+    assert acronym_written("INRIA", "le centre Inria de Paris", any_case=True)
+    assert acronym_written("ANS", "l’Agence du numérique en santé (ANS)", any_case=True)
+    assert not acronym_written("ANS", "un budget voté pour cinq ans", any_case=True)  # years, not the agency
+    question = replace(profile("Quel est le budget de l'ANS ?"), distinctive=(("ANS", ()),))
+    assert "ANS" in names_stated(question, "Le plan est doté de 264 millions de dollars sur cinq ans.")
