@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from docqa.answering.base import abstention
-from docqa.answering.checks import failed_check, names_known
+from docqa.answering.checks import failed_check, names_known, names_stated
 from docqa.answering.lead import Lead, LeadModel, direct_answer
 from docqa.question import Question, names
 from docqa.schema import Answer, Citation, Hit
@@ -121,9 +121,10 @@ class ExtractiveAnswerer:
 
     def _settle(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> Segment | str:
         """The segment of a (part of a) question with its chosen sentences, or the reason of the check they fail.
-        Its value leads when the lead model gives it `lead_min_probability`; with `lead_alone_min_probability`,
-        the value's sentence is the only quote, when it passes the checks alone: the other sentences were chosen
-        to find it."""
+        Its value leads when the lead model gives it `lead_min_probability`, from a page that names what the
+        question names (`check_names`: the other quotes' pages may, a budget of another agency's page does not);
+        with `lead_alone_min_probability`, the value's sentence is the only quote, when it passes the checks alone:
+        the other sentences were chosen to find it."""
         if reason := self._failed_check(question, chosen, hits):
             return reason
         settings = self.settings
@@ -131,6 +132,12 @@ class ExtractiveAnswerer:
         if lead is None or lead.probability < settings.lead_min_probability:
             return question, chosen, None
         alone = [lead.sentence]
+        if (
+            question.distinctive
+            and settings.check_names
+            and (reason := names_stated(question, self._cited_pages(alone, hits)))
+        ):
+            return reason
         if lead.probability >= settings.lead_alone_min_probability and not self._failed_check(question, alone, hits):
             chosen = alone
         return question, chosen, lead

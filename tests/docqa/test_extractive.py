@@ -389,3 +389,21 @@ def test_a_name_question_s_quote_naming_nothing_new_gets_the_sentence_before_it_
     assert [s.text for s in qa.answerer._complete(evidence.question, [orbis], evidence.hits)] == [orbis.text]
     asked_open = replace(evidence.question, answer_type="open")  # not a name question: quoted alone
     assert [s.text for s in qa.answerer._complete(asked_open, [ouvert], evidence.hits)] == [ouvert.text]
+
+
+def test_a_lead_s_value_comes_from_a_page_that_names_what_the_question_names(tmp_path):
+    others = {f"rapport{i}.txt": f"Le rapport {i} décrit la santé numérique.\n" for i in range(30)}
+    docs = {
+        "plan.txt": "Plans étrangers\nLe plan israélien est doté de 264 millions de dollars sur cinq ans.\n",
+        "agence.txt": "Agences\nL’Agence du numérique en santé (ANS) pilote la feuille de route du numérique.\n",
+        **others,
+    }
+    qa = engine(tmp_path, docs=docs)
+    evidence = qa.retrieve("Quel est le budget annuel de l'ANS ?")
+    plan = next(s for s in evidence.sentences if "264" in s.text)
+    agence = next(s for s in evidence.sentences if "ANS" in s.text)
+    assert qa.answerer._failed_check(evidence.question, [plan, agence], evidence.hits) == ""  # named on a page
+    settled = qa.answerer._settle(evidence.question, [plan, agence], evidence.hits)
+    assert settled == "les pages citées ne nomment pas ANS"  # but not on the page the value would lead from
+    answerer = ExtractiveAnswerer(qa.index, qa.settings.model_copy(update={"check_names": False}), qa.answerer.scorer)
+    assert isinstance(answerer._settle(evidence.question, [plan, agence], evidence.hits), tuple)
