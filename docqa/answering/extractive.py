@@ -338,7 +338,7 @@ class ExtractiveAnswerer:
         """Whether `sentence` names something particular (not a word of the topic nor of a title, `ordinary`
         words) that the question does not."""
         ordinary = self.index.ordinary_words()
-        return any(fold(n) not in ordinary for n in set(names(sentence.text)) - set(names(question.text)))
+        return any(fold(n) not in ordinary for n in set(names(sentence.text)) - set(question.entities))
 
     def _preceding(self, sentence: ScoredSentence, hits: list[Hit]) -> ScoredSentence | None:
         """The quotable sentence just before `sentence` on its page (read before its chunk if need be), if any."""
