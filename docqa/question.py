@@ -227,7 +227,7 @@ def profile(text: str, split: bool = True) -> Question:
         text = _ELISION.sub(r"\1'", text)
     folded = fold(text)
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
-    parts = counted_over(parts) if len(parts) > 1 else ()
+    parts = named_over(counted_over(parts)) if len(parts) > 1 else ()
     frames = list(_TIME_FRAME.finditer(text))
     return Question(
         text=text,
@@ -273,6 +273,17 @@ def counted_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
     for part in parts:
         if done and part.answer_type == "count" and not part.subject and done[-1].answer_type == "count":
             part = replace(part, subject=done[-1].subject)
+        done.append(part)
+    return tuple(done)
+
+
+def named_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
+    """The parts that name nothing naming what the part before names ("Combien de jours dure la formation X de
+    l'école Y, et quel en était le prix ?": the second part asks the price of X at Y)."""
+    done: list[Question] = []
+    for part in parts:
+        if done and not part.entities and done[-1].entities:
+            part = replace(part, entities=done[-1].entities)
         done.append(part)
     return tuple(done)
 

@@ -277,10 +277,12 @@ def _listed(ids: list[str], most: int = 20) -> str:
 
 
 def searched_text(question: Question) -> str:
-    """The text a (part of a) question is searched by: its own, and what it counts when it does not say it and the
-    part before does ("..., et combien pour l'étude B ?" counts experts: `docqa.question.counted_over`)."""
-    inherited = question.subject and not set(tokenize(question.subject)) <= set(tokenize(question.text))
-    return f"{question.text} {question.subject}" if inherited else question.text
+    """The text a (part of a) question is searched by: its own, and what it counts or names when it does not say it
+    and the part before does ("..., et combien pour l'étude B ?" counts experts, "..., et quel en était le prix ?"
+    names what the part before names: `docqa.question.counted_over`, `named_over`)."""
+    own = set(tokenize(question.text))
+    inherited = [w for w in (question.subject, *question.entities) if w and not set(tokenize(w)) <= own]
+    return " ".join([question.text, *inherited])
 
 
 def expand(question: Question, index: Index) -> Question:

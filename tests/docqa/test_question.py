@@ -172,9 +172,19 @@ def test_a_part_is_searched_with_what_it_counts_when_the_part_before_says_it():
     q = profile("Combien d'experts pour l'étude sur l'IA, et combien pour celle sur les dispositifs médicaux ?")
     assert [searched_text(p) for p in q.parts] == [
         "Combien d'experts pour l'étude sur l'IA",
-        "combien pour celle sur les dispositifs médicaux ? experts",
+        "combien pour celle sur les dispositifs médicaux ? experts IA",  # and what it names (`named_over`)
     ]
     assert searched_text(q) == q.text
+
+
+def test_a_part_that_names_nothing_names_what_the_part_before_names():
+    from docqa.retrieval import searched_text
+
+    q = profile("Combien de jours dure le cours Foo de l'école Bar, et quel en était le prix en 2019 ?")
+    assert [p.entities for p in q.parts] == [("foo", "bar"), ("foo", "bar")]
+    assert searched_text(q.parts[1]) == "quel en était le prix en 2019 ? foo bar"
+    q = profile("Combien de jours dure le cours Foo, et quel était le prix du cours Baz ?")
+    assert [p.entities for p in q.parts] == [("foo",), ("baz",)]  # a part with names of its own keeps them
 
 
 def test_profile_is_frozen():
