@@ -255,8 +255,9 @@ def _lead(question: Question, value: Value, sentence: str) -> str:
 
 
 def _english_value(question: Question, value: Value) -> str:
-    """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", months in English; a count
-    takes the question's own words for what it counts ("une vingtaine d'écoles" -> "about twenty schools")."""
+    """The value written the English way: "5 000" -> "5,000", "9,7" -> "9.7", "264 millions de dollars" -> "264
+    million dollars", months in English; a count takes the question's own words for what it counts ("une
+    vingtaine d'écoles" -> "about twenty schools")."""
     text = value.text
     share = SHARES.get(text.lower())
     if share:
@@ -277,11 +278,13 @@ def _english_value(question: Question, value: Value) -> str:
         digits = number.group().strip()
         english = _english_number(digits)
         rest = text[number.end() :].strip()
+        magnitude = _MAGNITUDE.match(rest)
+        scale = f"{_MAGNITUDES[magnitude.group(1).lower()]} " if magnitude else ""
         if value.kind == "count":
-            magnitude = _MAGNITUDE.match(rest)
-            scale = f"{_MAGNITUDES[magnitude.group(1).lower()]} " if magnitude else ""
             # with its order of magnitude in English, a count of something else is said without its French noun
             rest = f"{scale}{subject}" if subject or magnitude else rest
+        elif magnitude:  # an amount: "264 millions de dollars" -> "264 million dollars"
+            rest = scale + re.sub(r"^(?:de\s+|d['’]\s*)", "", rest[magnitude.end() :].strip())
         text = f"{english} {rest}".strip() if value.kind != "percentage" else f"{english} %"
     for french, english_month in _MONTHS.items():
         text = re.sub(rf"\b{french}\b", english_month, text, flags=re.IGNORECASE)

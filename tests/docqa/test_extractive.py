@@ -319,6 +319,15 @@ def test_an_english_count_lead_names_the_question_s_subject_only_when_it_counts_
     assert _lead(question, find_values("count", text)[0], text) == "About 40 million"
 
 
+def test_an_english_amount_lead_says_its_order_of_magnitude_in_english():
+    text = "Le plan prévoit un budget de 264 millions de dollars, et l'agence 2,5 milliards d’euros."
+    dollars, euros = find_values("amount", text)
+    question = profile("What is the plan's budget?")
+    assert _lead(question, dollars, text) == "264 million dollars"
+    assert _lead(question, euros, text) == "2.5 billion euros"
+    assert _lead(profile("Quel est le budget du plan ?"), dollars, text) == "264 millions de dollars"
+
+
 def test_a_share_said_in_words_leads_in_the_question_s_language():
     text = "Plus de la moitié des SMT identifiées sont en diabétologie, et un clinicien sur deux est convaincu."
     half, one_in_two = find_values("percentage", text)
