@@ -128,7 +128,8 @@ def name_documents(
     """`question` with the documents it names (`Question.documents`; `names`: `designations`) and, given `ordinary`
     (`ordinary_words`) and `known` (whether the corpus writes a word), its distinctive names
     (`Question.distinctive`). Its parts are left as they are: the retriever reads each on its own (a part that
-    names no document keeps none; inheriting the question's was measured: no gain)."""
+    names nothing has the names of the part before, `docqa.question.named_over`, and the documents they name;
+    inheriting the whole question's documents was measured: no gain)."""
     # (English questions capitalise the nouns after a name, "the Institut Montaigne Report": French ones do not)
     checked = ordinary is not None and known is not None and question.language == "fr"
     foreign = (lambda word: word not in ordinary and known(word)) if checked else None
