@@ -128,7 +128,7 @@ def name_documents(
     """`question` with the documents it names (`Question.documents`; `names`: `designations`) and, given `ordinary`
     (`ordinary_words`) and `known` (whether the corpus writes a word), its distinctive names
     (`Question.distinctive`). Its parts are left as they are: the retriever reads each on its own (a part that
-    names nothing has the names of the part before, `docqa.question.named_over`, and the documents they name;
+    names nothing has the names of the part before, `docqa.question.carried_over`, and the documents they name;
     inheriting the whole question's documents was measured: no gain)."""
     # (English questions capitalise the nouns after a name, "the Institut Montaigne Report": French ones do not)
     checked = ordinary is not None and known is not None and question.language == "fr"

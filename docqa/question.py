@@ -227,7 +227,7 @@ def profile(text: str, split: bool = True) -> Question:
         text = _ELISION.sub(r"\1'", text)
     folded = fold(text)
     parts = tuple(profile(p, split=False) for p in split_parts(text)) if split else ()
-    parts = named_over(counted_over(parts)) if len(parts) > 1 else ()
+    parts = carried_over(parts) if len(parts) > 1 else ()
     frames = list(_TIME_FRAME.finditer(text))
     return Question(
         text=text,
@@ -266,24 +266,18 @@ def quote(match: re.Match[str]) -> str:
     return next(group for group in match.groups() if group is not None)
 
 
-def counted_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
-    """The parts with a count that does not say what it counts counting what the part before counts ("Combien
-    d'experts pour l'étude A, et combien pour l'étude B ?": the second part counts experts too)."""
+def carried_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
+    """The parts with what they leave unsaid taken from the part before: what a count counts, when a count does
+    not say it ("Combien d'experts pour l'étude A, et combien pour l'étude B ?": the second part counts experts
+    too), and the names, when a part names nothing ("Combien de jours dure la formation X de l'école Y, et quel en
+    était le prix ?": the second part asks the price of X at Y)."""
     done: list[Question] = []
     for part in parts:
-        if done and part.answer_type == "count" and not part.subject and done[-1].answer_type == "count":
-            part = replace(part, subject=done[-1].subject)
-        done.append(part)
-    return tuple(done)
-
-
-def named_over(parts: tuple[Question, ...]) -> tuple[Question, ...]:
-    """The parts that name nothing naming what the part before names ("Combien de jours dure la formation X de
-    l'école Y, et quel en était le prix ?": the second part asks the price of X at Y)."""
-    done: list[Question] = []
-    for part in parts:
-        if done and not part.entities and done[-1].entities:
-            part = replace(part, entities=done[-1].entities)
+        before = done[-1] if done else None
+        if before and part.answer_type == "count" and not part.subject and before.answer_type == "count":
+            part = replace(part, subject=before.subject)
+        if before and not part.entities and before.entities:
+            part = replace(part, entities=before.entities)
         done.append(part)
     return tuple(done)
 

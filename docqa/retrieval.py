@@ -279,7 +279,7 @@ def _listed(ids: list[str], most: int = 20) -> str:
 def searched_text(question: Question) -> str:
     """The text a (part of a) question is searched by: its own, and what it counts or names when it does not say it
     and the part before does ("..., et combien pour l'étude B ?" counts experts, "..., et quel en était le prix ?"
-    names what the part before names: `docqa.question.counted_over`, `named_over`)."""
+    names what the part before names: `docqa.question.carried_over`)."""
     own = set(tokenize(question.text))
     inherited = [w for w in (question.subject, *question.entities) if w and not set(tokenize(w)) <= own]
     return " ".join([question.text, *inherited])

@@ -132,19 +132,19 @@ class ExtractiveAnswerer:
         if lead is None or lead.probability < settings.lead_min_probability:
             return question, chosen, None
         alone = [lead.sentence]
-        if (
-            question.distinctive
-            and settings.check_names
-            and (reason := names_stated(question, self._cited_pages(alone, hits)))
-        ):
+        if (context := self._names_context(question, alone, hits)) and (reason := names_stated(question, context)):
             return reason
         if lead.probability >= settings.lead_alone_min_probability and not self._failed_check(question, alone, hits):
             chosen = alone
         return question, chosen, lead
 
     def _failed_check(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
-        context = self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
-        return failed_check(question, chosen, hits, self.settings, context)
+        return failed_check(question, chosen, hits, self.settings, self._names_context(question, chosen, hits))
+
+    def _names_context(self, question: Question, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
+        """What the names check reads (`_cited_pages`), "" when it reads nothing: the check is off, or the question
+        names nothing distinctive."""
+        return self._cited_pages(chosen, hits) if question.distinctive and self.settings.check_names else ""
 
     def _cited_pages(self, chosen: list[ScoredSentence], hits: list[Hit]) -> str:
         """The text of the pages the chosen sentences are on (the whole document when it has no pages: measured,

@@ -129,7 +129,7 @@ def test_each_part_of_a_question_names_its_own_documents(tmp_path):
     q = read(profile("Que propose la Fondation Vega pour les robots, et combien coûte le plan de la DNX ?"))
     assert [p.documents for p in q.parts] == [{"note": 1.0}, {"page": 1.0}]
     q = read(profile("Que propose la Fondation Vega, et combien de robots sont déployés ?"))
-    assert [p.documents for p in q.parts] == [{"note": 1.0}, {"note": 1.0}]  # naming nothing: `named_over`
+    assert [p.documents for p in q.parts] == [{"note": 1.0}, {"note": 1.0}]  # naming nothing: `carried_over`
 
 
 def test_a_question_naming_a_document_is_also_searched_within_it(tmp_path):

@@ -172,7 +172,7 @@ def test_a_part_is_searched_with_what_it_counts_when_the_part_before_says_it():
     q = profile("Combien d'experts pour l'étude sur l'IA, et combien pour celle sur les dispositifs médicaux ?")
     assert [searched_text(p) for p in q.parts] == [
         "Combien d'experts pour l'étude sur l'IA",
-        "combien pour celle sur les dispositifs médicaux ? experts IA",  # and what it names (`named_over`)
+        "combien pour celle sur les dispositifs médicaux ? experts IA",  # and what it names (`carried_over`)
     ]
     assert searched_text(q) == q.text
 
